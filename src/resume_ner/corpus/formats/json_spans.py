@@ -1,0 +1,87 @@
+"""Span formats: a JSON list, JSON Lines, and doccano's JSONL export.
+
+Each record is ``{"id"?, "text", "annotations": [[start, end, label], ...]}`` with ``end`` exclusive. doccano
+writes ``label`` instead of ``annotations`` (older exports) or ``entities`` with
+``{"start_offset", "end_offset", "label"}`` objects (newer exports); both are read.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from resume_ner.corpus.documents import Corpus
+from resume_ner.corpus.formats.records import RawRecord, decode_utf8, write_text_atomically
+from resume_ner.corpus.problems import ProblemCollector
+
+
+def read_json(path: Path, collector: ProblemCollector) -> list[RawRecord]:
+    """A JSON list of records."""
+    file = str(path)
+    raw = path.read_bytes()
+    text = decode_utf8(raw, collector, file, "file")
+    if text is None:
+        # Keep going on a lossy decode so the other problems of the file are reported in the same run.
+        text = raw.decode("utf-8-sig", errors="replace")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        collector.add("file", "invalid-json", f"not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}")
+        return []
+    if not isinstance(data, list):
+        collector.add("file", "not-a-list", f"the top level must be a list of records, found {type(data).__name__}")
+        return []
+    return [RawRecord(file, f"record {index}", record) for index, record in enumerate(data)]
+
+
+def read_jsonl(path: Path, collector: ProblemCollector, doccano: bool = False) -> list[RawRecord]:
+    """One JSON record per line; blank lines are skipped. With ``doccano``, read doccano's field names."""
+    file = str(path)
+    records = []
+    for number, raw_line in enumerate(path.read_bytes().splitlines(), start=1):
+        where = f"line {number}"
+        line = decode_utf8(raw_line, collector, file, where)
+        if line is None or not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            collector.add(where, "invalid-json", f"not valid JSON at column {error.colno}: {error.msg}")
+            continue
+        records.append(RawRecord(file, where, _from_doccano(record) if doccano else record))
+    return records
+
+
+def read_doccano(path: Path, collector: ProblemCollector) -> list[RawRecord]:
+    """doccano's sequence-labelling JSONL export."""
+    return read_jsonl(path, collector, doccano=True)
+
+
+def _from_doccano(record):
+    if not isinstance(record, dict) or "annotations" in record:
+        return record
+    record = dict(record)
+    if "entities" in record:
+        entities = record.pop("entities")
+        if isinstance(entities, list):
+            entities = [
+                [entity.get("start_offset"), entity.get("end_offset"), entity.get("label")]
+                if isinstance(entity, dict)
+                else entity
+                for entity in entities
+            ]
+        record["annotations"] = entities
+    elif "label" in record:
+        record["annotations"] = record.pop("label")
+    return record
+
+
+def corpus_to_json(corpus: Corpus) -> str:
+    """The JSON list format, one document per line so diffs and greps stay readable."""
+    lines = [json.dumps(record, ensure_ascii=False) for record in corpus.to_records()]
+    return "[\n" + ",\n".join(lines) + "\n]\n"
+
+
+def write_json(corpus: Corpus, path: Path) -> None:
+    """Write ``corpus`` as a JSON list of records, atomically."""
+    write_text_atomically(path, corpus_to_json(corpus))

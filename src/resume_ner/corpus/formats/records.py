@@ -1,0 +1,51 @@
+"""What every format reader returns: raw records with their location, before validation."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from resume_ner.corpus.problems import ProblemCollector
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """A record as read from a file: ``data`` should be ``{"id"?, "text", "annotations"}`` but is not trusted yet.
+
+    ``where`` says how to find it in ``file`` (``record 12``, ``line 40``, ``member cvs/7.xml``).
+    """
+
+    file: str
+    where: str
+    data: Any
+
+
+def decode_utf8(raw: bytes, collector: ProblemCollector, file: str, where: str) -> str | None:
+    """Decode UTF-8 (a BOM is allowed); on failure report the line and byte and return None."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        collector.add(
+            where,
+            "undecodable-text",
+            f"bytes are not UTF-8 at line {line}, byte {error.start} ({error.reason}); re-save the file as UTF-8",
+            file=file,
+        )
+        return None
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``text`` next to ``path`` and rename it into place, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(temporary, "x", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

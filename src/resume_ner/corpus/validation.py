@@ -1,0 +1,140 @@
+"""Turn raw records into a validated corpus, collecting every problem before failing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+from resume_ner.corpus.documents import Corpus, Document, Span
+from resume_ner.corpus.formats.records import RawRecord
+from resume_ner.corpus.problems import ProblemCollector
+
+logger = logging.getLogger(__name__)
+
+
+def validate_records(records: list[RawRecord], collector: ProblemCollector) -> Corpus:
+    """Documents from ``records``; problems go to ``collector`` (the caller raises them).
+
+    Span offsets must be integers with ``0 <= start < end <= len(text)``; labels non-empty strings; ids unique.
+    Whitespace around a span is trimmed (a span of whitespace only is a problem).
+    """
+    documents = []
+    first_seen: dict[str, str] = {}
+    trimmed = 0
+    for index, record in enumerate(records):
+        document, record_trimmed = _validate_record(index, record, collector)
+        if document is None:
+            continue
+        trimmed += record_trimmed
+        if document.id in first_seen:
+            collector.add(
+                _where(record, document.id),
+                "duplicate-id",
+                f"id {document.id!r} is already used by {first_seen[document.id]}",
+                file=record.file,
+            )
+            continue
+        first_seen[document.id] = record.where
+        documents.append(document)
+    if trimmed:
+        logger.info("Trimmed surrounding whitespace from %d span(s) in %s", trimmed, collector.source)
+    return Corpus(tuple(documents), source=collector.source)
+
+
+def _validate_record(index: int, record: RawRecord, collector: ProblemCollector) -> tuple[Document | None, int]:
+    data = record.data
+    if not isinstance(data, Mapping):
+        collector.add(record.where, "not-a-record", f"expected an object, found {type(data).__name__}", file=record.file)
+        return None, 0
+    doc_id = _document_id(data, index, record, collector)
+    where = _where(record, doc_id)
+    ok = doc_id is not None
+    text = data.get("text")
+    if "text" not in data or text is None:
+        collector.add(where, "text-missing", "field 'text' is missing", file=record.file)
+        ok = False
+    elif not isinstance(text, str):
+        collector.add(where, "text-not-string", f"field 'text' is a {type(text).__name__}, not a string", file=record.file)
+        ok = False
+    annotations = data.get("annotations")
+    if annotations is None:
+        collector.add(
+            where, "annotations-missing", "field 'annotations' is missing (use [] for no entities)", file=record.file
+        )
+        return None, 0
+    if not isinstance(annotations, list):
+        collector.add(
+            where, "annotations-not-list", f"field 'annotations' is a {type(annotations).__name__}", file=record.file
+        )
+        return None, 0
+    spans, trimmed = [], 0
+    for raw_span in annotations:
+        span = _validate_span(raw_span, text if ok else None, where, record.file, collector)
+        if span is not None:
+            trimmed += span != _as_triple(raw_span)
+            spans.append(span)
+    if not ok or len(spans) != len(annotations):
+        return None, 0
+    return Document(doc_id, text, tuple(spans)), trimmed
+
+
+def _document_id(data: Mapping, index: int, record: RawRecord, collector: ProblemCollector) -> str | None:
+    if "id" not in data or data["id"] is None:
+        return f"doc-{index}"
+    value = data["id"]
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or (isinstance(value, str) and not value.strip()):
+        collector.add(record.where, "invalid-id", f"field 'id' must be a non-empty string or integer, found {value!r}",
+                      file=record.file)
+        return None
+    return str(value)
+
+
+def _where(record: RawRecord, doc_id: str | None) -> str:
+    return record.where if doc_id is None or repr(doc_id) in record.where else f"{record.where} (id {doc_id!r})"
+
+
+def _as_triple(raw_span):
+    if isinstance(raw_span, Mapping):
+        return (
+            raw_span.get("start", raw_span.get("start_offset")),
+            raw_span.get("end", raw_span.get("end_offset")),
+            raw_span.get("label"),
+        )
+    if isinstance(raw_span, Sequence) and not isinstance(raw_span, str):
+        return tuple(raw_span) + (None,) * (3 - len(raw_span)) if len(raw_span) <= 3 else None
+    return None
+
+
+def _validate_span(raw_span, text: str | None, where: str, file: str, collector: ProblemCollector) -> Span | None:
+    triple = _as_triple(raw_span)
+    if triple is None:
+        collector.add(where, "malformed-span", f"a span must be [start, end, label], found {raw_span!r}", file=file)
+        return None
+    start, end, label = triple
+    shown = f"[{start!r}, {end!r}, {label!r}]"
+    problems = []
+    if not all(isinstance(offset, int) and not isinstance(offset, bool) for offset in (start, end)):
+        problems.append(("non-integer-offset", "start and end must be integers"))
+    if label is None:
+        problems.append(("label-missing", "the label is missing"))
+    elif not isinstance(label, str):
+        problems.append(("label-not-string", f"the label is a {type(label).__name__}, not a string"))
+    elif not label.strip():
+        problems.append(("label-missing", "the label is empty"))
+    if not problems:
+        if start > end:
+            problems.append(("start-after-end", "start is after end"))
+        elif start == end:
+            problems.append(("empty-span", "start equals end, the span is empty"))
+        elif text is not None and (start < 0 or end > len(text)):
+            problems.append(("span-out-of-range", f"offsets fall outside the text (length {len(text)})"))
+    for rule, detail in problems:
+        collector.add(where, rule, detail, span=shown, file=file)
+    if problems or text is None:
+        return None
+    trimmed_start = start + len(text[start:end]) - len(text[start:end].lstrip())
+    trimmed_end = end - (len(text[start:end]) - len(text[start:end].rstrip()))
+    if trimmed_start >= trimmed_end:
+        collector.add(where, "whitespace-only-span", "the span covers only whitespace", span=shown, file=file)
+        return None
+    return Span(trimmed_start, trimmed_end, label)

@@ -1,0 +1,82 @@
+"""Nodes of the data_processing pipeline: fix the label set, then split the corpus for tuning and evaluation."""
+
+from __future__ import annotations
+
+import logging
+import statistics
+
+from resume_ner.corpus import labels, near_duplicates, splits
+from resume_ner.corpus.documents import Corpus
+from resume_ner.pipelines.data_processing.parameters import CorpusParameters, SplitParameters
+
+logger = logging.getLogger(__name__)
+
+
+def map_labels(raw_corpus: Corpus, corpus_params: CorpusParameters) -> Corpus:
+    """Rename, merge and drop entity labels so the corpus uses the label set the user wants."""
+    return labels.apply_label_mapping(raw_corpus, corpus_params.label_mapping)
+
+
+def resolve_overlaps(mapped_corpus: Corpus, corpus_params: CorpusParameters) -> Corpus:
+    """Make every document's spans disjoint, or fail listing the overlaps (``overlapping_spans`` policy)."""
+    return labels.resolve_overlaps(mapped_corpus, corpus_params.overlapping_spans)
+
+
+def build_label_schema(corpus: Corpus) -> dict:
+    """The entity types, BIO tags and tag ids that every later step uses."""
+    schema = labels.LabelSchema.from_corpus(corpus)
+    logger.info("Label schema: %d entity types, %d tags", len(schema.entity_types), len(schema.tags))
+    return schema.to_dict()
+
+
+def group_near_duplicates(corpus: Corpus, split_params: SplitParameters) -> dict:
+    """Groups of near-duplicate documents (shared word n-grams) that must stay on one side of every split."""
+    settings = split_params.near_duplicates
+    groups = near_duplicates.near_duplicate_groups(corpus, settings.ngram, settings.threshold)
+    shared = [group for group in groups if len(group) > 1]
+    logger.info("Near-duplicates: %d group(s) holding %d documents", len(shared), sum(map(len, shared)))
+    return {
+        "corpus_fingerprint": corpus.fingerprint(),
+        "ngram": settings.ngram,
+        "threshold": settings.threshold,
+        "groups": groups,
+    }
+
+
+def split_holdout(corpus: Corpus, document_groups: dict, split_params: SplitParameters) -> dict:
+    """Set aside a stratified, seeded hold-out set for the final evaluation."""
+    holdout = splits.split_holdout(corpus, document_groups, split_params.holdout_fraction, split_params.seed)
+    logger.info("Hold-out split: %d training and %d hold-out documents", len(holdout["train"]), len(holdout["holdout"]))
+    return holdout
+
+
+def make_folds(corpus: Corpus, document_groups: dict, holdout_split: dict, split_params: SplitParameters) -> dict:
+    """Stratified, seeded k-fold splits of the training documents for cross-validated tuning."""
+    folds = splits.make_folds(corpus, document_groups, holdout_split, split_params.n_folds, split_params.seed)
+    logger.info("Folds: %s validation documents", [len(fold["validation"]) for fold in folds["folds"]])
+    return folds
+
+
+def summarise_corpus(corpus: Corpus, holdout_split: dict, folds: dict) -> dict:
+    """Corpus statistics for people: sizes, lengths and entity counts per split."""
+    by_id = corpus.by_id()
+
+    def describe(ids: list[str]) -> dict:
+        subset = corpus.subset(ids)
+        lengths = [len(doc.text) for doc in subset] or [0]
+        return {
+            "documents": len(subset),
+            "entities": sum(subset.label_counts().values()),
+            "characters_median": statistics.median(lengths),
+            "characters_max": max(lengths),
+            "entities_per_type": dict(sorted(subset.label_counts().items())),
+        }
+
+    return {
+        "source": corpus.source,
+        "corpus_fingerprint": corpus.fingerprint(),
+        "corpus": describe(list(by_id)),
+        "train": describe(holdout_split["train"]),
+        "holdout": describe(holdout_split["holdout"]),
+        "folds": [describe(fold["validation"]) for fold in folds["folds"]],
+    }
