@@ -1,0 +1,29 @@
+"""Spans <-> windowed BIO labels for any fast tokenizer, and decoding predictions back to spans."""
+
+from resume_ner.tagging.alignment import (
+    IGNORE,
+    SUBTOKEN_POLICIES,
+    TokenizedText,
+    spans_to_tag_ids,
+    tag_ids_to_spans,
+    tokenize_text,
+)
+from resume_ner.tagging.document import EncodedDocument, decode_document, encode_document
+from resume_ner.tagging.windows import SpecialTokens, Window, make_windows, merge_window_predictions, special_tokens_of
+
+__all__ = [
+    "IGNORE",
+    "SUBTOKEN_POLICIES",
+    "EncodedDocument",
+    "SpecialTokens",
+    "TokenizedText",
+    "Window",
+    "decode_document",
+    "encode_document",
+    "make_windows",
+    "merge_window_predictions",
+    "spans_to_tag_ids",
+    "special_tokens_of",
+    "tag_ids_to_spans",
+    "tokenize_text",
+]

@@ -1,0 +1,127 @@
+"""Character spans -> BIO tag ids per sub-token, and per-token tags -> character spans.
+
+Works for any fast tokenizer: texts are tokenised once without special tokens, and labels are given to *units*,
+which are whole words (``first`` policy: the word's first sub-token carries the label, the others are ignored)
+or single sub-tokens (``all`` policy: every sub-token carries a label, ``I-`` after the first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from resume_ner.corpus.documents import Span
+from resume_ner.corpus.labels import OUTSIDE, LabelSchema
+
+IGNORE = -100
+SubtokenPolicy = Literal["all", "first"]
+SUBTOKEN_POLICIES = ("all", "first")
+
+
+@dataclass(frozen=True)
+class TokenizedText:
+    """Sub-tokens of a text, without special tokens: ids, character offsets (whitespace trimmed, so a token of
+    whitespace only has an empty range) and the word each belongs to."""
+
+    input_ids: tuple[int, ...]
+    offsets: tuple[tuple[int, int], ...]
+    word_ids: tuple[int | None, ...]
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+
+def tokenize_text(text: str, tokenizer) -> TokenizedText:
+    """Tokenise ``text`` whole (no truncation, no special tokens) with a fast tokenizer."""
+    if not getattr(tokenizer, "is_fast", False):
+        raise TypeError(f"{type(tokenizer).__name__} is not a fast tokenizer; offsets need a tokenizers-backed one")
+    encoding = tokenizer(
+        text, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
+    )
+    return TokenizedText(
+        tuple(encoding["input_ids"]),
+        tuple(_trim(text, start, end) for start, end in encoding["offset_mapping"]),
+        tuple(encoding.word_ids()),
+    )
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Offsets without surrounding whitespace: byte-level BPE tokens such as "Ġjava" include the space before."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def units(tokens: TokenizedText, policy: SubtokenPolicy) -> list[list[int]]:
+    """Token indices grouped into labelled units: one per word (``first``) or one per token (``all``)."""
+    if policy not in SUBTOKEN_POLICIES:
+        raise ValueError(f"subtoken_policy must be one of {SUBTOKEN_POLICIES}, got {policy!r}")
+    # Tokens of whitespace only (BPE's newline tokens) stay in the model input but are never labelled.
+    textual = [index for index, (start, end) in enumerate(tokens.offsets) if end > start]
+    if policy == "all":
+        return [[index] for index in textual]
+    grouped: list[list[int]] = []
+    for index in textual:
+        word = tokens.word_ids[index]
+        if grouped and word is not None and tokens.word_ids[grouped[-1][-1]] == word:
+            grouped[-1].append(index)
+        else:
+            grouped.append([index])
+    return grouped
+
+
+def spans_to_tag_ids(
+    tokens: TokenizedText, spans: tuple[Span, ...] | list[Span], schema: LabelSchema, policy: SubtokenPolicy
+) -> list[int]:
+    """One tag id per sub-token: the first unit a span touches gets ``B-``, later ones ``I-``; a unit touched by
+    several spans belongs to the first. Under ``first``, non-first sub-tokens of a word get IGNORE."""
+    groups = units(tokens, policy)
+    unit_tags = [schema.label2id[OUTSIDE]] * len(groups)
+    taken = [False] * len(groups)
+    bounds = [(tokens.offsets[group[0]][0], tokens.offsets[group[-1]][1]) for group in groups]
+    cursor = 0
+    for span in sorted(spans):
+        while cursor < len(groups) and bounds[cursor][1] <= span.start:
+            cursor += 1
+        first = True
+        index = cursor
+        while index < len(groups) and bounds[index][0] < span.end:
+            if not taken[index]:
+                unit_tags[index] = schema.begin_id(span.label) if first else schema.inside_id(span.label)
+                taken[index] = True
+                first = False
+            index += 1
+    tags = [IGNORE] * len(tokens)
+    for group, tag in zip(groups, unit_tags):
+        # Under "all" a unit is one sub-token; under "first" the word's other sub-tokens stay IGNORE.
+        tags[group[0]] = tag
+    return tags
+
+
+def tag_ids_to_spans(
+    tokens: TokenizedText, tag_ids: list[int], schema: LabelSchema, policy: SubtokenPolicy
+) -> list[Span]:
+    """Character spans from one predicted tag id per sub-token (IGNORE where no prediction counts).
+
+    Each unit takes the tag of its first sub-token. BIO is repaired leniently: an ``I-`` that does not continue
+    an entity of its type starts one, as a ``B-`` would.
+    """
+    spans: list[Span] = []
+    current: list | None = None  # [start, end, label]
+    for group in units(tokens, policy):
+        tag = tag_ids[group[0]]
+        start, end = tokens.offsets[group[0]][0], tokens.offsets[group[-1]][1]
+        prefix, entity = schema.parse_id(tag) if tag != IGNORE else (OUTSIDE, None)
+        if prefix == "I" and current is not None and current[2] == entity:
+            current[1] = end
+            continue
+        if current is not None:
+            spans.append(Span(*current))
+            current = None
+        if prefix != OUTSIDE:
+            current = [start, end, entity]
+    if current is not None:
+        spans.append(Span(*current))
+    return spans

@@ -1,0 +1,67 @@
+"""Shared fixtures: paths to the repository, the shared real datasets and small hand-made corpora."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from resume_ner.corpus.documents import Corpus, Document, Span
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("RESUME_NER_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+DOTIN_JSON = SHARED_DATA / "dotin_resume_ner" / "train.json"
+DOTIN_ZIP = SHARED_DATA / "dotin_resume_ner" / "raw" / "545_cvs_train_v2.zip"
+
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
+
+
+def requires_shared_data(path: Path):
+    """Skip, saying why, where the openly licensed test data beside the repository is missing."""
+    return pytest.mark.skipif(
+        not path.exists(),
+        reason=f"needs {path} (the shared real datasets; CI has them, set RESUME_NER_SHARED_DATA to point elsewhere)",
+    )
+
+
+@pytest.fixture(scope="session")
+def dotin_corpus() -> Corpus:
+    if not DOTIN_JSON.exists():
+        pytest.skip(f"needs {DOTIN_JSON} (the shared real datasets)")
+    from resume_ner.corpus.reading import read_corpus
+
+    return read_corpus(DOTIN_JSON)
+
+
+def make_document(doc_id: str, parts: list[str | tuple[str, str]]) -> Document:
+    """A document from text pieces; a ``(text, label)`` piece becomes an entity span."""
+    text, spans = "", []
+    for part in parts:
+        if isinstance(part, tuple):
+            spans.append(Span(len(text), len(text) + len(part[0]), part[1]))
+            text += part[0]
+        else:
+            text += part
+    return Document(doc_id, text, tuple(spans))
+
+
+@pytest.fixture
+def small_corpus() -> Corpus:
+    """Twenty short resumes with four entity types, two of them rarer, and one pair of near-duplicates."""
+    people = ["Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra", "Barbara Liskov",
+              "Donald Knuth", "Frances Allen", "John Backus", "Ken Thompson", "Radia Perlman",
+              "Tim Berners", "Leslie Lamport", "Margaret Hamilton", "Niklaus Wirth", "Shafi Goldwasser",
+              "Dennis Ritchie", "Adele Goldberg", "Butler Lampson", "Jean Sammet", "Robin Milner"]
+    documents = []
+    for index, name in enumerate(people):
+        parts: list = [(name, "NAME"), "\nSenior engineer at ", ("Acme Corp", "COMPANY"), " since 2019.\nSkills: ",
+                       ("Python", "SKILL"), ", ", ("SQL", "SKILL")]
+        if index % 4 == 0:
+            parts += ["\nEmail: ", (f"person{index}@example.com", "EMAIL")]
+        parts += [f"\nWorked on project number {index} with team {index * 7 % 11} in building {index * 3}."]
+        documents.append(make_document(f"cv-{index:02d}", parts))
+    # cv-20 repeats cv-03 with one line changed: a near-duplicate that must stay with it.
+    twin = documents[3]
+    documents.append(Document("cv-20", twin.text + "\nReferences on request.", twin.spans))
+    return Corpus(tuple(documents), source="small_corpus")

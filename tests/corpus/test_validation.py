@@ -1,0 +1,141 @@
+"""Validation lists every problem of a corpus, with file, record, span and rule, in one error."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+
+from resume_ner.corpus.documents import Span
+from resume_ner.corpus.problems import CorpusValidationError
+from resume_ner.corpus.reading import read_corpus
+
+FAULTY_RECORDS = [
+    ({"id": "a", "text": "Jane Doe", "annotations": [[0, 20, "NAME"]]}, "span-out-of-range", "[0, 20, 'NAME']"),
+    ({"id": "b", "text": "x y", "annotations": [[2, 2, "X"]]}, "empty-span", "[2, 2, 'X']"),
+    ({"id": "c", "text": "hello", "annotations": [[3, 1, "X"]]}, "start-after-end", "[3, 1, 'X']"),
+    ({"id": "d", "text": "hello", "annotations": [[0.5, 2, "X"]]}, "non-integer-offset", "[0.5, 2, 'X']"),
+    ({"id": "e", "text": "hello", "annotations": [[0, 2]]}, "label-missing", "[0, 2, None]"),
+    ({"id": "f", "text": "hello", "annotations": [[0, 2, 7]]}, "label-not-string", "[0, 2, 7]"),
+    ({"id": "g", "annotations": []}, "text-missing", None),
+    ({"id": "h", "text": 42, "annotations": []}, "text-not-string", None),
+    ({"id": "i", "text": "a   b", "annotations": [[1, 4, "X"]]}, "whitespace-only-span", "[1, 4, 'X']"),
+    ({"id": "j", "text": "ok", "annotations": "none"}, "annotations-not-list", None),
+    ("just a string", "not-a-record", None),
+    ({"id": "k", "text": "ok"}, "annotations-missing", None),
+    ({"id": "l", "text": "ok", "annotations": [[0, "2", "X"]]}, "non-integer-offset", "[0, '2', 'X']"),
+    ({"id": True, "text": "ok", "annotations": []}, "invalid-id", None),
+    ({"id": "m", "text": "ok", "annotations": [[0, 1, "X", "extra"]]}, "malformed-span", None),
+    ({"id": "n", "text": "ok", "annotations": [[0, 2, "  "]]}, "label-missing", "[0, 2, '  ']"),
+    ({"id": "good", "text": "dup", "annotations": []}, "duplicate-id", None),
+]
+GOOD_RECORD = {"id": "good", "text": "  Jane Doe, engineer ", "annotations": [[1, 10, "NAME"]]}
+
+
+def _write(tmp_path, records, name="corpus.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(records), encoding="utf-8")
+    return path
+
+
+def test_every_fault_is_listed_once_with_file_record_span_and_rule(tmp_path):
+    path = _write(tmp_path, [GOOD_RECORD] + [record for record, _, _ in FAULTY_RECORDS])
+    with pytest.raises(CorpusValidationError) as caught:
+        read_corpus(path)
+    error = caught.value
+    assert error.total == len(FAULTY_RECORDS)
+    assert [p.rule for p in error.problems] == [rule for _, rule, _ in FAULTY_RECORDS]
+    message = str(error)
+    assert message.splitlines()[0].startswith(f"Corpus {path} is not valid: {len(FAULTY_RECORDS)} problem(s)")
+    for index, (record, rule, span) in enumerate(FAULTY_RECORDS, start=1):
+        line = message.splitlines()[index]
+        assert line.startswith(f"  - {path}: record {index}")
+        assert line.endswith(f"[{rule}]")
+        if isinstance(record, dict) and isinstance(record.get("id"), str):
+            assert f"(id {record['id']!r})" in line
+        if span is not None:
+            assert f"span {span}" in line
+    assert "already used by record 0" in message.splitlines()[-1]
+
+
+def test_valid_records_pass_and_surrounding_whitespace_is_trimmed(tmp_path):
+    corpus = read_corpus(_write(tmp_path, [GOOD_RECORD, {"text": "no id here", "annotations": []}]))
+    good = corpus.by_id()["good"]
+    assert good.spans == (Span(2, 10, "NAME"),)
+    assert good.text[2:10] == "Jane Doe"
+    assert corpus.ids() == ["good", "doc-1"]
+
+
+def test_the_problem_list_is_capped_and_counts_the_rest(tmp_path):
+    records = [{"id": str(n), "text": "abc", "annotations": [[0, 9, "X"]]} for n in range(30)]
+    with pytest.raises(CorpusValidationError) as caught:
+        read_corpus(_write(tmp_path, records), max_problems=5)
+    assert caught.value.total == 30
+    assert len(caught.value.problems) == 5
+    assert str(caught.value).splitlines()[-1] == "  ... and 25 more"
+
+
+def test_undecodable_bytes_are_reported_with_their_line_in_json(tmp_path):
+    path = tmp_path / "corpus.json"
+    path.write_bytes(b'[\n{"id": "a", "text": "caf\xe9", "annotations": [[9, 3, "X"]]}\n]')
+    with pytest.raises(CorpusValidationError) as caught:
+        read_corpus(path)
+    rules = [p.rule for p in caught.value.problems]
+    assert rules == ["undecodable-text", "start-after-end"]  # the rest of the file is still checked
+    assert "line 2" in str(caught.value.problems[0])
+
+
+def test_undecodable_and_invalid_lines_in_jsonl(tmp_path):
+    path = tmp_path / "corpus.jsonl"
+    path.write_bytes(
+        b'{"id": "a", "text": "fine", "annotations": []}\n'
+        b'{"id": "b", "text": "\xff\xfe", "annotations": []}\n'
+        b'{"id": "c", "text": "broken", \n'
+    )
+    with pytest.raises(CorpusValidationError) as caught:
+        read_corpus(path, "jsonl")
+    found = [(p.record, p.rule) for p in caught.value.problems]
+    assert found == [("line 2", "undecodable-text"), ("line 3", "invalid-json")]
+
+
+def test_broken_files_in_an_inline_xml_zip_are_each_named(tmp_path):
+    path = tmp_path / "cvs.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("cvs/1.xml", '<cv>Jane <label type="NAME">Doe</label></cv>')
+        archive.writestr("cvs/2.xml", '<cv>Jane <label type="NAME">Doe</cv>')
+        archive.writestr("cvs/3.xml", b"<cv>caf\xe9</cv>")
+        archive.writestr("cvs/4.xml", '<cv><label>no type</label> <label type="X"><b>x</b></label></cv>')
+    with pytest.raises(CorpusValidationError) as caught:
+        read_corpus(path, "inline_xml")
+    found = [(p.file.split("!")[-1], p.rule) for p in caught.value.problems]
+    assert found == [
+        ("cvs/2.xml", "malformed-xml"),
+        ("cvs/3.xml", "undecodable-text"),
+        ("cvs/4.xml", "nested-label"),
+        ("cvs/4.xml", "label-missing"),
+    ]
+
+
+def test_conll_lines_without_tags_or_with_unknown_tags(tmp_path):
+    path = tmp_path / "bad.conll"
+    path.write_text("Jane B-NAME\nDoe\nworks X-ORG\nhere SKILL\n", encoding="utf-8")
+    with pytest.raises(CorpusValidationError) as caught:
+        read_corpus(path, "conll")
+    assert [(p.record, p.rule) for p in caught.value.problems] == [
+        ("line 2", "missing-tag"), ("line 3", "invalid-tag"), ("line 4", "invalid-tag"),
+    ]
+
+
+def test_unknown_format_and_missing_file_fail_with_one_clear_line(tmp_path):
+    with pytest.raises(ValueError, match="Unknown corpus format 'xml'.*choose one of json, jsonl"):
+        read_corpus(tmp_path / "x.json", "xml")
+    with pytest.raises(FileNotFoundError, match="does not exist.*catalog.yml"):
+        read_corpus(tmp_path / "missing.json")
+
+
+def test_top_level_must_be_a_list(tmp_path):
+    path = tmp_path / "corpus.json"
+    path.write_text('{"documents": []}', encoding="utf-8")
+    with pytest.raises(CorpusValidationError, match=r"top level must be a list of records, found dict \[not-a-list\]"):
+        read_corpus(path)
