@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("RESUME_NER_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 DOTIN_JSON = SHARED_DATA / "dotin_resume_ner" / "train.json"
 DOTIN_ZIP = SHARED_DATA / "dotin_resume_ner" / "raw" / "545_cvs_train_v2.zip"
+DEFAULT_CORPUS = REPO_ROOT / "data" / "01_raw" / "synthetic_resumes.json"
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 
@@ -65,3 +67,49 @@ def small_corpus() -> Corpus:
     twin = documents[3]
     documents.append(Document("cv-20", twin.text + "\nReferences on request.", twin.spans))
     return Corpus(tuple(documents), source="small_corpus")
+
+
+def copy_project(tmp_path: Path, raw_corpus: Path | None = None, corpus_format: str = "json") -> Path:
+    """A throw-away copy of this Kedro project (conf/base, pyproject, the default corpus) to run sessions in.
+
+    Relative catalog paths resolve against the project folder, so every output lands inside ``tmp_path``.
+    With ``raw_corpus``, ``conf/local/catalog.yml`` points the ``raw_corpus`` dataset at that file.
+    """
+    project = tmp_path / "project"
+    shutil.copytree(REPO_ROOT / "conf" / "base", project / "conf" / "base")
+    (project / "conf" / "local").mkdir()
+    shutil.copy(REPO_ROOT / "pyproject.toml", project / "pyproject.toml")
+    (project / "src").mkdir()  # the package itself is imported from the installed project
+    for layer in sorted(path.name for path in (REPO_ROOT / "data").iterdir() if path.is_dir()):
+        (project / "data" / layer).mkdir(parents=True)
+    shutil.copy(DEFAULT_CORPUS, project / "data" / "01_raw" / DEFAULT_CORPUS.name)
+    if raw_corpus is not None:
+        (project / "conf" / "local" / "catalog.yml").write_text(
+            "raw_corpus:\n"
+            "  type: resume_ner.datasets.CorpusDataset\n"
+            f"  filepath: {raw_corpus}\n"
+            f"  format: {corpus_format}\n",
+            encoding="utf-8",
+        )
+    return project
+
+
+def run_kedro(project: Path, pipeline: str, runtime_params: dict | None = None) -> dict:
+    """``kedro run --pipelines=<pipeline>`` in ``project``, in this process, tracking to its own MLflow file."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{project / 'mlflow.db'}"
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, runtime_params=runtime_params or {}) as session:
+        return session.run(pipeline_names=[pipeline])
+
+
+@pytest.fixture(autouse=True)
+def _restore_mlflow_tracking_uri():
+    saved = os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    if saved is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = saved

@@ -1,7 +1,10 @@
 """Project hooks."""
 
+from typing import Any
+
 import mlflow
 from kedro.framework.hooks import hook_impl
+from pydantic import BaseModel
 
 
 class EndMlflowRunsHook:
@@ -24,3 +27,28 @@ class EndMlflowRunsHook:
 def _end_active_runs(status: str) -> None:
     while mlflow.active_run() is not None:
         mlflow.end_run(status=status)
+
+
+class LogTypedParametersHook:
+    """Log pydantic-typed node parameters to MLflow key by key (``splits.n_folds``).
+
+    kedro-mlflow flattens dict parameters but logs a pydantic model, which Kedro hands to nodes with typed
+    parameters, as one string; this adds the searchable keys beside it.
+    """
+
+    @hook_impl
+    def before_node_run(self, inputs: dict[str, Any]) -> None:
+        if mlflow.active_run() is None:
+            return
+        params = {}
+        for name, value in inputs.items():
+            if name.startswith("params:") and isinstance(value, BaseModel):
+                params.update(_flatten(value.model_dump(mode="json"), name.removeprefix("params:")))
+        if params:
+            mlflow.log_params(params)
+
+
+def _flatten(value: Any, prefix: str) -> dict[str, Any]:
+    if isinstance(value, dict) and value:
+        return {key: item for name, inner in value.items() for key, item in _flatten(inner, f"{prefix}.{name}").items()}
+    return {prefix: value}

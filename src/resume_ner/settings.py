@@ -3,9 +3,9 @@
 from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
-from resume_ner.hooks import EndMlflowRunsHook
+from resume_ner.hooks import EndMlflowRunsHook, LogTypedParametersHook
 
-HOOKS = (EndMlflowRunsHook(),)
+HOOKS = (LogTypedParametersHook(), EndMlflowRunsHook())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -22,35 +22,33 @@ def validate_records(records: list[RawRecord], collector: ProblemCollector) -> C
     first_seen: dict[str, str] = {}
     trimmed = 0
     for index, record in enumerate(records):
-        document, record_trimmed = _validate_record(index, record, collector)
-        if document is None:
+        if not isinstance(record.data, Mapping):
+            collector.add(record.where, "not-a-record", f"expected an object, found {type(record.data).__name__}",
+                          file=record.file)
             continue
-        trimmed += record_trimmed
-        if document.id in first_seen:
-            collector.add(
-                _where(record, document.id),
-                "duplicate-id",
-                f"id {document.id!r} is already used by {first_seen[document.id]}",
-                file=record.file,
-            )
-            continue
-        first_seen[document.id] = record.where
-        documents.append(document)
+        doc_id = _document_id(record.data, index, record, collector)
+        unique = True
+        if doc_id is not None and doc_id in first_seen:
+            collector.add(_where(record, doc_id), "duplicate-id", f"id {doc_id!r} is already used by {first_seen[doc_id]}",
+                          file=record.file)
+            unique = False
+        elif doc_id is not None:
+            first_seen[doc_id] = record.where
+        document, record_trimmed = _validate_content(record, doc_id, collector)
+        if document is not None and unique:
+            documents.append(document)
+            trimmed += record_trimmed
     if trimmed:
         logger.info("Trimmed surrounding whitespace from %d span(s) in %s", trimmed, collector.source)
     return Corpus(tuple(documents), source=collector.source)
 
 
-def _validate_record(index: int, record: RawRecord, collector: ProblemCollector) -> tuple[Document | None, int]:
+def _validate_content(record: RawRecord, doc_id: str | None, collector: ProblemCollector) -> tuple[Document | None, int]:
     data = record.data
-    if not isinstance(data, Mapping):
-        collector.add(record.where, "not-a-record", f"expected an object, found {type(data).__name__}", file=record.file)
-        return None, 0
-    doc_id = _document_id(data, index, record, collector)
     where = _where(record, doc_id)
     ok = doc_id is not None
     text = data.get("text")
-    if "text" not in data or text is None:
+    if text is None:
         collector.add(where, "text-missing", "field 'text' is missing", file=record.file)
         ok = False
     elif not isinstance(text, str):

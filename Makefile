@@ -1,0 +1,49 @@
+# resume-ner: `make run` and `make test` work on a fresh machine (Python 3.11, no GPU, package registries only).
+# The environment is rebuilt only when pyproject.toml changes, so re-running a command is quick.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
+PIPELINES ?= data_processing
+
+export KEDRO_DISABLE_TELEMETRY := 1
+export DO_NOT_TRACK := 1
+
+.PHONY: help install install-test run test test-fast viz clean
+
+help:
+	@echo "make run        create $(VENV), install the project, run: kedro run --pipelines=$(PIPELINES)"
+	@echo "make test       install the test extras and run the whole test suite"
+	@echo "make test-fast  the test suite without tests marked slow"
+	@echo "make viz        build the kedro-viz static site into build/"
+
+# torch first and pinned: the CPU build lies on these machines; anything else could pull a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install -e ".[test]"
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: $(VENV)/.installed
+	$(BIN)/kedro run --pipelines=$(PIPELINES)
+
+test: $(VENV)/.installed-test
+	$(BIN)/pytest
+
+test-fast: $(VENV)/.installed-test
+	$(BIN)/pytest -m "not slow"
+
+viz: $(VENV)/.installed
+	$(BIN)/kedro viz build
+
+clean:
+	rm -rf $(VENV) build .viz mlflow.db

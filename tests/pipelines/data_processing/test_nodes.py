@@ -1,0 +1,60 @@
+"""The data_processing nodes, called directly as a user's unit tests would."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from resume_ner.corpus.documents import Span
+from resume_ner.corpus.labels import LabelSchema
+from resume_ner.corpus.problems import CorpusValidationError
+from resume_ner.pipelines.data_processing import nodes
+from resume_ner.pipelines.data_processing.parameters import CorpusParameters, SplitParameters
+
+
+def test_map_labels_then_resolve_overlaps(small_corpus):
+    params = CorpusParameters(label_mapping={"rename": {"COMPANY": "ORG"}, "drop": ["EMAIL"]})
+    mapped = nodes.map_labels(small_corpus, params)
+    assert set(mapped.label_counts()) == {"NAME", "ORG", "SKILL"}
+    doubled = mapped.replace([d.with_spans(d.spans + (Span(0, 3, "NAME"),)) for d in mapped])
+    assert nodes.resolve_overlaps(doubled, params) == mapped
+    with pytest.raises(CorpusValidationError, match="overlapping-spans"):
+        nodes.resolve_overlaps(doubled, CorpusParameters(overlapping_spans="error"))
+
+
+def test_label_schema_node_returns_the_serialisable_schema(small_corpus):
+    schema = nodes.build_label_schema(small_corpus)
+    assert schema["entity_types"] == ["COMPANY", "EMAIL", "NAME", "SKILL"]
+    assert LabelSchema.from_dict(schema).tags == schema["tags"]
+
+
+def test_split_nodes_chain(small_corpus):
+    params = SplitParameters(seed=1, holdout_fraction=0.2, n_folds=3)
+    groups = nodes.group_near_duplicates(small_corpus, params)
+    holdout = nodes.split_holdout(small_corpus, groups, params)
+    folds = nodes.make_folds(small_corpus, groups, holdout, params)
+    report = nodes.summarise_corpus(small_corpus, holdout, folds)
+    assert groups["corpus_fingerprint"] == holdout["corpus_fingerprint"] == folds["corpus_fingerprint"]
+    assert report["corpus"]["documents"] == 21
+    assert report["train"]["documents"] + report["holdout"]["documents"] == 21
+    assert sum(f["documents"] for f in report["folds"]) == report["train"]["documents"]
+    assert report["corpus"]["entities_per_type"] == {"COMPANY": 21, "EMAIL": 5, "NAME": 21, "SKILL": 42}
+
+
+@pytest.mark.parametrize(
+    ("settings", "key"),
+    [
+        ({"n_folds": 1}, "n_folds"),
+        ({"holdout_fraction": 0}, "holdout_fraction"),
+        ({"near_duplicates": {"threshold": 2}}, "threshold"),
+        ({"seeds": 3}, "seeds"),
+    ],
+)
+def test_split_parameters_are_checked_by_name(settings, key):
+    with pytest.raises(ValidationError, match=key):
+        SplitParameters(**settings)
+
+
+def test_overlap_policy_must_be_known():
+    with pytest.raises(ValidationError, match="overlapping_spans"):
+        CorpusParameters(overlapping_spans="merge")

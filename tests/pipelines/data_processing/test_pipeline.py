@@ -1,0 +1,121 @@
+"""The data_processing pipeline: with a runner on an in-memory catalog, and as real `kedro run` sessions."""
+
+from __future__ import annotations
+
+import json
+
+import mlflow
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+
+from conftest import DOTIN_JSON, copy_project, requires_shared_data, run_kedro
+from resume_ner.corpus.reading import read_corpus
+from resume_ner.pipelines.data_processing import create_pipeline
+from resume_ner.pipelines.data_processing.parameters import CorpusParameters, SplitParameters
+
+OUTPUTS = {
+    "corpus": "03_primary/corpus.json",
+    "label_schema": "03_primary/label_schema.json",
+    "document_groups": "02_intermediate/document_groups.json",
+    "holdout_split": "05_model_input/holdout_split.json",
+    "folds": "05_model_input/folds.json",
+    "corpus_report": "08_reporting/corpus_report.json",
+}
+
+
+def test_pipeline_runs_on_an_in_memory_catalog(small_corpus):
+    catalog = DataCatalog({
+        "raw_corpus": MemoryDataset(small_corpus),
+        "params:corpus": MemoryDataset(CorpusParameters()),
+        "params:splits": MemoryDataset(SplitParameters(n_folds=3, holdout_fraction=0.2)),
+    })
+    outputs = SequentialRunner().run(create_pipeline(), catalog)
+    report = outputs["corpus_report"].load()
+    assert report["corpus"]["documents"] == len(small_corpus)
+    assert [fold["documents"] for fold in report["folds"]] and len(report["folds"]) == 3
+    assert outputs["label_schema"].load()["entity_types"] == ["COMPANY", "EMAIL", "NAME", "SKILL"]
+
+
+def _outputs(project):
+    return {name: project / "data" / relative for name, relative in OUTPUTS.items()}
+
+
+def _last_run(project):
+    client = mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("resume_ner")
+    return client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"])[0]
+
+
+def test_kedro_run_on_the_default_corpus_writes_every_output_and_one_mlflow_run(tmp_path):
+    project = copy_project(tmp_path)
+    run_kedro(project, "data_processing")
+    paths = _outputs(project)
+    assert all(path.exists() for path in paths.values())
+    corpus = read_corpus(paths["corpus"])
+    folds = json.loads(paths["folds"].read_text())
+    schema = json.loads(paths["label_schema"].read_text())
+    assert folds["corpus_fingerprint"] == corpus.fingerprint()
+    assert set(schema["entity_types"]) == set(corpus.label_counts())
+    assert mlflow.active_run() is None  # the run-leak fix ended kedro-mlflow's run
+    run = _last_run(project)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["splits.n_folds"] == "5"
+    assert run.data.params["splits.near_duplicates.threshold"] == "0.75"
+    assert run.data.params["corpus.overlapping_spans"] == "keep_longest"
+
+
+@requires_shared_data(DOTIN_JSON)
+def test_kedro_run_on_the_dotin_resumes_unchanged(tmp_path):
+    project = copy_project(tmp_path, raw_corpus=DOTIN_JSON)
+    run_kedro(project, "data_processing")
+    report = json.loads(_outputs(project)["corpus_report"].read_text())
+    assert report["corpus"]["documents"] == 310
+    assert report["corpus"]["entities"] == 15_681
+    assert report["holdout"]["documents"] in range(40, 55)
+
+
+MALFORMED = [
+    {"id": "1", "text": "Jane Doe", "annotations": [[0, 99, "NAME"]]},
+    {"id": "2", "text": "Jane Doe", "annotations": [[4, 4, "NAME"]]},
+    {"id": "3", "text": "Jane Doe", "annotations": [[5, 0, "NAME"]]},
+    {"id": "4", "text": "Jane Doe", "annotations": [["0", 4, "NAME"]]},
+    {"id": "5", "text": "Jane Doe", "annotations": [[0, 4]]},
+    {"id": "6", "text": "Jane Doe", "annotations": [[0, 4, ["NAME"]]]},
+    {"id": "7", "annotations": []},
+    {"id": "8", "text": ["Jane"], "annotations": []},
+    {"id": "1", "text": "again", "annotations": []},
+    {"id": "10", "text": "Jane   Doe", "annotations": [[4, 7, "NAME"]]},
+    {"id": "11", "text": "Jane Doe", "annotations": {"0": [0, 4, "NAME"]}},
+    {"id": "12", "text": "Jane Doe"},
+]
+
+
+def test_a_malformed_corpus_stops_the_run_listing_every_fault_and_writes_nothing(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(MALFORMED), encoding="utf-8")
+    project = copy_project(tmp_path, raw_corpus=bad)
+    with pytest.raises(Exception) as caught:
+        run_kedro(project, "data_processing")
+    message = str(caught.value)
+    assert f"Corpus {bad} is not valid: {len(MALFORMED)} problem(s)" in message
+    for rule in ["span-out-of-range", "empty-span", "start-after-end", "non-integer-offset", "label-missing",
+                 "label-not-string", "text-missing", "text-not-string", "duplicate-id", "whitespace-only-span",
+                 "annotations-not-list", "annotations-missing"]:
+        assert f"[{rule}]" in message, rule
+    assert not [path for path in _outputs(project).values() if path.exists()]
+    assert _last_run(project).info.status == "FAILED"
+    assert mlflow.active_run() is None
+
+
+def test_bad_parameters_fail_before_any_node_runs(tmp_path):
+    project = copy_project(tmp_path)
+    with pytest.raises(Exception, match="n_folds"):
+        run_kedro(project, "data_processing", runtime_params={"splits": {"n_folds": 1}})
+    assert not [path for path in _outputs(project).values() if path.exists()]
+
+
+def test_more_folds_than_documents_is_a_clear_error(tmp_path):
+    project = copy_project(tmp_path)
+    with pytest.raises(ValueError, match="n_folds is 5000 but the training part has only"):
+        run_kedro(project, "data_processing", runtime_params={"splits": {"n_folds": 5000}})
