@@ -10,6 +10,7 @@ import pytest
 from resume_ner.corpus.documents import Span
 from resume_ner.corpus.problems import CorpusValidationError
 from resume_ner.corpus.reading import read_corpus
+from resume_ner.errors import UserInputError
 
 FAULTY_RECORDS = [
     ({"id": "a", "text": "Jane Doe", "annotations": [[0, 20, "NAME"]]}, "span-out-of-range", "[0, 20, 'NAME']"),
@@ -128,7 +129,7 @@ def test_conll_lines_without_tags_or_with_unknown_tags(tmp_path):
 
 
 def test_unknown_format_and_missing_file_fail_with_one_clear_line(tmp_path):
-    with pytest.raises(ValueError, match="Unknown corpus format 'xml'.*choose one of json, jsonl"):
+    with pytest.raises(UserInputError, match="Unknown corpus format 'xml'.*choose one of json, jsonl"):
         read_corpus(tmp_path / "x.json", "xml")
     with pytest.raises(FileNotFoundError, match="does not exist.*catalog.yml"):
         read_corpus(tmp_path / "missing.json")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
 
-from resume_ner.backbones.errors import BackboneUnavailableError
+from resume_ner.backbones.errors import BackboneNotFoundError, BackboneUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def resolve_hub_id(repo_id: str) -> Path:
     try:
         validate_repo_id(repo_id)
     except ValueError as exc:
-        raise ValueError(
+        raise BackboneNotFoundError(
             f"Backbone {repo_id!r} is neither 'minilm', 'tiny-bert', an existing model folder, "
             f"nor a valid Hugging Face hub id ({exc})"
         ) from None

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from resume_ner.backbones.errors import BackboneNotFoundError
 from resume_ner.backbones.hub import resolve_hub_id
 from resume_ner.backbones.minilm import resolve_minilm
 from resume_ner.backbones.spec import MINILM, TINY_BERT, BackboneSpec
@@ -47,7 +48,7 @@ def resolve_backbone(
         logger.info("Backbone %r resolved to local folder %s", name, folder)
         return folder
     if _looks_like_path(name):
-        raise ValueError(_bad_path_message(name, local))
+        raise BackboneNotFoundError(_bad_path_message(name, local))
     return resolve_hub_id(name)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from resume_ner.errors import UserInputError
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -22,7 +24,7 @@ class Problem:
         return f"{where}: {self.detail} [{self.rule}]"
 
 
-class CorpusValidationError(ValueError):
+class CorpusValidationError(UserInputError, ValueError):
     """Raised once per corpus, listing every problem found (up to a limit)."""
 
     def __init__(self, source: str, problems: list[Problem], total: int, hint: str) -> None:

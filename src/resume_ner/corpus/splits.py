@@ -11,10 +11,15 @@ import random
 from collections import Counter
 
 from resume_ner.corpus.documents import Corpus
+from resume_ner.errors import UserInputError
 
 
-class SplitsMismatchError(ValueError):
+class SplitsMismatchError(UserInputError, ValueError):
     """Splits were made from another corpus than the one they are used with."""
+
+
+class SplitError(UserInputError, ValueError):
+    """The corpus cannot be split as the parameters ask (more splits than groups of documents)."""
 
 
 def assign_groups(
@@ -23,7 +28,7 @@ def assign_groups(
     """For each group, the index of the split it goes to; split ``i`` gets about ``proportions[i]`` of the
     documents and of the documents holding each entity type. Every split gets at least one group."""
     if len(groups) < len(proportions):
-        raise ValueError(f"cannot make {len(proportions)} splits from {len(groups)} document group(s)")
+        raise SplitError(f"cannot make {len(proportions)} splits from {len(groups)} document group(s)")
     rng = random.Random(seed)
     group_types = [frozenset().union(*(entity_types[doc_id] for doc_id in group)) for group in groups]
     total_docs = sum(len(group) for group in groups)
@@ -99,7 +104,7 @@ def make_folds(corpus: Corpus, document_groups: dict, holdout_split: dict, n_fol
     train_ids = set(holdout_split["train"])
     groups = [group for group in _groups_of(corpus, document_groups) if group[0] in train_ids]
     if n_folds > len(groups):
-        raise ValueError(
+        raise SplitError(
             f"splits.n_folds is {n_folds} but the training part has only {len(groups)} group(s) of near-duplicate "
             f"documents; lower n_folds or use a larger corpus"
         )

@@ -52,7 +52,7 @@ def _validate_content(record: RawRecord, doc_id: str | None, collector: ProblemC
         collector.add(where, "text-missing", "field 'text' is missing", file=record.file)
         ok = False
     elif not isinstance(text, str):
-        collector.add(where, "text-not-string", f"field 'text' is a {type(text).__name__}, not a string", file=record.file)
+        collector.add(where, "text-not-string", f"field 'text' is not a string (found {type(text).__name__})", file=record.file)
         ok = False
     annotations = data.get("annotations")
     if annotations is None:
@@ -62,7 +62,7 @@ def _validate_content(record: RawRecord, doc_id: str | None, collector: ProblemC
         return None, 0
     if not isinstance(annotations, list):
         collector.add(
-            where, "annotations-not-list", f"field 'annotations' is a {type(annotations).__name__}", file=record.file
+            where, "annotations-not-list", f"field 'annotations' is not a list (found {type(annotations).__name__})", file=record.file
         )
         return None, 0
     spans, trimmed = [], 0
@@ -116,7 +116,7 @@ def _validate_span(raw_span, text: str | None, where: str, file: str, collector:
     if label is None:
         problems.append(("label-missing", "the label is missing"))
     elif not isinstance(label, str):
-        problems.append(("label-not-string", f"the label is a {type(label).__name__}, not a string"))
+        problems.append(("label-not-string", f"the label is not a string (found {type(label).__name__})"))
     elif not label.strip():
         problems.append(("label-missing", "the label is empty"))
     if not problems:
