@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from resume_ner.corpus import synthetic_vocabulary as vocab
+from resume_ner.corpus.synthetic import vocabulary as vocab
 from resume_ner.corpus.synthetic import ENTITY_TYPES, generate_corpus, main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
