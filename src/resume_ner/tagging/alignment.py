@@ -100,21 +100,38 @@ def spans_to_tag_ids(
     return tags
 
 
+def repair_bio(unit_tags: list[int], schema: LabelSchema) -> list[int]:
+    """Lenient BIO repair: an ``I-`` that does not continue an entity of its type becomes ``B-``."""
+    repaired = []
+    previous_entity = None
+    for tag in unit_tags:
+        prefix, entity = schema.parse_id(tag) if tag != IGNORE else (OUTSIDE, None)
+        if prefix == "I" and previous_entity != entity:
+            tag = schema.begin_id(entity)
+        repaired.append(tag if tag != IGNORE else schema.label2id[OUTSIDE])
+        previous_entity = entity
+    return repaired
+
+
+def unit_tag_ids(tokens: TokenizedText, tag_ids: list[int], policy: SubtokenPolicy) -> list[int]:
+    """One tag id per unit: the tag of its first sub-token."""
+    return [tag_ids[group[0]] for group in units(tokens, policy)]
+
+
 def tag_ids_to_spans(
     tokens: TokenizedText, tag_ids: list[int], schema: LabelSchema, policy: SubtokenPolicy
 ) -> list[Span]:
     """Character spans from one predicted tag id per sub-token (IGNORE where no prediction counts).
 
-    Each unit takes the tag of its first sub-token. BIO is repaired leniently: an ``I-`` that does not continue
-    an entity of its type starts one, as a ``B-`` would.
+    Each unit takes the tag of its first sub-token; BIO is repaired first (``repair_bio``).
     """
+    groups = units(tokens, policy)
     spans: list[Span] = []
     current: list | None = None  # [start, end, label]
-    for group in units(tokens, policy):
-        tag = tag_ids[group[0]]
+    for group, tag in zip(groups, repair_bio([tag_ids[group[0]] for group in groups], schema)):
         start, end = tokens.offsets[group[0]][0], tokens.offsets[group[-1]][1]
-        prefix, entity = schema.parse_id(tag) if tag != IGNORE else (OUTSIDE, None)
-        if prefix == "I" and current is not None and current[2] == entity:
+        prefix, entity = schema.parse_id(tag)
+        if prefix == "I":
             current[1] = end
             continue
         if current is not None:

@@ -1,0 +1,182 @@
+"""Prediction: load a checkpoint and turn raw texts into character spans.
+
+Every text is cut into windows the way training cut it (the checkpoint's ``max_length``, ``stride`` and
+``subtoken_policy``); the windows of all texts are batched together, sorted by length so each batch is padded
+only to its own longest window, and each window's argmax tags go back to its document, where
+``decode_document`` takes every sub-token's tag from the window that owns it and repairs BIO into spans.
+
+torch and transformers are imported only when a model is loaded or run, so ``python -m resume_ner.predict``
+answers ``--help`` and input errors at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from resume_ner.corpus.documents import Span
+from resume_ner.tagging import (
+    SUBTOKEN_POLICIES,
+    SpecialTokens,
+    Window,
+    decode_document,
+    encode_document,
+    special_tokens_of,
+)
+from resume_ner.tagging.windows import window_bounds
+from resume_ner.training.checkpoint import CheckpointMetadata, load_checkpoint
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["PRECISIONS", "Predictor", "predict_window_tags", "spans_to_json"]
+
+PRECISIONS = ("fp32", "bf16")
+
+
+def predict_window_tags(
+    model,
+    windows: Sequence[Window],
+    pad_id: int,
+    batch_size: int,
+    device: str | torch.device,
+    autocast_dtype: torch.dtype | None = None,
+) -> list[list[int]]:
+    """The argmax tag id at every position of every window, in the order the windows were given.
+
+    ``windows`` are ``tagging.Window`` objects of any lengths. They are run ``batch_size`` at a time, longest
+    first, each batch padded with ``pad_id`` to its own longest window (with an attention mask), under
+    ``torch.inference_mode()`` and, if ``autocast_dtype`` is given, autocast to it.
+    The model must already be on ``device``; it runs in eval mode and is put back in its previous mode after.
+    Each returned list has one id per position of its window (special tokens included, padding excluded).
+    """
+    import torch
+
+    from resume_ner.training.batching import collate, sorted_batches
+    from resume_ner.training.model import autocast_context
+
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    if any(len(window) == 0 for window in windows):
+        raise ValueError("cannot predict tags for an empty window")
+    device = torch.device(device)
+    predictions: list[list[int] | None] = [None] * len(windows)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            # Longest first: similar lengths share a batch (little padding), and a batch too large for memory
+            # fails on the first batch rather than after most of the work.
+            for members in sorted_batches([len(window) for window in windows], batch_size):
+                batch = collate([windows[index] for index in members], pad_id, device, with_labels=False)
+                with autocast_context(device, autocast_dtype):
+                    logits = model(**batch).logits
+                tags = logits.argmax(dim=-1).cpu().tolist()
+                for row, index in enumerate(members):
+                    predictions[index] = tags[row][: len(windows[index])]
+    finally:
+        model.train(was_training)
+    return predictions  # type: ignore[return-value]
+
+
+def spans_to_json(text: str, spans: Sequence[Span]) -> list[dict]:
+    """``[{"start", "end", "label", "text"}]``: each span with the text it covers."""
+    return [
+        {"start": span.start, "end": span.end, "label": span.label, "text": text[span.start : span.end]}
+        for span in spans
+    ]
+
+
+class Predictor:
+    """A trained tagger: raw texts in, character spans out (``Predictor.load(folder).predict(texts)``)."""
+
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        metadata: CheckpointMetadata,
+        device: str = "cpu",
+        batch_size: int = 32,
+        precision: str = "fp32",
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        if metadata.subtoken_policy not in SUBTOKEN_POLICIES:
+            raise ValueError(f"subtoken_policy must be one of {SUBTOKEN_POLICIES}, got {metadata.subtoken_policy!r}")
+        schema = metadata.schema
+        model_tags = _model_tags(model)
+        if model_tags is not None and model_tags != schema.tags:
+            raise ValueError(
+                f"the model's labels {model_tags} do not match the checkpoint metadata's entity types "
+                f"{list(metadata.entity_types)} (tags {schema.tags})"
+            )
+        self.model = model
+        self.tokenizer = tokenizer
+        self.metadata = metadata
+        self.schema = schema
+        self.device = device
+        self.batch_size = batch_size
+        self.precision = precision
+        self.special: SpecialTokens = special_tokens_of(tokenizer)
+        # Check max_length and stride now rather than on the first text.
+        window_bounds(0, metadata.max_length - len(self.special), metadata.stride)
+        # Padding is masked out, so any id works where a tokenizer has no pad token.
+        self.pad_id: int = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+    @classmethod
+    def load(
+        cls, folder: str | Path, device: str = "cpu", batch_size: int = 32, precision: str = "fp32"
+    ) -> Predictor:
+        """A predictor for the checkpoint in ``folder`` (see ``training.checkpoint``), its model on ``device``.
+
+        Raises FileNotFoundError when ``folder`` is not a checkpoint or has no safetensors weights, and
+        ValueError when the model's labels disagree with the checkpoint's entity types.
+        """
+        model, tokenizer, metadata = load_checkpoint(Path(folder), device=device)
+        return cls(model, tokenizer, metadata, device=device, batch_size=batch_size, precision=precision)
+
+    def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+        """Character spans for each text, in order; an empty (or blank) text gives []."""
+        if isinstance(texts, str):
+            raise TypeError("predict takes a list of texts; use predict_text for a single string")
+        meta = self.metadata
+        encoded = [
+            encode_document(text, self.tokenizer, self.schema, meta.max_length, meta.stride,
+                            meta.subtoken_policy, self.special)
+            for text in texts
+        ]
+        windows = [window for document in encoded for window in document.windows]
+        tags = predict_window_tags(self.model, windows, self.pad_id, self.batch_size, self.device,
+                                   self._autocast_dtype())
+        results: list[list[Span]] = []
+        cursor = 0
+        for document in encoded:
+            count = len(document.windows)
+            own = tags[cursor : cursor + count]
+            cursor += count
+            results.append(decode_document(document, own, self.schema, meta.subtoken_policy) if count else [])
+        return results
+
+    def predict_text(self, text: str) -> list[Span]:
+        """Character spans for one text."""
+        return self.predict([text])[0]
+
+    def _autocast_dtype(self):
+        if self.precision == "fp32":
+            return None
+        import torch
+
+        return torch.bfloat16
+
+
+def _model_tags(model) -> list[str] | None:
+    """The model's tag names by id, from its config (None when it has no usable ``id2label``)."""
+    config = getattr(model, "config", None)
+    id2label = getattr(config, "id2label", None)
+    if not id2label:
+        return None
+    by_id = {int(key): value for key, value in id2label.items()}
+    return [by_id.get(index) for index in range(len(by_id))]

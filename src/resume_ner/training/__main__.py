@@ -1,0 +1,157 @@
+"""``python -m resume_ner.training --config RUN_DIR/config.json``: one training run in its own process.
+
+Exit status: 0 done; 2 bad config or input (one line on stderr); 3 out of memory; 143 stopped by SIGTERM or
+Ctrl-C (the progress stream gets a final "stopped" event and no partial checkpoint is left); 1 anything else
+(traceback on stderr and in run.log).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import traceback
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_OUT_OF_MEMORY, EXIT_STOPPED = 0, 1, 2, 3, 143
+
+# Flags for people running the program by hand; each overrides one config key.
+OVERRIDES = {
+    "output_dir": "output_dir",
+    "fold": "data.fold",
+    "epochs": "optimization.epochs",
+    "learning_rate": "optimization.learning_rate",
+    "batch_size": "optimization.batch_size",
+    "seed": "optimization.seed",
+    "device": "device",
+    "precision": "precision",
+}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m resume_ner.training",
+        description="Train a token-classification model as the run config says. The effective config (after the "
+        "flags below) is written to OUTPUT_DIR/config.json, the single source of truth of the run.",
+    )
+    parser.add_argument("--config", required=True, type=Path, help="the run config (JSON)")
+    parser.add_argument("--output-dir", type=Path, help="override output_dir (the run folder)")
+    parser.add_argument("--fold", help="override data.fold: a fold index, or 'all' to train on every training "
+                        "document without validation")
+    parser.add_argument("--epochs", type=int, help="override optimization.epochs")
+    parser.add_argument("--learning-rate", type=float, help="override optimization.learning_rate")
+    parser.add_argument("--batch-size", type=int, help="override optimization.batch_size")
+    parser.add_argument("--seed", type=int, help="override optimization.seed")
+    parser.add_argument("--device", help="override device: auto, cpu, cuda, cuda:N")
+    parser.add_argument("--precision", choices=["auto", "bf16", "fp32"], help="override precision")
+    return parser.parse_args(argv)
+
+
+def overrides_from(args: argparse.Namespace) -> dict:
+    overrides = {}
+    for attribute, key in OVERRIDES.items():
+        value = getattr(args, attribute)
+        if value is None:
+            continue
+        if attribute == "fold" and value != "all":
+            value = int(value) if value.lstrip("-").isdigit() else value
+        overrides[key] = str(value) if isinstance(value, Path) else value
+    return overrides
+
+
+class _StopRequest:
+    def __init__(self) -> None:
+        self.signal_name: str | None = None
+
+    def __call__(self, signum, frame) -> None:
+        self.signal_name = signal.Signals(signum).name
+
+    def __bool__(self) -> bool:
+        return self.signal_name is not None
+
+
+def _is_out_of_memory(error: BaseException) -> bool:
+    import torch
+
+    message = str(error).lower()
+    return (isinstance(error, (MemoryError, torch.OutOfMemoryError))
+            or "out of memory" in message or "can't allocate memory" in message)
+
+
+def _setup_logging(run_dir: Path) -> None:
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    handler = logging.FileHandler(run_dir / "run.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    import transformers
+
+    transformers.logging.set_verbosity_error()  # the load report of a fresh tagging head is expected
+    transformers.logging.disable_progress_bar()  # progress goes to the progress stream, not to stderr
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from resume_ner.errors import UserInputError, find_user_error
+    from resume_ner.training.config import CONFIG_FILE, load_run_config
+
+    try:
+        config = load_run_config(args.config, overrides_from(args))
+    except UserInputError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    run_dir = Path(config.output_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    from resume_ner.corpus.formats.records import write_text_atomically
+    from resume_ner.training.progress import ProgressStream
+
+    effective = run_dir / CONFIG_FILE
+    if effective.resolve() != Path(args.config).resolve() or overrides_from(args):
+        write_text_atomically(effective, config.to_json())
+    progress = ProgressStream(run_dir / "progress.jsonl", config.progress)
+    progress.emit("started", pid=os.getpid(), config=str(effective))
+    stop = _StopRequest()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    _setup_logging(run_dir)
+    log = logging.getLogger("resume_ner.training")
+    try:
+        from resume_ner.training.program import run_training
+        from resume_ner.training.loop import TrainingStopped
+
+        try:
+            metrics = run_training(config, progress, should_stop=lambda: bool(stop))
+        except TrainingStopped:
+            log.warning("Stopped by %s", stop.signal_name)
+            progress.emit("stopped", signal=stop.signal_name, status=EXIT_STOPPED)
+            return EXIT_STOPPED
+        progress.emit("finished", status=EXIT_OK, best_epoch=metrics["best_epoch"], best=metrics["best"],
+                      wall_seconds=metrics["wall_seconds"])
+        return EXIT_OK
+    except Exception as error:  # the exit status tells the parent what kind of failure this was
+        user_error = find_user_error(error)
+        if user_error is not None:
+            message = str(user_error)
+            log.error("%s", message)
+            print(f"Error: {message.splitlines()[0]} (details in {run_dir / 'run.log'})"
+                  if "\n" in message else f"Error: {message}", file=sys.stderr)
+            progress.emit("failed", status=EXIT_BAD_INPUT, error=message.splitlines()[0])
+            return EXIT_BAD_INPUT
+        if _is_out_of_memory(error):
+            log.error("Out of memory: %s", error)
+            print(f"Error: out of memory: {str(error).splitlines()[0]}", file=sys.stderr)
+            progress.emit("failed", status=EXIT_OUT_OF_MEMORY, error="out of memory")
+            return EXIT_OUT_OF_MEMORY
+        trace = traceback.format_exc()
+        log.error("Run failed:\n%s", trace)
+        print(trace, file=sys.stderr, end="")
+        progress.emit("failed", status=EXIT_FAILED, error=f"{type(error).__name__}: {error}")
+        return EXIT_FAILED
+    finally:
+        progress.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""The run config: everything one training run needs, validated. The config file is the single source of truth
+of a run and is kept in its run folder as ``config.json``."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from resume_ner.backbones import BackboneSpec
+from resume_ner.corpus.formats import READERS
+from resume_ner.corpus.labels import LabelSchema
+from resume_ner.errors import UserInputError
+
+CONFIG_FILE = "config.json"
+Objective = Literal["micro_f1", "macro_f1", "micro_precision", "micro_recall", "token_accuracy"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataConfig(_Strict):
+    corpus: Path
+    corpus_format: str = "json"
+    splits: Path
+    # A fold index validates on that fold and trains on the others; "all" trains on every training document.
+    fold: int | Literal["all"] = 0
+
+    @field_validator("corpus_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value not in READERS:
+            raise ValueError(f"must be one of {', '.join(READERS)}")
+        return value
+
+    @field_validator("fold")
+    @classmethod
+    def _non_negative(cls, value):
+        if isinstance(value, int) and value < 0:
+            raise ValueError("must be 'all' or a fold index >= 0")
+        return value
+
+
+class TokenizationConfig(_Strict):
+    max_length: int = Field(128, ge=8, le=8192)
+    stride: int = Field(32, ge=0)
+    subtoken_policy: Literal["first", "all"] = "first"
+
+    @model_validator(mode="after")
+    def _stride_fits(self) -> TokenizationConfig:
+        if self.stride >= self.max_length // 2:
+            raise ValueError(f"stride ({self.stride}) must be less than half of max_length ({self.max_length})")
+        return self
+
+
+class OptimizationConfig(_Strict):
+    learning_rate: float = Field(5e-5, gt=0, le=1)
+    batch_size: int = Field(16, ge=1, le=4096)
+    gradient_accumulation: int = Field(1, ge=1, le=1024)
+    weight_decay: float = Field(0.01, ge=0, le=1)
+    warmup_ratio: float = Field(0.1, ge=0, lt=1)
+    dropout: float | None = Field(0.1, ge=0, lt=1)  # None keeps the backbone's own dropout
+    epochs: int = Field(3, ge=1, le=1000)
+    max_grad_norm: float | None = Field(1.0, gt=0)
+    seed: int = 42
+
+
+class EarlyStoppingConfig(_Strict):
+    patience: int | None = Field(None, ge=1)  # epochs without improvement before stopping; None: off
+    min_delta: float = Field(0.0, ge=0)
+
+
+class TrackingConfig(_Strict):
+    """An MLflow run the parent created; the program logs into it and never creates, renames or ends it."""
+
+    tracking_uri: str | None = None
+    run_id: str | None = None
+
+
+class RunConfig(_Strict):
+    backbone: BackboneSpec
+    backbone_cache_dir: Path = Path("data/06_models/backbones")
+    entity_types: list[str] = Field(min_length=1)
+    data: DataConfig
+    tokenization: TokenizationConfig = Field(default_factory=TokenizationConfig)
+    optimization: OptimizationConfig = Field(default_factory=OptimizationConfig)
+    early_stopping: EarlyStoppingConfig = Field(default_factory=EarlyStoppingConfig)
+    objective: Objective = "micro_f1"
+    precision: Literal["auto", "bf16", "fp32"] = "auto"
+    device: str = "auto"
+    threads: int | None = Field(None, ge=1)
+    eval_batch_size: int = Field(64, ge=1)
+    save_checkpoint: bool = True
+    output_dir: Path
+    # Where progress events go besides the run folder's progress.jsonl: a file or FIFO path, or "fd:N" for a
+    # pipe the parent passed down.
+    progress: str | None = None
+    progress_every_steps: int = Field(50, ge=1)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+
+    @field_validator("entity_types")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise ValueError("must be distinct, non-empty names")
+        return value
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", value):
+            raise ValueError("must be auto, cpu, cuda, cuda:N or mps")
+        return value
+
+    @field_validator("progress")
+    @classmethod
+    def _progress(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith("fd:") and not value[3:].isdigit():
+            raise ValueError("a pipe is named fd:N with N a file descriptor number")
+        return value
+
+    @property
+    def schema(self) -> LabelSchema:
+        return LabelSchema(tuple(self.entity_types))
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), indent=2)
+
+
+def describe_validation_error(error, source: str) -> str:
+    """One line naming each bad key, e.g. ``optimization.learning_rate: Input should be greater than 0``."""
+    problems = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        problems.append(f"{key}: {message}")
+    return f"Invalid run config {source}: " + "; ".join(problems)
+
+
+def load_run_config(path: Path, overrides: dict | None = None) -> RunConfig:
+    """Read and validate a run config file; ``overrides`` maps dotted keys to values (``optimization.epochs``)."""
+    from pydantic import ValidationError
+
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserInputError(f"Run config {path} does not exist") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise UserInputError(f"Run config {path} is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise UserInputError(f"Run config {path} must be a JSON object")
+    for dotted, value in (overrides or {}).items():
+        target = data
+        *parents, last = dotted.split(".")
+        for key in parents:
+            target = target.setdefault(key, {})
+        target[last] = value
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as error:
+        raise UserInputError(describe_validation_error(error, str(path))) from None

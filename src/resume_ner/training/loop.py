@@ -1,0 +1,189 @@
+"""The training loop and the per-epoch evaluation, written out step by step (tokenised windows in, metrics out)."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch.nn.functional import cross_entropy
+
+from resume_ner.corpus.labels import LabelSchema
+from resume_ner.tagging import IGNORE, EncodedDocument, Window, merge_window_predictions
+from resume_ner.tagging.alignment import repair_bio, unit_tag_ids
+from resume_ner.training.batching import collate, length_grouped_batches, sorted_batches
+from resume_ner.training.metrics import entity_metrics, tags_from_ids
+from resume_ner.training.model import autocast_context
+
+
+class TrainingStopped(Exception):
+    """The run was asked to stop (SIGTERM or Ctrl-C)."""
+
+
+@dataclass
+class LoopSettings:
+    """What the loop needs from the run config, resolved (device, autocast dtype)."""
+
+    schema: LabelSchema
+    subtoken_policy: str
+    learning_rate: float
+    batch_size: int
+    gradient_accumulation: int
+    weight_decay: float
+    warmup_ratio: float
+    epochs: int
+    max_grad_norm: float | None
+    seed: int
+    objective: str
+    patience: int | None
+    min_delta: float
+    eval_batch_size: int
+    progress_every_steps: int
+    device: torch.device
+    autocast_dtype: torch.dtype | None
+    pad_id: int
+
+
+@dataclass
+class LoopResult:
+    history: list[dict] = field(default_factory=list)
+    best_epoch: int | None = None
+    best_metrics: dict | None = None
+    train_tokens: int = 0
+    train_seconds: float = 0.0
+    stopped_early: bool = False
+
+
+def _optimizer(model, settings: LoopSettings) -> torch.optim.Optimizer:
+    # Biases and LayerNorm weights are not decayed, as in BERT's recipe.
+    decay, no_decay = [], []
+    for name, parameter in model.named_parameters():
+        if parameter.requires_grad:
+            (no_decay if parameter.ndim < 2 or "LayerNorm" in name else decay).append(parameter)
+    groups = [{"params": decay, "weight_decay": settings.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=settings.learning_rate)
+
+
+def _linear_warmup(optimizer, warmup_steps: int, total_steps: int):
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / (warmup_steps + 1)
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def run_loop(
+    model,
+    train_windows: list[Window],
+    validation: list[EncodedDocument],
+    settings: LoopSettings,
+    emit: Callable[..., None],
+    on_epoch: Callable[[dict], None],
+    on_best: Callable[[int], None],
+    should_stop: Callable[[], bool],
+) -> LoopResult:
+    """Train for ``settings.epochs`` epochs, evaluating on ``validation`` after each one (when given).
+
+    ``on_best(epoch)`` is called whenever the objective improves (or after the last epoch without validation),
+    ``on_epoch(record)`` after every epoch; ``should_stop()`` is polled between steps.
+    """
+    model.to(settings.device)
+    optimizer = _optimizer(model, settings)
+    batches_per_epoch = math.ceil(len(train_windows) / settings.batch_size)
+    steps_per_epoch = math.ceil(batches_per_epoch / settings.gradient_accumulation)
+    total_steps = steps_per_epoch * settings.epochs
+    scheduler = _linear_warmup(optimizer, int(settings.warmup_ratio * total_steps), total_steps)
+    lengths = [len(window) for window in train_windows]
+    result = LoopResult()
+    step, waited = 0, 0
+    for epoch in range(1, settings.epochs + 1):
+        model.train()
+        rng = random.Random(f"{settings.seed}:{epoch}")
+        batches = length_grouped_batches(lengths, settings.batch_size, rng)
+        epoch_loss, epoch_batches, started = 0.0, 0, time.perf_counter()
+        optimizer.zero_grad(set_to_none=True)
+        for index, members in enumerate(batches, start=1):
+            if should_stop():
+                raise TrainingStopped()
+            batch = collate([train_windows[i] for i in members], settings.pad_id, settings.device)
+            with autocast_context(settings.device, settings.autocast_dtype):
+                logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+            loss = cross_entropy(logits.float().flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE)
+            (loss / settings.gradient_accumulation).backward()
+            epoch_loss += loss.item()
+            epoch_batches += 1
+            result.train_tokens += int(batch["attention_mask"].sum())
+            if index % settings.gradient_accumulation == 0 or index == len(batches):
+                if settings.max_grad_norm is not None:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), settings.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                if step % settings.progress_every_steps == 0:
+                    emit("step", epoch=epoch, step=step, total_steps=total_steps,
+                         train_loss=round(epoch_loss / epoch_batches, 5))
+        result.train_seconds += time.perf_counter() - started
+        record = {"epoch": epoch, "step": step, "train_loss": epoch_loss / max(1, epoch_batches)}
+        if validation:
+            record["validation"] = evaluate(model, validation, settings, should_stop)
+        result.history.append(record)
+        on_epoch(record)
+        if not validation:
+            continue
+        score = record["validation"][settings.objective]
+        best = None if result.best_metrics is None else result.best_metrics[settings.objective]
+        if best is None or score > best + settings.min_delta:
+            result.best_epoch, result.best_metrics, waited = epoch, record["validation"], 0
+            on_best(epoch)
+        else:
+            waited += 1
+            if settings.patience is not None and waited >= settings.patience:
+                result.stopped_early = True
+                break
+    if not validation:
+        result.best_epoch = settings.epochs
+        on_best(settings.epochs)
+    return result
+
+
+def evaluate(model, documents: list[EncodedDocument], settings: LoopSettings, should_stop=lambda: False) -> dict:
+    """Entity metrics (seqeval, strict BIO), token accuracy and loss on ``documents``.
+
+    Each unit (word or sub-token, per the sub-token policy) is scored once, from the window that owns it;
+    special tokens and padding never count. Predicted BIO is repaired as the predictor repairs it.
+    """
+    model.eval()
+    windows = [window for document in documents for window in document.windows]
+    predictions: list[list[int]] = [[] for _ in windows]
+    loss_sum, labelled = 0.0, 0
+    with torch.inference_mode():
+        for members in sorted_batches([len(w) for w in windows], settings.eval_batch_size):
+            if should_stop():
+                raise TrainingStopped()
+            batch = collate([windows[i] for i in members], settings.pad_id, settings.device)
+            with autocast_context(settings.device, settings.autocast_dtype):
+                logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+            logits = logits.float()
+            loss_sum += cross_entropy(logits.flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE,
+                                      reduction="sum").item()
+            labelled += int((batch["labels"] != IGNORE).sum())
+            best = logits.argmax(-1).tolist()
+            for row, index in enumerate(members):
+                predictions[index] = best[row][: len(windows[index])]
+    gold_tags, predicted_tags, cursor = [], [], 0
+    for document in documents:
+        own = predictions[cursor : cursor + len(document.windows)]
+        cursor += len(document.windows)
+        merged = merge_window_predictions(list(document.windows), own, len(document.tokens))
+        gold = unit_tag_ids(document.tokens, list(document.tag_ids), settings.subtoken_policy)
+        predicted = repair_bio(unit_tag_ids(document.tokens, merged, settings.subtoken_policy), settings.schema)
+        gold_tags.append(tags_from_ids(gold, settings.schema))
+        predicted_tags.append(tags_from_ids(predicted, settings.schema))
+    metrics = entity_metrics(gold_tags, predicted_tags)
+    metrics["loss"] = loss_sum / max(1, labelled)
+    return metrics

@@ -1,0 +1,131 @@
+"""One training run from a validated config: data, backbone, model, loop, checkpoint and metrics.json."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from pathlib import Path
+
+import torch
+
+from resume_ner.backbones import resolve_backbone
+from resume_ner.corpus.formats.records import write_text_atomically
+from resume_ner.corpus.reading import read_corpus
+from resume_ner.corpus.splits import fold_ids
+from resume_ner.errors import UserInputError
+from resume_ner.tagging import encode_document, special_tokens_of
+from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
+from resume_ner.training.config import RunConfig
+from resume_ner.training.loop import LoopSettings, run_loop
+from resume_ner.training.model import load_model, resolve_device, resolve_precision
+from resume_ner.training.progress import ProgressStream
+from resume_ner.training.tracking import RunTracker
+
+logger = logging.getLogger(__name__)
+
+METRICS_FILE = "metrics.json"
+CHECKPOINT_DIR = "checkpoint"
+
+
+def _load_split(config: RunConfig):
+    corpus = read_corpus(config.data.corpus, config.data.corpus_format)
+    try:
+        folds = json.loads(Path(config.data.splits).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserInputError(f"data.splits: {config.data.splits} does not exist") from None
+    if isinstance(config.data.fold, int) and config.data.fold >= len(folds.get("folds", [])):
+        raise UserInputError(f"data.fold: {config.data.fold} is not a fold of {config.data.splits} "
+                             f"(it has {len(folds.get('folds', []))})")
+    train_ids, validation_ids = fold_ids(folds, corpus, config.data.fold)
+    unknown = sorted(set(corpus.label_counts()) - set(config.entity_types))
+    if unknown:
+        raise UserInputError(f"entity_types: the corpus has labels {unknown} that the run config does not list")
+    return corpus.subset(train_ids), corpus.subset(validation_ids)
+
+
+def run_training(config: RunConfig, progress: ProgressStream, should_stop) -> dict:
+    """Train as ``config`` says; write the checkpoint and metrics.json into ``config.output_dir``."""
+    started = time.perf_counter()
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    # Denormal floats (tiny gradients late in training) make CPU arithmetic many times slower.
+    torch.set_flush_denormal(True)
+    device = resolve_device(config.device)
+    autocast_dtype = resolve_precision(config.precision, device)
+    tracker = RunTracker.from_config(config.tracking)
+    if tracker is not None:
+        tracker.log_params(json.loads(config.to_json()) | {"precision_used": str(autocast_dtype or "fp32")})
+
+    train_corpus, validation_corpus = _load_split(config)
+    backbone = resolve_backbone(config.backbone, texts=[doc.text for doc in train_corpus],
+                                cache_dir=config.backbone_cache_dir)
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(backbone)
+    schema = config.schema
+    special = special_tokens_of(tokenizer)
+    tokens = config.tokenization
+
+    def encode(corpus):
+        return [encode_document(doc, tokenizer, schema, tokens.max_length, tokens.stride, tokens.subtoken_policy,
+                                special) for doc in corpus]
+
+    train_documents, validation_documents = encode(train_corpus), encode(validation_corpus)
+    train_windows = [window for document in train_documents for window in document.windows]
+    progress.emit("data_ready", train_documents=len(train_corpus), validation_documents=len(validation_corpus),
+                  train_windows=len(train_windows), device=str(device),
+                  precision="bf16" if autocast_dtype else "fp32", backbone=str(backbone))
+
+    seed = config.optimization.seed
+    random.seed(seed)
+    torch.manual_seed(seed)
+    model = load_model(backbone, schema, config.optimization.dropout)
+    optimization, stopping = config.optimization, config.early_stopping
+    settings = LoopSettings(
+        schema=schema, subtoken_policy=tokens.subtoken_policy, learning_rate=optimization.learning_rate,
+        batch_size=optimization.batch_size, gradient_accumulation=optimization.gradient_accumulation,
+        weight_decay=optimization.weight_decay, warmup_ratio=optimization.warmup_ratio, epochs=optimization.epochs,
+        max_grad_norm=optimization.max_grad_norm, seed=seed, objective=config.objective,
+        patience=stopping.patience, min_delta=stopping.min_delta, eval_batch_size=config.eval_batch_size,
+        progress_every_steps=config.progress_every_steps, device=device, autocast_dtype=autocast_dtype,
+        pad_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0,
+    )
+    output_dir = Path(config.output_dir)
+    metadata = CheckpointMetadata(tuple(config.entity_types), tokens.max_length, tokens.stride,
+                                  tokens.subtoken_policy)
+
+    def on_epoch(record: dict) -> None:
+        progress.emit("epoch", **record)
+        if tracker is not None:
+            tracker.log_metrics({"train_loss": record["train_loss"], **record.get("validation", {})},
+                                step=record["epoch"])
+
+    def on_best(epoch: int) -> None:
+        if config.save_checkpoint:
+            save_checkpoint(model, tokenizer, metadata, output_dir / CHECKPOINT_DIR)
+            progress.emit("checkpoint", epoch=epoch, path=str(output_dir / CHECKPOINT_DIR))
+
+    result = run_loop(model, train_windows, validation_documents, settings, progress.emit, on_epoch, on_best,
+                      should_stop)
+    metrics = {
+        "objective": config.objective,
+        "best_epoch": result.best_epoch,
+        "epochs_run": len(result.history),
+        "stopped_early": result.stopped_early,
+        "best": result.best_metrics,
+        "history": result.history,
+        "train_tokens_per_second": result.train_tokens / max(result.train_seconds, 1e-9),
+        "train_seconds": result.train_seconds,
+        "wall_seconds": time.perf_counter() - started,
+        "device": str(device),
+        "precision": "bf16" if autocast_dtype else "fp32",
+        "checkpoint": str(output_dir / CHECKPOINT_DIR) if config.save_checkpoint else None,
+    }
+    write_text_atomically(output_dir / METRICS_FILE, json.dumps(metrics, indent=2))
+    if tracker is not None:
+        final = {f"best_{key}": value for key, value in (result.best_metrics or {}).items() if key != "per_entity"}
+        tracker.log_metrics(final | {"best_epoch": result.best_epoch or 0,
+                                     "train_tokens_per_second": metrics["train_tokens_per_second"]})
+    return metrics

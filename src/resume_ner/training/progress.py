@@ -1,0 +1,50 @@
+"""The progress stream: one JSON object per line, flushed as it happens, so a parent can follow a run live."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import IO, Any
+
+
+class ProgressStream:
+    """Writes events to the run folder's ``progress.jsonl`` and, optionally, to a file, FIFO or inherited pipe.
+
+    Every event carries ``event`` (its kind) and ``elapsed`` (seconds since the stream was opened).
+    """
+
+    def __init__(self, run_file: Path, extra: str | None = None) -> None:
+        self._start = time.monotonic()
+        run_file.parent.mkdir(parents=True, exist_ok=True)
+        self._streams: list[IO[str]] = [open(run_file, "a", encoding="utf-8")]
+        if extra is not None:
+            if extra.startswith("fd:"):
+                self._streams.append(os.fdopen(int(extra[3:]), "w", encoding="utf-8", closefd=True))
+            elif Path(extra).resolve() != run_file.resolve():
+                self._streams.append(open(extra, "a", encoding="utf-8"))
+
+    def emit(self, event: str, **fields: Any) -> None:
+        record = {"event": event, "elapsed": round(time.monotonic() - self._start, 3), **fields}
+        line = json.dumps(record, default=_plain) + "\n"
+        for stream in self._streams:
+            try:
+                stream.write(line)
+                stream.flush()
+            except (BrokenPipeError, ValueError):
+                pass  # a parent that stopped listening must not crash the run
+
+    def close(self) -> None:
+        for stream in self._streams:
+            try:
+                stream.close()
+            except (BrokenPipeError, OSError):
+                pass
+        self._streams = []
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)

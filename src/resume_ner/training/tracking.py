@@ -1,0 +1,65 @@
+"""Log into an MLflow run the parent owns: params, per-epoch and final metrics; never create, rename or end it.
+
+MLflow is imported only when a run is named (in the config or MLFLOW_RUN_ID), so an untracked run never
+touches it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from resume_ner.errors import UserInputError
+
+MAX_PARAM_LENGTH = 6000
+
+
+class RunTracker:
+    """MlflowClient calls bound to one existing run id (client calls need no active run, so nothing ends it)."""
+
+    def __init__(self, tracking_uri: str | None, run_id: str) -> None:
+        from mlflow import MlflowClient
+        from mlflow.exceptions import MlflowException
+
+        self.run_id = run_id
+        self._client = MlflowClient(tracking_uri)
+        try:
+            status = self._client.get_run(run_id).info.status
+        except MlflowException as error:
+            raise UserInputError(f"MLflow run {run_id} not found at {tracking_uri or 'the default URI'}: "
+                                 f"{str(error).splitlines()[0]}") from None
+        if status != "RUNNING":
+            raise UserInputError(f"MLflow run {run_id} is {status}; the parent must hand over a running run")
+
+    @classmethod
+    def from_config(cls, tracking) -> RunTracker | None:
+        run_id = tracking.run_id or os.environ.get("MLFLOW_RUN_ID")
+        if not run_id:
+            return None
+        return cls(tracking.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"), run_id)
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        from mlflow.entities import Param
+
+        flat = _flatten(params)
+        self._client.log_batch(self.run_id, params=[Param(k, str(v)[:MAX_PARAM_LENGTH]) for k, v in flat.items()])
+
+    def log_metrics(self, metrics: dict[str, Any], step: int | None = None) -> None:
+        import time
+
+        from mlflow.entities import Metric
+
+        stamp = int(time.time() * 1000)
+        flat = {k: float(v) for k, v in _flatten(metrics).items() if isinstance(v, (int, float)) and v == v}
+        self._client.log_batch(self.run_id, metrics=[Metric(k, v, stamp, step or 0) for k, v in flat.items()])
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat

@@ -1,0 +1,213 @@
+"""The training program end to end, in real child processes: outputs, determinism, exit statuses, SIGTERM,
+tracking into a given MLflow run, and the checkpoint through the predictor."""
+
+from __future__ import annotations
+
+import json
+import resource
+import signal
+import subprocess
+import sys
+import time
+
+import mlflow
+import pytest
+
+from resume_ner.predict import Predictor
+from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
+from training_helpers import child_env, events, run_config, run_program, training_inputs, write_config  # noqa: F401
+
+
+def test_a_run_writes_metrics_checkpoint_and_progress(tmp_path, training_inputs):
+    run_dir = tmp_path / "run"
+    config_path = write_config(run_config(training_inputs, run_dir, optimization={"epochs": 2}), run_dir / "config.json")
+    result = run_program(config_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["epochs_run"] == 2 and metrics["best_epoch"] in (1, 2)
+    assert [record["epoch"] for record in metrics["history"]] == [1, 2]
+    best = metrics["best"]
+    assert best == metrics["history"][metrics["best_epoch"] - 1]["validation"]
+    assert 0 <= best["micro_f1"] <= 1 and best["loss"] > 0 and set(best["per_entity"]) <= set(training_inputs["entity_types"])
+    assert metrics["train_tokens_per_second"] > 0
+    kinds = [event["event"] for event in events(run_dir)]
+    assert kinds[0] == "started" and kinds[1] == "data_ready" and kinds[-1] == "finished"
+    assert kinds.count("epoch") == 2
+    checkpoint = run_dir / "checkpoint"
+    assert {"model.safetensors", "config.json", "resume_ner.json", "tokenizer.json"} <= {p.name for p in checkpoint.iterdir()}
+    assert not list(run_dir.glob(".*tmp")) and not list(run_dir.glob(".*old"))
+    assert (run_dir / "run.log").exists()
+    # The checkpoint predicts through the library predictor with the run's windowing.
+    predictor = Predictor.load(checkpoint)
+    corpus = training_inputs["corpus_object"]
+    spans = predictor.predict([doc.text for doc in corpus.documents[:3]])
+    assert len(spans) == 3 and all(span.label in training_inputs["entity_types"] for doc in spans for span in doc)
+    assert CheckpointMetadata.read(checkpoint).max_length == 64
+
+
+def test_the_same_config_gives_the_same_metrics_twice(tmp_path, training_inputs):
+    outcomes = []
+    for name in ("first", "second"):
+        run_dir = tmp_path / name
+        config = run_config(training_inputs, run_dir, optimization={"epochs": 2, "dropout": 0.1},
+                            save_checkpoint=False)
+        assert run_program(write_config(config, tmp_path / f"{name}.json")).returncode == 0
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        outcomes.append((metrics["history"], metrics["best_epoch"]))
+    assert outcomes[0] == outcomes[1]
+    assert not (tmp_path / "first" / "checkpoint").exists()  # save_checkpoint: false
+
+
+def test_fold_all_trains_without_validation_and_keeps_the_last_epoch(tmp_path, training_inputs):
+    run_dir = tmp_path / "run"
+    result = run_program(write_config(run_config(training_inputs, run_dir), tmp_path / "c.json"), "--fold", "all")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["best"] is None and metrics["best_epoch"] == 1 and "validation" not in metrics["history"][0]
+    assert (run_dir / "checkpoint" / "model.safetensors").exists()
+    assert json.loads((run_dir / "config.json").read_text())["data"]["fold"] == "all"  # the effective config
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"optimization": {"batch_size": 0}}, "optimization.batch_size"),
+        ({"data": {"fold": 5}}, "data.fold: 5 is not a fold"),
+        ({"entity_types": ["NAME"]}, "the corpus has labels"),
+        ({"backbone": {"name": "no-such-org/no-such-model"}}, "Backbone 'no-such-org/no-such-model'"),
+    ],
+)
+def test_bad_config_or_input_exits_2_with_one_line(tmp_path, training_inputs, change, message):
+    result = run_program(write_config(run_config(training_inputs, tmp_path / "run", **change), tmp_path / "c.json"),
+                         env=child_env(HF_HUB_OFFLINE="1"))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1 and message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "run" / "checkpoint").exists()
+
+
+def test_splits_of_another_corpus_exit_2(tmp_path, training_inputs):
+    folds = dict(training_inputs["folds"], corpus_fingerprint="sha256:0000")
+    (tmp_path / "folds.json").write_text(json.dumps(folds))
+    config = run_config(training_inputs, tmp_path / "run", data={"splits": str(tmp_path / "folds.json")})
+    result = run_program(write_config(config, tmp_path / "c.json"))
+    assert result.returncode == 2 and "folds was made from corpus sha256:0000" in result.stderr
+
+
+def test_an_unexpected_failure_exits_1_with_a_traceback(tmp_path, training_inputs):
+    # A corpus file that is a folder cannot be read: not a user mistake the program knows how to explain.
+    (tmp_path / "folder.json").mkdir()
+    config = run_config(training_inputs, tmp_path / "run", data={"corpus": str(tmp_path / "folder.json")})
+    result = run_program(write_config(config, tmp_path / "c.json"))
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "Traceback" in (tmp_path / "run" / "run.log").read_text()
+    assert events(tmp_path / "run")[-1]["event"] == "failed" and events(tmp_path / "run")[-1]["status"] == 1
+
+
+def test_running_out_of_memory_exits_3(tmp_path, training_inputs):
+    # A 65,536-wide feed-forward layer over batches of 1,024-token windows needs gigabytes per activation, far
+    # more than the 3 GiB address space the child gets.
+    config = run_config(training_inputs, tmp_path / "run",
+                        backbone={"name": "tiny-bert",
+                                  "tiny": {"hidden_size": 64, "max_position_embeddings": 1024,
+                                           "intermediate_size": 65536}},
+                        tokenization={"max_length": 1024, "stride": 0}, optimization={"batch_size": 512})
+
+    def limit_memory():
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+    process = subprocess.run([sys.executable, "-m", "resume_ner.training", "--config",
+                              str(write_config(config, tmp_path / "c.json"))],
+                             capture_output=True, text=True, timeout=300, env=child_env(), preexec_fn=limit_memory)
+    assert process.returncode == 3, process.stderr[-3000:]
+    assert process.stderr.startswith("Error: out of memory")
+    assert events(tmp_path / "run")[-1] == {**events(tmp_path / "run")[-1], "event": "failed", "status": 3}
+
+
+def test_sigterm_stops_cleanly_without_a_partial_checkpoint(tmp_path, training_inputs):
+    run_dir = tmp_path / "run"
+    config = run_config(training_inputs, run_dir, optimization={"epochs": 50, "batch_size": 4},
+                        progress_every_steps=1)
+    process = subprocess.Popen([sys.executable, "-m", "resume_ner.training", "--config",
+                                str(write_config(config, tmp_path / "c.json"))],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env())
+    deadline = time.monotonic() + 120
+    while not any(e["event"] == "step" for e in events(run_dir)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 143
+    final = events(run_dir)[-1]
+    assert final["event"] == "stopped" and final["signal"] == "SIGTERM"
+    leftovers = [p.name for p in run_dir.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+    assert not (run_dir / "metrics.json").exists()
+
+
+def test_progress_can_also_go_to_an_inherited_pipe(tmp_path, training_inputs):
+    import os
+
+    read_end, write_end = os.pipe()
+    config = run_config(training_inputs, tmp_path / "run", progress=f"fd:{write_end}")
+    process = subprocess.Popen([sys.executable, "-m", "resume_ner.training", "--config",
+                                str(write_config(config, tmp_path / "c.json"))],
+                               pass_fds=(write_end,), env=child_env(), stderr=subprocess.PIPE)
+    os.close(write_end)
+    with os.fdopen(read_end, encoding="utf-8") as pipe:
+        first = json.loads(pipe.readline())
+        rest = [json.loads(line) for line in pipe]
+    assert process.wait(timeout=300) == 0
+    assert first["event"] == "started" and rest[-1]["event"] == "finished"
+    assert [first, *rest] == events(tmp_path / "run")
+
+
+def test_tracking_logs_into_the_given_run_and_leaves_it_open(tmp_path, training_inputs):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = mlflow.MlflowClient(uri)
+    experiment = client.create_experiment("tracking-test")
+    parent = client.create_run(experiment, run_name="owned-by-parent")
+    config = run_config(training_inputs, tmp_path / "run", optimization={"epochs": 2})
+    result = run_program(write_config(config, tmp_path / "c.json"),
+                         env=child_env(MLFLOW_TRACKING_URI=uri, MLFLOW_RUN_ID=parent.info.run_id))
+    assert result.returncode == 0, result.stderr
+    run = client.get_run(parent.info.run_id)
+    assert run.info.status == "RUNNING" and run.info.run_name == "owned-by-parent"
+    assert run.data.params["optimization.learning_rate"] == "0.003"
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "micro_f1")] == [1, 2]
+    assert "best_micro_f1" in run.data.metrics
+    assert len(client.search_runs([experiment])) == 1
+
+
+def test_without_tracking_mlflow_is_not_touched(tmp_path, training_inputs):
+    database = tmp_path / "untouched.db"
+    config = run_config(training_inputs, tmp_path / "run", save_checkpoint=False)
+    result = run_program(write_config(config, tmp_path / "c.json"),
+                         env=child_env(MLFLOW_TRACKING_URI=f"sqlite:///{database}"))
+    assert result.returncode == 0, result.stderr
+    assert not database.exists()
+
+
+def test_checkpoints_are_replaced_atomically(tmp_path, training_inputs):
+    from resume_ner.backbones import BackboneSpec, resolve_backbone
+    from resume_ner.corpus.labels import LabelSchema
+    from resume_ner.training.model import load_model
+    from transformers import AutoTokenizer
+
+    spec = BackboneSpec.model_validate(run_config(training_inputs, "x")["backbone"])
+    backbone = resolve_backbone(spec, texts=[d.text for d in training_inputs["corpus_object"]],
+                                cache_dir=training_inputs["backbone_cache_dir"])
+    model = load_model(backbone, LabelSchema(tuple(training_inputs["entity_types"])), 0.1)
+    tokenizer = AutoTokenizer.from_pretrained(backbone)
+    metadata = CheckpointMetadata(tuple(training_inputs["entity_types"]), 64, 16, "first")
+    target = tmp_path / "checkpoint"
+    save_checkpoint(model, tokenizer, metadata, target)
+    before = (target / "model.safetensors").read_bytes()
+
+    class BrokenTokenizer:
+        def save_pretrained(self, folder):
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(model, BrokenTokenizer(), metadata, target)
+    assert (target / "model.safetensors").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint"]
