@@ -6,6 +6,8 @@ import mlflow
 from kedro.framework.hooks import hook_impl
 from pydantic import BaseModel
 
+from resume_ner.tracking import flatten_params
+
 
 class EndMlflowRunsHook:
     """End every MLflow run still active when a pipeline finishes or fails.
@@ -43,12 +45,7 @@ class LogTypedParametersHook:
         params = {}
         for name, value in inputs.items():
             if name.startswith("params:") and isinstance(value, BaseModel):
-                params.update(_flatten(value.model_dump(mode="json"), name.removeprefix("params:")))
+                params.update(flatten_params(value.model_dump(mode="json"), name.removeprefix("params:") + "."))
         if params:
             mlflow.log_params(params)
 
-
-def _flatten(value: Any, prefix: str) -> dict[str, Any]:
-    if isinstance(value, dict) and value:
-        return {key: item for name, inner in value.items() for key, item in _flatten(inner, f"{prefix}.{name}").items()}
-    return {prefix: value}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -91,3 +93,17 @@ def test_dropout_reaches_hidden_attention_and_classifier_layers(training_inputs)
     assert torch.equal(silent(input_ids=inputs).logits, silent(input_ids=inputs).logits)
     kept = load_model(backbone, schema, dropout=None)
     assert {m.p for m in kept.modules() if isinstance(m, torch.nn.Dropout)} == {0.1}  # the backbone's own
+
+
+def test_the_label_set_can_come_from_the_label_schema_file(tmp_path, training_inputs):
+    from resume_ner.corpus.labels import LabelSchema as Schema
+
+    schema_file = tmp_path / "label_schema.json"
+    schema_file.write_text(json.dumps(Schema(("NAME", "SKILL")).to_dict()))
+    config = run_config(training_inputs, tmp_path / "run", label_schema=str(schema_file))
+    del config["entity_types"]
+    loaded = load_run_config(write_config(config, tmp_path / "config.json"))
+    assert loaded.entity_types == ["NAME", "SKILL"]
+    config["label_schema"] = str(tmp_path / "missing.json")
+    with pytest.raises(UserInputError, match="missing.json does not exist"):
+        load_run_config(write_config(config, tmp_path / "config.json"))

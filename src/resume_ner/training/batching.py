@@ -32,9 +32,18 @@ def sorted_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
+PAD_TO_MULTIPLE_OF = 32
+
+
 def collate(windows: list[Window], pad_id: int, device: torch.device | str, with_labels: bool = True) -> dict:
-    """Tensors for a batch, padded to its longest window: input_ids, attention_mask and (optionally) labels."""
-    width = max(len(window) for window in windows)
+    """Tensors for a batch, padded to its longest window rounded up to a multiple of 32: input_ids,
+    attention_mask and (optionally) labels.
+
+    Rounding keeps the number of distinct tensor shapes small; with a new width every few steps the allocator
+    and oneDNN's per-shape caches fragment memory and the peak grows epoch after epoch.
+    """
+    longest = max(len(window) for window in windows)
+    width = -(-longest // PAD_TO_MULTIPLE_OF) * PAD_TO_MULTIPLE_OF
     input_ids = torch.full((len(windows), width), pad_id, dtype=torch.long)
     attention_mask = torch.zeros((len(windows), width), dtype=torch.long)
     labels = torch.full((len(windows), width), IGNORE, dtype=torch.long)

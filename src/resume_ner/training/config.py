@@ -84,7 +84,9 @@ class TrackingConfig(_Strict):
 class RunConfig(_Strict):
     backbone: BackboneSpec
     backbone_cache_dir: Path = Path("data/06_models/backbones")
+    # The label set: listed, or read from a label_schema.json that data_processing wrote (then both are kept).
     entity_types: list[str] = Field(min_length=1)
+    label_schema: Path | None = None
     data: DataConfig
     tokenization: TokenizationConfig = Field(default_factory=TokenizationConfig)
     optimization: OptimizationConfig = Field(default_factory=OptimizationConfig)
@@ -101,6 +103,19 @@ class RunConfig(_Strict):
     progress: str | None = None
     progress_every_steps: int = Field(50, ge=1)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _entity_types_from_schema_file(cls, data):
+        if isinstance(data, dict) and "entity_types" not in data and data.get("label_schema"):
+            path = Path(data["label_schema"])
+            try:
+                data = {**data, "entity_types": LabelSchema.from_dict(json.loads(path.read_text("utf-8"))).entity_types}
+            except FileNotFoundError:
+                raise ValueError(f"label_schema: {path} does not exist") from None
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"label_schema: {path} is not a label schema ({error})") from None
+        return data
 
     @field_validator("entity_types")
     @classmethod

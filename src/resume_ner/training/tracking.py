@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 from resume_ner.errors import UserInputError
+from resume_ner.tracking import flatten_params
 
 MAX_PARAM_LENGTH = 6000
 
@@ -41,7 +42,7 @@ class RunTracker:
     def log_params(self, params: dict[str, Any]) -> None:
         from mlflow.entities import Param
 
-        flat = _flatten(params)
+        flat = flatten_params(params)
         self._client.log_batch(self.run_id, params=[Param(k, str(v)[:MAX_PARAM_LENGTH]) for k, v in flat.items()])
 
     def log_metrics(self, metrics: dict[str, Any], step: int | None = None) -> None:
@@ -50,16 +51,6 @@ class RunTracker:
         from mlflow.entities import Metric
 
         stamp = int(time.time() * 1000)
-        flat = {k: float(v) for k, v in _flatten(metrics).items() if isinstance(v, (int, float)) and v == v}
+        flat = {k: float(v) for k, v in flatten_params(metrics).items() if isinstance(v, (int, float)) and v == v}
         self._client.log_batch(self.run_id, metrics=[Metric(k, v, stamp, step or 0) for k, v in flat.items()])
 
-
-def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat = {}
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{name}."))
-        else:
-            flat[name] = value
-    return flat
