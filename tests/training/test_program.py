@@ -69,6 +69,16 @@ def test_fold_all_trains_without_validation_and_keeps_the_last_epoch(tmp_path, t
     assert json.loads((run_dir / "config.json").read_text())["data"]["fold"] == "all"  # the effective config
 
 
+def test_early_stopping_ends_the_run_when_the_objective_stops_improving(tmp_path, training_inputs):
+    # No later epoch can beat the first by more than min_delta 1.0 (F1 is at most 1), so patience 1 stops at 2.
+    run_dir = tmp_path / "run"
+    config = run_config(training_inputs, run_dir, optimization={"epochs": 6},
+                        early_stopping={"patience": 1, "min_delta": 1.0}, save_checkpoint=False)
+    assert run_program(write_config(config, tmp_path / "c.json")).returncode == 0
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert (metrics["epochs_run"], metrics["stopped_early"], metrics["best_epoch"]) == (2, True, 1)
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
