@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from resume_ner.corpus.documents import Span
 from resume_ner.tagging import (
-    SUBTOKEN_POLICIES,
     SpecialTokens,
     Window,
     decode_document,
@@ -104,19 +103,11 @@ class Predictor:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-        if metadata.subtoken_policy not in SUBTOKEN_POLICIES:
-            raise ValueError(f"subtoken_policy must be one of {SUBTOKEN_POLICIES}, got {metadata.subtoken_policy!r}")
-        schema = metadata.schema
-        model_tags = _model_tags(model)
-        if model_tags is not None and model_tags != schema.tags:
-            raise ValueError(
-                f"the model's labels {model_tags} do not match the checkpoint metadata's entity types "
-                f"{list(metadata.entity_types)} (tags {schema.tags})"
-            )
+        # load_checkpoint has already checked the metadata and that the model's labels match it.
         self.model = model
         self.tokenizer = tokenizer
         self.metadata = metadata
-        self.schema = schema
+        self.schema = metadata.schema
         self.device = device
         self.batch_size = batch_size
         self.precision = precision
@@ -171,12 +162,3 @@ class Predictor:
 
         return torch.bfloat16
 
-
-def _model_tags(model) -> list[str] | None:
-    """The model's tag names by id, from its config (None when it has no usable ``id2label``)."""
-    config = getattr(model, "config", None)
-    id2label = getattr(config, "id2label", None)
-    if not id2label:
-        return None
-    by_id = {int(key): value for key, value in id2label.items()}
-    return [by_id.get(index) for index in range(len(by_id))]

@@ -7,6 +7,7 @@ touches it.
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from resume_ner.errors import UserInputError
@@ -46,8 +47,6 @@ class RunTracker:
         self._client.log_batch(self.run_id, params=[Param(k, str(v)[:MAX_PARAM_LENGTH]) for k, v in flat.items()])
 
     def log_metrics(self, metrics: dict[str, Any], step: int | None = None) -> None:
-        import time
-
         from mlflow.entities import Metric
 
         stamp = int(time.time() * 1000)
