@@ -1,0 +1,197 @@
+"""Two ways to start a child run: a fresh interpreter, or a fork of a server that has preloaded torch.
+
+Both give the child its own process, environment, working folder and output files; a launcher returns a handle
+with ``pid``, ``poll``, ``send_signal``, ``kill`` and ``wait``.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.machinery import ModuleSpec
+from pathlib import Path
+from typing import Protocol
+
+from resume_ner.execution.command import LaunchSettings, is_training_command
+from resume_ner.execution.environment import PARENT_PID_VARIABLE
+
+logger = logging.getLogger(__name__)
+
+PRELOAD_MODULES = ("resume_ner.execution.preload",)
+
+
+class ChildHandle(Protocol):
+    pid: int
+
+    def poll(self) -> int | None: ...
+    def send_signal(self, signum: int) -> None: ...
+    def kill(self) -> None: ...
+    def wait(self, timeout: float | None = None) -> int | None: ...
+
+
+class Launcher(Protocol):
+    def start(self, command: list[str], env: dict[str, str], cwd: Path, stdout: Path, stderr: Path) -> ChildHandle:
+        ...
+
+
+class ProcessLauncher:
+    """``subprocess.Popen`` of the command in its own session (a Ctrl-C in the terminal reaches only the
+    parent, which then stops the child itself)."""
+
+    def start(self, command, env, cwd, stdout, stderr) -> ChildHandle:
+        env = dict(env)
+        if is_training_command(command):
+            env[PARENT_PID_VARIABLE] = str(os.getpid())
+        with open(stdout, "ab") as out, open(stderr, "ab") as err:
+            return _Popen(subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
+                                           stderr=err, start_new_session=True))
+
+
+class _Popen:
+    def __init__(self, process: subprocess.Popen) -> None:
+        self._process = process
+        self.pid = process.pid
+
+    def poll(self) -> int | None:
+        return _exit_status(self._process.poll())
+
+    def send_signal(self, signum: int) -> None:
+        if self._process.poll() is None:
+            self._process.send_signal(signum)
+
+    def kill(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        try:
+            return _exit_status(self._process.wait(timeout))
+        except subprocess.TimeoutExpired:
+            return None
+
+
+class PreloadedLauncher:
+    """Fork each child from a multiprocessing fork server that imported torch, transformers and the training
+    program once (``PRELOAD_MODULES``); the child then runs the training program's ``main`` with the command's
+    arguments, in its own session, environment and folder.
+
+    The server starts on the first launch (or ``warm_up``) and exits with the parent; a child's parent is the
+    server, so a child dies with it (see ``lifeline``). Only the training program's own command can run this
+    way; any other command (torchrun) is started as a fresh process, and the fallback is logged.
+    """
+
+    def __init__(self, preload: tuple[str, ...] = PRELOAD_MODULES) -> None:
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(list(preload))
+        self._fallback = ProcessLauncher()
+
+    def warm_up(self) -> None:
+        """Start the server and import the preloaded modules now rather than at the first launch."""
+        process = self._context.Process(target=_noop, daemon=True)
+        process.start()
+        process.join()
+
+    def start(self, command, env, cwd, stdout, stderr) -> ChildHandle:
+        if not is_training_command(command):
+            logger.info("Preloaded launch runs only the training program itself; starting %s as a fresh process",
+                        " ".join(command[:4]))
+            return self._fallback.start(command, env, cwd, stdout, stderr)
+        process = self._context.Process(target=run_preloaded_child,
+                                        args=(command[3:], dict(env), str(cwd), str(stdout), str(stderr)),
+                                        name="resume-ner-training", daemon=True)
+        with _main_module_not_rerun():
+            process.start()
+        return _Forked(process)
+
+
+_MAIN_MODULE_LOCK = threading.Lock()
+
+
+@contextmanager
+def _main_module_not_rerun() -> Iterator[None]:
+    """Keep multiprocessing from re-running the parent's main script (kedro's CLI, pytest, ...) in the child.
+
+    multiprocessing prepares each child like a spawned one: it imports the parent's ``__main__`` from its path,
+    which costs the child seconds and gives it nothing (it runs the training program, not the parent's code).
+    A main module whose spec is named ``__main__`` is skipped by design (``spawn._fixup_main_from_name``).
+    """
+    main = sys.modules["__main__"]
+    with _MAIN_MODULE_LOCK:
+        saved = main.__dict__.get("__spec__")
+        main.__spec__ = ModuleSpec("__main__", None)
+        try:
+            yield
+        finally:
+            main.__spec__ = saved
+
+
+class _Forked:
+    def __init__(self, process: multiprocessing.process.BaseProcess) -> None:
+        self._process = process
+        self.pid = process.pid
+
+    def poll(self) -> int | None:
+        return _exit_status(self._process.exitcode)
+
+    def send_signal(self, signum: int) -> None:
+        if self._process.exitcode is None:
+            try:
+                os.kill(self.pid, signum)
+            except ProcessLookupError:
+                pass
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        self._process.join(timeout)
+        return _exit_status(self._process.exitcode)
+
+
+def _noop() -> None:
+    pass
+
+
+def run_preloaded_child(argv: list[str], env: dict[str, str], cwd: str, stdout: str, stderr: str) -> None:
+    """The body of a forked child: become what ``python -m resume_ner.training ARGV`` would be, then run it."""
+    os.setsid()
+    os.environ.clear()
+    os.environ.update(env)
+    os.environ[PARENT_PID_VARIABLE] = str(os.getppid())
+    os.chdir(cwd)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    for path, fd in ((stdout, 1), (stderr, 2)):
+        target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(target, fd)
+        os.close(target)
+    threads = env.get("OMP_NUM_THREADS")
+    if threads and threads.isdigit():
+        import torch
+
+        torch.set_num_threads(int(threads))
+    sys.argv = ["resume_ner.training", *argv]
+    from resume_ner.training.__main__ import main
+
+    code = main(argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sys.exit(code)
+
+
+def _exit_status(code: int | None) -> int | None:
+    """Popen and multiprocessing report death by signal N as -N; shells and our result say 128 + N."""
+    if code is None or code >= 0:
+        return code
+    return 128 - code
+
+
+def make_launcher(settings: LaunchSettings) -> Launcher:
+    return PreloadedLauncher() if settings.mode == "preloaded" else ProcessLauncher()

@@ -1,0 +1,122 @@
+"""build_training_config: precedence, hyperparameter names, run folders, and clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from resume_ner.corpus.labels import LabelSchema
+from resume_ner.corpus.splits import SplitsMismatchError
+from resume_ner.errors import UserInputError
+from resume_ner.execution import (
+    RunPurpose,
+    build_training_config,
+    hyperparameter_overrides,
+    splits_fingerprint,
+    write_run_config,
+    write_run_inputs,
+)
+from resume_ner.training.config import load_run_config
+
+BASE = {
+    "backbone": {"name": "tiny-bert"},
+    "optimization": {"learning_rate": 1e-4, "batch_size": 8, "epochs": 10, "dropout": 0.2},
+    "early_stopping": {"patience": 2},
+    "precision": "fp32",
+}
+
+
+@pytest.fixture
+def inputs(tmp_path, small_corpus):
+    from resume_ner.corpus.near_duplicates import near_duplicate_groups
+    from resume_ner.corpus.splits import make_folds, split_holdout
+
+    groups = {"corpus_fingerprint": small_corpus.fingerprint(), "groups": near_duplicate_groups(small_corpus)}
+    folds = make_folds(small_corpus, groups, split_holdout(small_corpus, groups, 0.2, seed=0), 2, seed=0)
+    return write_run_inputs(tmp_path / "study", small_corpus, folds,
+                            LabelSchema.from_corpus(small_corpus).to_dict())
+
+
+def build(inputs, tmp_path, hyperparameters=None, purpose=None, base=BASE):
+    purpose = purpose or RunPurpose(kind="trial", name="study-a", trial=3, fold=1)
+    return build_training_config(base, hyperparameters or {}, purpose, inputs, tmp_path / "runs",
+                                 tmp_path / "backbones")
+
+
+def test_hyperparameters_override_the_base_and_the_purpose_overrides_both(inputs, tmp_path):
+    config = build(inputs, tmp_path, {"learning_rate": 3e-4, "epochs": 4, "optimization.weight_decay": 0.05},
+                   RunPurpose(kind="refit", name="r1", epochs=7))
+    assert config.optimization.learning_rate == 3e-4  # hyperparameter over base
+    assert config.optimization.weight_decay == 0.05  # dotted key
+    assert config.optimization.batch_size == 8 and config.optimization.dropout == 0.2  # base kept
+    assert config.optimization.epochs == 7  # purpose over hyperparameter
+    assert config.data.fold == "all" and config.early_stopping.patience is None  # no validation, no stopping
+
+
+def test_a_trial_fold_keeps_early_stopping_and_trains_its_fold(inputs, tmp_path):
+    config = build(inputs, tmp_path, {"data.fold": 0, "epochs": 4})
+    assert config.data.fold == 1  # the purpose's fold, whatever the hyperparameters say
+    assert config.optimization.epochs == 4 and config.early_stopping.patience == 2
+
+
+def test_each_run_gets_its_own_self_contained_folder(inputs, tmp_path):
+    config = build(inputs, tmp_path)
+    assert config.output_dir == (tmp_path / "runs" / "trial" / "study-a" / "trial-3" / "fold-1").resolve()
+    assert config.data.corpus == inputs.corpus and config.data.corpus.is_absolute()
+    assert config.label_schema == inputs.label_schema
+    assert config.backbone_cache_dir == (tmp_path / "backbones").resolve()
+    path = write_run_config(config)
+    assert path == config.output_dir / "config.json"
+    assert load_run_config(path) == config  # the file alone is the whole run
+
+
+def test_base_parameters_cannot_redirect_a_runs_inputs_or_folder(inputs, tmp_path):
+    base = {**BASE, "output_dir": "/elsewhere", "data": {"corpus": "/other.json", "splits": "/other.json"}}
+    config = build(inputs, tmp_path, base=base)
+    assert config.data.corpus == inputs.corpus and str(config.output_dir).startswith(str(tmp_path))
+
+
+def test_the_label_set_comes_from_the_snapshot_schema(inputs, tmp_path, small_corpus):
+    config = build(inputs, tmp_path, base={**BASE, "entity_types": ["WRONG"]})
+    assert config.entity_types == list(LabelSchema.from_corpus(small_corpus).entity_types)
+
+
+@pytest.mark.parametrize(("hyperparameters", "expected"), [
+    ({"lr": 0.1}, "hyperparameter 'lr' is not a training setting"),
+    ({"learning_rate": -1}, "optimization.learning_rate: Input should be greater than 0"),
+    ({"batch_size": "big"}, "optimization.batch_size: Input should be a valid integer"),
+    ({"optimization.nonsense": 1}, "optimization.nonsense: unknown key"),
+])
+def test_bad_hyperparameters_give_one_line_naming_the_key(inputs, tmp_path, hyperparameters, expected):
+    with pytest.raises(UserInputError, match=expected) as caught:
+        build(inputs, tmp_path, hyperparameters)
+    assert "\n" not in str(caught.value)
+
+
+def test_short_names_map_to_run_config_keys():
+    assert hyperparameter_overrides({"backbone": "minilm", "num_layers": 2, "dropout": 0.0}) == {
+        "backbone.name": "minilm", "backbone.num_layers": 2, "optimization.dropout": 0.0}
+
+
+def test_purposes_are_checked():
+    with pytest.raises(ValueError, match="needs trial and fold"):
+        RunPurpose(kind="trial", name="s")
+    with pytest.raises(ValueError, match="take neither"):
+        RunPurpose(kind="refit", name="s", trial=1, fold=0)
+    with pytest.raises(ValueError):
+        RunPurpose(kind="final", name="../escape")
+
+
+def test_inputs_snapshot_refuses_splits_of_another_corpus(tmp_path, small_corpus):
+    folds = {"corpus_fingerprint": "sha256:0000", "folds": []}
+    with pytest.raises(SplitsMismatchError, match="data_processing"):
+        write_run_inputs(tmp_path, small_corpus, folds, {})
+    assert not (tmp_path / "inputs" / "corpus.json").exists()
+
+
+def test_splits_fingerprint_depends_on_content_not_key_order():
+    a = {"corpus_fingerprint": "x", "folds": [{"train": ["1"], "validation": ["2"]}]}
+    b = json.loads(json.dumps(a, sort_keys=True))
+    assert splits_fingerprint(a) == splits_fingerprint(dict(reversed(list(b.items()))))
+    assert splits_fingerprint(a) != splits_fingerprint({**a, "folds": [{"train": ["2"], "validation": ["1"]}]})
