@@ -3,6 +3,12 @@
 Exit status: 0 done; 2 bad config or input (one line on stderr); 3 out of memory; 143 stopped by SIGTERM or
 Ctrl-C (the progress stream gets a final "stopped" event and no partial checkpoint is left); 1 anything else
 (traceback on stderr and in run.log).
+
+Under ``torchrun --nproc-per-node N -m resume_ner.training --config ...`` each process trains a shard of the data
+(resume_ner.training.distributed). Rank 0 alone writes the effective config, the progress stream, metrics.json,
+the checkpoint, MLflow records and one-line errors; rank K > 0 logs to ``run.rankK.log``. A stop request on any
+rank stops every rank (each exits 143); torchrun itself exits 1 when any process exits non-zero, so the final
+progress event is what tells the kind of ending.
 """
 
 from __future__ import annotations
@@ -80,10 +86,11 @@ def _is_out_of_memory(error: BaseException) -> bool:
             or "out of memory" in message or "can't allocate memory" in message)
 
 
-def _setup_logging(run_dir: Path) -> None:
+def _setup_logging(run_dir: Path, rank: int) -> None:
     root = logging.getLogger()
     root.setLevel(logging.INFO)
-    handler = logging.FileHandler(run_dir / "run.log", encoding="utf-8")
+    # One log per process: ranks interleaving lines in one file would garble it.
+    handler = logging.FileHandler(run_dir / ("run.log" if rank == 0 else f"run.rank{rank}.log"), encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     import transformers
@@ -96,35 +103,40 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from resume_ner.errors import UserInputError, find_user_error
     from resume_ner.training.config import CONFIG_FILE, load_run_config
+    from resume_ner.training.distributed import DistributedContext
 
+    # Known from torchrun's environment before any heavy import, so only rank 0 ever reports.
+    context = DistributedContext.from_env()
     try:
         config = load_run_config(args.config, overrides_from(args))
     except UserInputError as error:
-        print(f"Error: {error}", file=sys.stderr)
+        if context.is_main:
+            print(f"Error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     run_dir = Path(config.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     from resume_ner.corpus.formats.records import write_text_atomically
-    from resume_ner.training.progress import ProgressStream
+    from resume_ner.training.progress import ProgressStream, SilentProgress
 
     effective = run_dir / CONFIG_FILE
-    if effective.resolve() != Path(args.config).resolve() or overrides_from(args):
+    if context.is_main and (effective.resolve() != Path(args.config).resolve() or overrides_from(args)):
         write_text_atomically(effective, config.to_json())
-    progress = ProgressStream(run_dir / "progress.jsonl", config.progress)
+    progress = ProgressStream(run_dir / "progress.jsonl", config.progress) if context.is_main else SilentProgress()
     progress.emit("started", pid=os.getpid(), config=str(effective))
     stop = _StopRequest()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    _setup_logging(run_dir)
+    _setup_logging(run_dir, context.rank)
     log = logging.getLogger("resume_ner.training")
     try:
         from resume_ner.training.program import run_training
         from resume_ner.training.loop import TrainingStopped
 
         try:
-            metrics = run_training(config, progress, should_stop=lambda: bool(stop))
+            metrics = run_training(config, progress, should_stop=lambda: bool(stop), context=context)
         except TrainingStopped:
-            log.warning("Stopped by %s", stop.signal_name)
+            # A rank that got no signal itself was stopped because another rank got one.
+            log.warning("Stopped by %s", stop.signal_name or "a stop request on another rank")
             progress.emit("stopped", signal=stop.signal_name, status=EXIT_STOPPED)
             return EXIT_STOPPED
         progress.emit("finished", status=EXIT_OK, best_epoch=metrics["best_epoch"], best=metrics["best"],
@@ -135,8 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         if user_error is not None:
             message = str(user_error)
             log.error("%s", message)
-            print(f"Error: {message.splitlines()[0]} (details in {run_dir / 'run.log'})"
-                  if "\n" in message else f"Error: {message}", file=sys.stderr)
+            if context.is_main:  # every rank meets the same bad input; one explanation is enough
+                print(f"Error: {message.splitlines()[0]} (details in {run_dir / 'run.log'})"
+                      if "\n" in message else f"Error: {message}", file=sys.stderr)
             progress.emit("failed", status=EXIT_BAD_INPUT, error=message.splitlines()[0])
             return EXIT_BAD_INPUT
         if _is_out_of_memory(error):
@@ -151,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     finally:
         progress.close()
+        context.close()
 
 
 if __name__ == "__main__":

@@ -12,9 +12,11 @@ import torch
 from torch.nn.functional import cross_entropy
 
 from resume_ner.corpus.labels import LabelSchema
+from resume_ner.errors import UserInputError
 from resume_ner.tagging import IGNORE, EncodedDocument, Window, merge_window_predictions
 from resume_ner.tagging.alignment import repair_bio, unit_tag_ids
 from resume_ner.training.batching import collate, length_grouped_batches, sorted_batches
+from resume_ner.training.distributed import SINGLE_PROCESS, DistributedContext
 from resume_ner.training.metrics import entity_metrics, tags_from_ids
 from resume_ner.training.model import autocast_context
 
@@ -88,15 +90,25 @@ def run_loop(
     on_epoch: Callable[[dict], None],
     on_best: Callable[[int], None],
     should_stop: Callable[[], bool],
+    context: DistributedContext = SINGLE_PROCESS,
 ) -> LoopResult:
     """Train for ``settings.epochs`` epochs, evaluating on ``validation`` after each one (when given).
 
     ``on_best(epoch)`` is called whenever the objective improves (or after the last epoch without validation),
     ``on_epoch(record)`` after every epoch; ``should_stop()`` is polled between steps.
+
+    Across several processes (``context``) each rank trains its shard of every epoch's batches through
+    DistributedDataParallel; rank 0 evaluates and every rank gets its metrics, so all take the same early-stopping
+    decision. Step counts, the schedule and ``total_steps`` are per rank; losses and token counts are over all
+    ranks. A stop request on any rank stops them all at the same step.
     """
     model.to(settings.device)
+    trained = context.wrap(model)  # forward and backward through this; evaluate and save ``model`` itself
     optimizer = _optimizer(model, settings)
-    batches_per_epoch = math.ceil(len(train_windows) / settings.batch_size)
+    batches_per_epoch = context.shard_size(math.ceil(len(train_windows) / settings.batch_size))
+    if context.is_distributed and batches_per_epoch == 0:
+        raise UserInputError(f"{len(train_windows)} training windows make fewer batches of "
+                             f"{settings.batch_size} than there are processes ({context.world_size})")
     steps_per_epoch = math.ceil(batches_per_epoch / settings.gradient_accumulation)
     total_steps = steps_per_epoch * settings.epochs
     scheduler = _linear_warmup(optimizer, int(settings.warmup_ratio * total_steps), total_steps)
@@ -106,21 +118,24 @@ def run_loop(
     for epoch in range(1, settings.epochs + 1):
         model.train()
         rng = random.Random(f"{settings.seed}:{epoch}")
-        batches = length_grouped_batches(lengths, settings.batch_size, rng)
-        epoch_loss, epoch_batches, started = 0.0, 0, time.perf_counter()
+        # The same seeded order on every rank, so the shards are disjoint and together cover the epoch.
+        batches = context.shard(length_grouped_batches(lengths, settings.batch_size, rng))
+        epoch_loss, epoch_batches, epoch_tokens, started = 0.0, 0, 0, time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         for index, members in enumerate(batches, start=1):
-            if should_stop():
+            if context.any(should_stop()):
                 raise TrainingStopped()
             batch = collate([train_windows[i] for i in members], settings.pad_id, settings.device)
-            with autocast_context(settings.device, settings.autocast_dtype):
-                logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-            loss = cross_entropy(logits.float().flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE)
-            (loss / settings.gradient_accumulation).backward()
+            last_of_step = index % settings.gradient_accumulation == 0 or index == len(batches)
+            with context.no_sync(trained, last_of_step):
+                with autocast_context(settings.device, settings.autocast_dtype):
+                    logits = trained(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+                loss = cross_entropy(logits.float().flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE)
+                (loss / settings.gradient_accumulation).backward()
             epoch_loss += loss.item()
             epoch_batches += 1
-            result.train_tokens += int(batch["attention_mask"].sum())
-            if index % settings.gradient_accumulation == 0 or index == len(batches):
+            epoch_tokens += int(batch["attention_mask"].sum())
+            if last_of_step:
                 if settings.max_grad_norm is not None:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), settings.max_grad_norm)
                 optimizer.step()
@@ -128,12 +143,16 @@ def run_loop(
                 optimizer.zero_grad(set_to_none=True)
                 step += 1
                 if step % settings.progress_every_steps == 0:
+                    loss_sum, batch_count = context.sum(epoch_loss, epoch_batches)
                     emit("step", epoch=epoch, step=step, total_steps=total_steps,
-                         train_loss=round(epoch_loss / epoch_batches, 5))
+                         train_loss=round(loss_sum / batch_count, 5))
         result.train_seconds += time.perf_counter() - started
+        epoch_loss, epoch_batches, epoch_tokens = context.sum(epoch_loss, epoch_batches, epoch_tokens)
+        result.train_tokens += int(epoch_tokens)
         record = {"epoch": epoch, "step": step, "train_loss": epoch_loss / max(1, epoch_batches)}
         if validation:
-            record["validation"] = evaluate(model, validation, settings, should_stop)
+            record["validation"] = context.from_main(lambda: evaluate(model, validation, settings, should_stop),
+                                                     TrainingStopped)
         result.history.append(record)
         on_epoch(record)
         if not validation:

@@ -18,6 +18,7 @@ from resume_ner.errors import UserInputError
 from resume_ner.tagging import encode_document, special_tokens_of
 from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
 from resume_ner.training.config import RunConfig
+from resume_ner.training.distributed import SINGLE_PROCESS, DistributedContext
 from resume_ner.training.loop import LoopSettings, run_loop
 from resume_ner.training.model import load_model, resolve_device, resolve_precision
 from resume_ner.training.progress import ProgressStream
@@ -45,22 +46,37 @@ def _load_split(config: RunConfig):
     return corpus.subset(train_ids), corpus.subset(validation_ids)
 
 
-def run_training(config: RunConfig, progress: ProgressStream, should_stop) -> dict:
-    """Train as ``config`` says; write the checkpoint and metrics.json into ``config.output_dir``."""
+def _resolve_backbone_once(config: RunConfig, texts: list[str], context: DistributedContext) -> Path:
+    """The backbone folder; across processes rank 0 builds or downloads it first and the others then find it in
+    the cache, instead of all of them building (or downloading) the same thing at once."""
+    if not context.is_main:
+        context.barrier()
+    backbone = resolve_backbone(config.backbone, texts=texts, cache_dir=config.backbone_cache_dir)
+    if context.is_main:
+        context.barrier()
+    return backbone
+
+
+def run_training(config: RunConfig, progress: ProgressStream, should_stop,
+                 context: DistributedContext = SINGLE_PROCESS) -> dict:
+    """Train as ``config`` says; write the checkpoint and metrics.json into ``config.output_dir``.
+
+    Under torchrun (``context`` distributed) every rank trains its shard of the data and only rank 0 writes the
+    checkpoint, metrics.json and MLflow records.
+    """
     started = time.perf_counter()
     if config.threads:
         torch.set_num_threads(config.threads)
     # Denormal floats (tiny gradients late in training) make CPU arithmetic many times slower.
     torch.set_flush_denormal(True)
-    device = resolve_device(config.device)
+    device = context.start(resolve_device(config.device))
     autocast_dtype = resolve_precision(config.precision, device)
-    tracker = RunTracker.from_config(config.tracking)
+    tracker = RunTracker.from_config(config.tracking) if context.is_main else None
     if tracker is not None:
         tracker.log_params(json.loads(config.to_json()) | {"precision_used": str(autocast_dtype or "fp32")})
 
     train_corpus, validation_corpus = _load_split(config)
-    backbone = resolve_backbone(config.backbone, texts=[doc.text for doc in train_corpus],
-                                cache_dir=config.backbone_cache_dir)
+    backbone = _resolve_backbone_once(config, [doc.text for doc in train_corpus], context)
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(backbone)
@@ -77,12 +93,17 @@ def run_training(config: RunConfig, progress: ProgressStream, should_stop) -> di
     validation_documents = encode(validation_corpus)
     progress.emit("data_ready", train_documents=len(train_corpus), validation_documents=len(validation_corpus),
                   train_windows=len(train_windows), device=str(device),
-                  precision="bf16" if autocast_dtype else "fp32", backbone=str(backbone))
+                  precision="bf16" if autocast_dtype else "fp32", backbone=str(backbone),
+                  **({"world_size": context.world_size} if context.is_distributed else {}))
 
     seed = config.optimization.seed
     random.seed(seed)
     torch.manual_seed(seed)
     model = load_model(backbone, schema, config.optimization.dropout)
+    if context.is_distributed:
+        # Every rank starts from the same weights (the seed above; DDP also copies rank 0's), but each needs its
+        # own dropout masks, or all ranks would drop the same units of their different batches.
+        torch.manual_seed(seed + context.rank)
     optimization, stopping = config.optimization, config.early_stopping
     settings = LoopSettings(
         schema=schema, subtoken_policy=tokens.subtoken_policy, learning_rate=optimization.learning_rate,
@@ -104,12 +125,12 @@ def run_training(config: RunConfig, progress: ProgressStream, should_stop) -> di
                                 step=record["epoch"])
 
     def on_best(epoch: int) -> None:
-        if config.save_checkpoint:
+        if config.save_checkpoint and context.is_main:
             save_checkpoint(model, tokenizer, metadata, output_dir / CHECKPOINT_DIR)
             progress.emit("checkpoint", epoch=epoch, path=str(output_dir / CHECKPOINT_DIR))
 
     result = run_loop(model, train_windows, validation_documents, settings, progress.emit, on_epoch, on_best,
-                      should_stop)
+                      should_stop, context)
     metrics = {
         "objective": config.objective,
         "best_epoch": result.best_epoch,
@@ -122,9 +143,11 @@ def run_training(config: RunConfig, progress: ProgressStream, should_stop) -> di
         "wall_seconds": time.perf_counter() - started,
         "device": str(device),
         "precision": "bf16" if autocast_dtype else "fp32",
+        "world_size": context.world_size,  # processes that trained; train_tokens_per_second counts all of them
         "checkpoint": str(output_dir / CHECKPOINT_DIR) if config.save_checkpoint else None,
     }
-    write_text_atomically(output_dir / METRICS_FILE, json.dumps(metrics, indent=2))
+    if context.is_main:
+        write_text_atomically(output_dir / METRICS_FILE, json.dumps(metrics, indent=2))
     if tracker is not None:
         final = {f"best_{key}": value for key, value in (result.best_metrics or {}).items() if key != "per_entity"}
         tracker.log_metrics(final | {"best_epoch": result.best_epoch or 0,

@@ -48,3 +48,14 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     return str(value)
+
+
+class SilentProgress:
+    """The progress stream of a rank other than 0 under torchrun: rank 0 alone reports the run, so events here
+    go nowhere (a parent reading progress.jsonl or its pipe sees one run, not one per process)."""
+
+    def emit(self, event: str, **fields: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
