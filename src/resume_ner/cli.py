@@ -1,4 +1,4 @@
-"""Project CLI: Kedro's own ``run`` command, reporting mistakes a user can fix without a traceback.
+"""Project CLI: Kedro's own ``run`` command, reporting user mistakes and explained failures without a traceback.
 
 Kedro picks up the ``cli`` group of ``<package>.cli`` and lets its commands override the built-in ones, so
 ``kedro run`` and ``python -m resume_ner`` both go through here. Options and behaviour are Kedro's.
@@ -12,9 +12,10 @@ import sys
 import click
 from kedro.framework.cli.project import run as kedro_run
 
-from resume_ner.errors import find_user_error
+from resume_ner.errors import find_reported_error, find_user_error
 
 USER_ERROR_EXIT_STATUS = 2
+REPORTED_FAILURE_EXIT_STATUS = 1
 
 
 @click.group(name="resume-ner")
@@ -28,10 +29,10 @@ def _reporting_user_errors(command):
         try:
             return command(*args, **kwargs)
         except Exception as error:
-            if find_user_error(error) is None:
+            if find_reported_error(error) is None:
                 raise
             click.secho(f"Error: {error}", fg="red", err=True)
-            sys.exit(USER_ERROR_EXIT_STATUS)
+            sys.exit(USER_ERROR_EXIT_STATUS if find_user_error(error) else REPORTED_FAILURE_EXIT_STATUS)
 
     return wrapper
 

@@ -1,5 +1,8 @@
 """Custom Kedro datasets of this project."""
 
+from resume_ner.datasets.best_params_dataset import BestParamsDataset
+from resume_ner.datasets.checkpoint_dataset import CheckpointDataset
 from resume_ner.datasets.corpus_dataset import CorpusDataset
+from resume_ner.datasets.workspace_dataset import WorkspaceDataset
 
-__all__ = ["CorpusDataset"]
+__all__ = ["BestParamsDataset", "CheckpointDataset", "CorpusDataset", "WorkspaceDataset"]

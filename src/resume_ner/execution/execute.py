@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from resume_ner.errors import ReportedError
 from resume_ner.execution.launchers import Launcher, ProcessLauncher
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ class TrainingResult:
         return self.exit_status in (EXIT_OUT_OF_MEMORY, EXIT_KILLED)
 
 
-class TrainingFailed(RuntimeError):
+class TrainingFailed(ReportedError, RuntimeError):
     """A child run failed (crash, bad input, out of memory, timeout); the message carries its exit status and the
     last lines of its stderr."""
 
@@ -122,11 +123,13 @@ def execute_training(
     logger.debug("Started training run %s (pid %s): %s", run_dir, child.pid, " ".join(command))
     result = TrainingResult("completed", None, run_dir, 0.0)
     stop_requested_at: float | None = None
+    last_event = None
     try:
         while True:
             exit_status = child.poll()
             for event in follower.read():
                 result.events += 1
+                last_event = event.get("event")
                 if result.first_event_seconds is None:
                     result.first_event_seconds = time.monotonic() - started
                 if on_event is not None and on_event(event) and stop_requested_at is None:
@@ -156,7 +159,9 @@ def execute_training(
     result.stderr_tail = _tail(run_dir / STDERR_FILE, stderr_lines)
     if result.status == "timeout":
         raise TrainingFailed(result)
-    if stop_requested_at is not None and exit_status in (EXIT_STOPPED, EXIT_KILLED, 128 + signal.SIGTERM):
+    # torchrun exits 1 when its workers stop cleanly; their "stopped" event says what happened.
+    if stop_requested_at is not None and (exit_status in (EXIT_STOPPED, EXIT_KILLED, 128 + signal.SIGTERM)
+                                          or last_event == "stopped"):
         result.status = "stopped"
         return result
     if exit_status != EXIT_OK:

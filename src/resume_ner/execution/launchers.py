@@ -162,6 +162,7 @@ def _noop() -> None:
 def run_preloaded_child(argv: list[str], env: dict[str, str], cwd: str, stdout: str, stderr: str) -> None:
     """The body of a forked child: become what ``python -m resume_ner.training ARGV`` would be, then run it."""
     os.setsid()
+    _release_fork_server()
     os.environ.clear()
     os.environ.update(env)
     os.environ[PARENT_PID_VARIABLE] = str(os.getppid())
@@ -184,6 +185,25 @@ def run_preloaded_child(argv: list[str], env: dict[str, str], cwd: str, stdout: 
     sys.stdout.flush()
     sys.stderr.flush()
     sys.exit(code)
+
+
+def _release_fork_server() -> None:
+    """Drop the child's copy of the fork server's keep-alive pipe.
+
+    multiprocessing hands every child the write end of that pipe (so the child could start processes of its
+    own); while any child holds it, the server outlives a killed parent, and so would the child. Without it,
+    the server exits with the parent and the child gets its parent-death signal (see ``lifeline``).
+    """
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    alive = getattr(server, "_forkserver_alive_fd", None)
+    if alive is not None:
+        try:
+            os.close(alive)
+        except OSError:
+            pass
+        server._forkserver_alive_fd = None
 
 
 def _exit_status(code: int | None) -> int | None:

@@ -126,11 +126,17 @@ def main(argv: list[str] | None = None) -> int:
     stop = _StopRequest()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # A launcher that dies (even by SIGKILL) must not leave this run training on as an orphan.
+    from resume_ner.execution.environment import PARENT_PID_VARIABLE
+    from resume_ner.execution.lifeline import die_with_parent
+
+    expected_parent = os.environ.get(PARENT_PID_VARIABLE, "")
+    die_with_parent(int(expected_parent) if expected_parent.isdigit() else None)
     _setup_logging(run_dir, context.rank)
     log = logging.getLogger("resume_ner.training")
     try:
-        from resume_ner.training.program import run_training
         from resume_ner.training.loop import TrainingStopped
+        from resume_ner.training.program import run_training
 
         try:
             metrics = run_training(config, progress, should_stop=lambda: bool(stop), context=context)

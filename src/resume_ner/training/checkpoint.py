@@ -75,14 +75,14 @@ def save_checkpoint(model, tokenizer, metadata: CheckpointMetadata, target: Path
         (staging / METADATA_FILE).write_text(metadata.to_json(), encoding="utf-8")
         if not (staging / WEIGHTS_FILE).is_file():
             raise RuntimeError(f"save_pretrained wrote no {WEIGHTS_FILE} into {staging}")
-        _replace_folder(staging, target)
+        replace_folder(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
 
 
-def _replace_folder(staging: Path, target: Path) -> None:
+def replace_folder(staging: Path, target: Path) -> None:
     """Swap ``staging`` in as ``target``. ``target`` is always a complete checkpoint or absent (for the instant
     between the two renames); it is never a partly written one."""
     if not target.exists():
