@@ -7,8 +7,8 @@ import shutil
 import zipfile
 
 import pytest
-
 from conftest import DOTIN_JSON, DOTIN_ZIP, SHARED_DATA, requires_shared_data
+
 from resume_ner.corpus.documents import Span
 from resume_ner.corpus.formats import write_json
 from resume_ner.corpus.reading import read_corpus

@@ -5,11 +5,16 @@ from __future__ import annotations
 import logging
 
 import pytest
+from conftest import make_document
 from pydantic import ValidationError
 
-from conftest import make_document
 from resume_ner.corpus.documents import Corpus, Document, Span
-from resume_ner.corpus.labels import LabelMapping, LabelSchema, apply_label_mapping, resolve_overlaps
+from resume_ner.corpus.labels import (
+    LabelMapping,
+    LabelSchema,
+    apply_label_mapping,
+    resolve_overlaps,
+)
 from resume_ner.corpus.problems import CorpusValidationError
 
 

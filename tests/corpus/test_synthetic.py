@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from resume_ner.corpus.synthetic import vocabulary as vocab
 from resume_ner.corpus.synthetic import ENTITY_TYPES, generate_corpus, main
+from resume_ner.corpus.synthetic import vocabulary as vocab
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_CORPUS = REPO_ROOT / "data" / "01_raw" / "synthetic_resumes.json"

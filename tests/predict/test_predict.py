@@ -24,7 +24,12 @@ from resume_ner.corpus.labels import LabelSchema
 from resume_ner.predict import Predictor, predict_window_tags, spans_to_json
 from resume_ner.predict.__main__ import main
 from resume_ner.tagging import IGNORE, encode_document
-from resume_ner.training.checkpoint import WEIGHTS_FILE, CheckpointError, CheckpointMetadata, save_checkpoint
+from resume_ner.training.checkpoint import (
+    WEIGHTS_FILE,
+    CheckpointError,
+    CheckpointMetadata,
+    save_checkpoint,
+)
 
 SCHEMA = LabelSchema(("COMPANY", "SKILL"))
 MAX_LENGTH, STRIDE, POLICY = 16, 4, "first"

@@ -15,8 +15,8 @@ from resume_ner.tagging import (
     IGNORE,
     decode_document,
     encode_document,
-    special_tokens_of,
     spans_to_tag_ids,
+    special_tokens_of,
     tag_ids_to_spans,
     tokenize_text,
 )

@@ -6,6 +6,7 @@ import json
 
 import pytest
 import torch
+from training_helpers import run_config, training_inputs, write_config  # noqa: F401 (fixture)
 
 from resume_ner.backbones import BackboneSpec, resolve_backbone
 from resume_ner.corpus.labels import LabelSchema
@@ -13,7 +14,6 @@ from resume_ner.errors import UserInputError
 from resume_ner.training.__main__ import OVERRIDES, overrides_from, parse_args
 from resume_ner.training.config import load_run_config
 from resume_ner.training.model import load_model
-from training_helpers import run_config, training_inputs, write_config  # noqa: F401 (fixture)
 
 
 def _load(tmp_path, training_inputs, **overrides):

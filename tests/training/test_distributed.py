@@ -12,10 +12,16 @@ from pathlib import Path
 
 import pytest
 from safetensors import safe_open
+from training_helpers import (  # noqa: F401
+    child_env,
+    events,
+    run_config,
+    training_inputs,
+    write_config,
+)
 
 from resume_ner.training.checkpoint import load_checkpoint
 from resume_ner.training.distributed import DistributedContext
-from training_helpers import child_env, events, run_config, training_inputs, write_config  # noqa: F401
 
 
 def torchrun_env() -> dict:

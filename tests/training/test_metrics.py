@@ -16,7 +16,12 @@ from hypothesis import strategies as st
 from seqeval.metrics import f1_score
 
 from resume_ner.corpus.labels import LabelSchema
-from resume_ner.training.metrics import _placeholder_names, _rename, entity_metrics, tags_from_ids
+from resume_ner.training.metrics import (
+    _placeholder_names,
+    _rename,
+    entity_metrics,
+    tags_from_ids,
+)
 
 ZERO_ENTITY_KEYS = ("micro_precision", "micro_recall", "micro_f1", "macro_precision", "macro_recall", "macro_f1")
 TRICKY_NAMES = ["B", "I", "O", "E-MAIL", "Companies worked at", "micro avg", "macro avg", "-X", "X-", "X", "", "_"]

@@ -12,10 +12,17 @@ import time
 
 import mlflow
 import pytest
+from training_helpers import (  # noqa: F401
+    child_env,
+    events,
+    run_config,
+    run_program,
+    training_inputs,
+    write_config,
+)
 
 from resume_ner.predict import Predictor
 from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
-from training_helpers import child_env, events, run_config, run_program, training_inputs, write_config  # noqa: F401
 
 
 def test_a_run_writes_metrics_checkpoint_and_progress(tmp_path, training_inputs):
@@ -198,10 +205,11 @@ def test_without_tracking_mlflow_is_not_touched(tmp_path, training_inputs):
 
 
 def test_checkpoints_are_replaced_atomically(tmp_path, training_inputs):
+    from transformers import AutoTokenizer
+
     from resume_ner.backbones import BackboneSpec, resolve_backbone
     from resume_ner.corpus.labels import LabelSchema
     from resume_ner.training.model import load_model
-    from transformers import AutoTokenizer
 
     spec = BackboneSpec.model_validate(run_config(training_inputs, "x")["backbone"])
     backbone = resolve_backbone(spec, texts=[d.text for d in training_inputs["corpus_object"]],

@@ -8,19 +8,25 @@ import subprocess
 import sys
 
 import pytest
+from conftest import (
+    DOTIN_JSON,
+    REPO_ROOT,
+    copy_project,
+    requires_shared_data,
+    run_kedro,
+)
+from training_helpers import child_env, run_program, write_config
 
-from conftest import DOTIN_JSON, REPO_ROOT, copy_project, requires_shared_data, run_kedro
 from resume_ner.corpus.formats import write_json
 from resume_ner.corpus.labels import LabelSchema
 from resume_ner.corpus.near_duplicates import near_duplicate_groups
 from resume_ner.corpus.reading import read_corpus
 from resume_ner.corpus.splits import make_folds, split_holdout
-from training_helpers import child_env, run_program, write_config
 
 
 def _readme_run_config() -> dict:
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"cat > runs/demo/config\.json <<'JSON'\n(.*?)\nJSON\n", readme, re.S)
+    block = re.search(r"cat > runs/demo/config\.json <<'JSON'\n(.*?)\nJSON\n", readme, re.DOTALL)
     assert block, "the README's run config example moved; keep this test in step with it"
     return json.loads(block.group(1))
 

@@ -53,7 +53,14 @@ def cache_key(texts: Sequence[str], config: TinyBertConfig) -> str:
 
 def train_wordpiece(texts: Sequence[str], vocab_size: int, lowercase: bool):
     """A ``tokenizers.Tokenizer`` (BERT normalizer, pre-tokenizer, WordPiece) trained on ``texts``."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+    from tokenizers import (
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        trainers,
+    )
 
     def blank() -> Tokenizer:
         tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]", continuing_subword_prefix=CONTINUATION))

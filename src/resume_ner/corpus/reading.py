@@ -10,6 +10,7 @@ from resume_ner.corpus.problems import ProblemCollector
 from resume_ner.corpus.validation import validate_records
 from resume_ner.errors import UserInputError
 
+
 class CorpusFileNotFoundError(UserInputError, FileNotFoundError):
     """The corpus file named in the catalog is not there."""
 

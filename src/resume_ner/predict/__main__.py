@@ -12,7 +12,12 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from resume_ner.training.checkpoint import METADATA_FILE, WEIGHTS_FILE, CheckpointError, CheckpointMetadata
+from resume_ner.training.checkpoint import (
+    METADATA_FILE,
+    WEIGHTS_FILE,
+    CheckpointError,
+    CheckpointMetadata,
+)
 
 EXIT_USER_ERROR = 2
 STDIN = "-"

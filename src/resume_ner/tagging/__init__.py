@@ -8,8 +8,18 @@ from resume_ner.tagging.alignment import (
     tag_ids_to_spans,
     tokenize_text,
 )
-from resume_ner.tagging.document import EncodedDocument, decode_document, encode_document
-from resume_ner.tagging.windows import SpecialTokens, Window, make_windows, merge_window_predictions, special_tokens_of
+from resume_ner.tagging.document import (
+    EncodedDocument,
+    decode_document,
+    encode_document,
+)
+from resume_ner.tagging.windows import (
+    SpecialTokens,
+    Window,
+    make_windows,
+    merge_window_predictions,
+    special_tokens_of,
+)
 
 __all__ = [
     "IGNORE",

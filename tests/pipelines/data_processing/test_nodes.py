@@ -9,7 +9,10 @@ from resume_ner.corpus.documents import Span
 from resume_ner.corpus.labels import LabelSchema
 from resume_ner.corpus.problems import CorpusValidationError
 from resume_ner.pipelines.data_processing import nodes
-from resume_ner.pipelines.data_processing.parameters import CorpusParameters, SplitParameters
+from resume_ner.pipelines.data_processing.parameters import (
+    CorpusParameters,
+    SplitParameters,
+)
 
 
 def test_map_labels_then_resolve_overlaps(small_corpus):

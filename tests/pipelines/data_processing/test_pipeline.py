@@ -6,13 +6,16 @@ import json
 
 import mlflow
 import pytest
+from conftest import DOTIN_JSON, copy_project, requires_shared_data, run_kedro
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from conftest import DOTIN_JSON, copy_project, requires_shared_data, run_kedro
 from resume_ner.corpus.reading import read_corpus
 from resume_ner.pipelines.data_processing import create_pipeline
-from resume_ner.pipelines.data_processing.parameters import CorpusParameters, SplitParameters
+from resume_ner.pipelines.data_processing.parameters import (
+    CorpusParameters,
+    SplitParameters,
+)
 
 OUTPUTS = {
     "corpus": "03_primary/corpus.json",

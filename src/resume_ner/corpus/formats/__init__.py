@@ -2,7 +2,12 @@
 
 from resume_ner.corpus.formats.conll import read_conll
 from resume_ner.corpus.formats.inline_xml import read_inline_xml
-from resume_ner.corpus.formats.json_spans import read_doccano, read_json, read_jsonl, write_json
+from resume_ner.corpus.formats.json_spans import (
+    read_doccano,
+    read_json,
+    read_jsonl,
+    write_json,
+)
 from resume_ner.corpus.formats.records import RawRecord
 
 READERS = {

@@ -11,7 +11,11 @@ import json
 from pathlib import Path
 
 from resume_ner.corpus.documents import Corpus
-from resume_ner.corpus.formats.records import RawRecord, decode_utf8, write_text_atomically
+from resume_ner.corpus.formats.records import (
+    RawRecord,
+    decode_utf8,
+    write_text_atomically,
+)
 from resume_ner.corpus.problems import ProblemCollector
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from resume_ner.corpus.synthetic import vocabulary as vocab
 from resume_ner.corpus.synthetic.layout import Draft, Segment, Style
@@ -37,7 +37,7 @@ def format_location(city: vocab.City, style: Style) -> str:
 
 
 def random_phone(rng: random.Random, country: str, fmt: int) -> str:
-    digits = lambda count: "".join(str(rng.randint(0, 9)) for _ in range(count))  # noqa: E731
+    digits = lambda count: "".join(str(rng.randint(0, 9)) for _ in range(count))
     if country in ("USA", "Canada"):
         # 555-0100..0199 is the range reserved for fiction.
         area, line = rng.randint(201, 989), f"01{digits(2)}"

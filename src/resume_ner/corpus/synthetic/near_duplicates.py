@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from resume_ner.corpus.synthetic.fields import random_email, random_phone
 from resume_ner.corpus.synthetic.layout import Draft, Line, segment

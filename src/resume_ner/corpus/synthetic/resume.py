@@ -8,7 +8,14 @@ from resume_ner.corpus.synthetic import vocabulary as vocab
 from resume_ner.corpus.synthetic.fields import CURRENT_MONTH, CURRENT_YEAR, years_phrase
 from resume_ner.corpus.synthetic.layout import Draft, Line, make_line, new_style
 from resume_ner.corpus.synthetic.sections import (
-    education_lines, extra_section, header_lines, heading_lines, job_lines, make_jobs, skills_lines, summary_lines,
+    education_lines,
+    extra_section,
+    header_lines,
+    heading_lines,
+    job_lines,
+    make_jobs,
+    skills_lines,
+    summary_lines,
 )
 
 

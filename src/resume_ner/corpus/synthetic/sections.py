@@ -8,10 +8,23 @@ from dataclasses import dataclass
 
 from resume_ner.corpus.synthetic import vocabulary as vocab
 from resume_ner.corpus.synthetic.fields import (
-    CURRENT_MONTH, CURRENT_YEAR, MONTHS, date_range, fill_template, format_location, random_email, random_phone,
+    CURRENT_MONTH,
+    CURRENT_YEAR,
+    MONTHS,
+    date_range,
+    fill_template,
+    format_location,
+    random_email,
+    random_phone,
     years_phrase,
 )
-from resume_ner.corpus.synthetic.layout import Draft, Line, Style, join_present, make_line
+from resume_ner.corpus.synthetic.layout import (
+    Draft,
+    Line,
+    Style,
+    join_present,
+    make_line,
+)
 
 
 def heading_lines(style: Style, text: str) -> list[Line]:

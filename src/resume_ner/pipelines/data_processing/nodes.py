@@ -7,7 +7,10 @@ import statistics
 
 from resume_ner.corpus import labels, near_duplicates, splits
 from resume_ner.corpus.documents import Corpus
-from resume_ner.pipelines.data_processing.parameters import CorpusParameters, SplitParameters
+from resume_ner.pipelines.data_processing.parameters import (
+    CorpusParameters,
+    SplitParameters,
+)
 
 logger = logging.getLogger(__name__)
 
