@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 
 from resume_ner.corpus.documents import Corpus
@@ -28,7 +29,7 @@ def holdout_metrics_for_mlflow(holdout_metrics: dict) -> dict:
     metrics = {key: value for key, value in holdout_metrics.items()
                if isinstance(value, (int, float)) and not isinstance(value, bool)}
     for entity_type, scores in holdout_metrics.get("per_entity", {}).items():
-        metrics[f"f1.{_metric_safe(entity_type)}"] = scores["f1"]
+        metrics[_metric_safe(f"f1.{entity_type}")] = scores["f1"]
     return {key: {"value": float(value), "step": 0} for key, value in metrics.items()}
 
 
@@ -76,5 +77,7 @@ A token-classification model that finds entities in resumes ({len(per_entity)} t
 
 
 def _metric_safe(name: str) -> str:
-    """MLflow metric names allow letters, digits, and _ - . space / only."""
-    return "".join(char if char.isalnum() or char in "_-. /" else "_" for char in name)
+    """MLflow metric names allow letters, digits, and _ - . space / only, and must read the same as a path
+    (``Skills/`` or ``a//b`` do not: MLflow rejects them), so there ``/`` becomes ``_`` too."""
+    safe = "".join(char if char.isalnum() or char in "_-. /" else "_" for char in name)
+    return safe if posixpath.normpath(safe) == safe else safe.replace("/", "_")

@@ -1,0 +1,204 @@
+"""The pure nodes of refit/final_training: the run plan, the hold-out metrics for MLflow, the model card and
+collecting a finished run's outputs."""
+
+from __future__ import annotations
+
+import pytest
+from mlflow.utils.validation import _validate_metric_name
+from pydantic import ValidationError
+
+from resume_ner.errors import UserInputError
+from resume_ner.pipelines.final_training.nodes import (
+    holdout_metrics_for_mlflow,
+    write_model_card,
+)
+from resume_ner.pipelines.training_run.nodes import (
+    collect_training_outputs,
+    plan_training_run,
+)
+from resume_ner.pipelines.training_run.parameters import (
+    RunParameters,
+    TrainingParameters,
+)
+from resume_ner.training.config import OptimizationConfig
+
+BEST = {"params": {"learning_rate": 0.003, "batch_size": 16}, "best_epochs": [1, 2, 4, 5],
+        "study_name": "resume-ner-1a2b3c", "study_run_id": "abc123", "trial_number": 7, "trial_run_id": "def456",
+        "value": 0.71, "objective": "micro_f1"}
+
+
+def training(epochs: int | None = 9) -> TrainingParameters:
+    base = {"precision": "fp32"}
+    if epochs is not None:
+        base["optimization"] = {"epochs": epochs}
+    return TrainingParameters(base=base)
+
+
+# --- plan_training_run ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("rule", "epochs", "reason"), [
+    ("median", 4, "median of the folds' best epochs [1, 2, 5, 5]"),  # 3.5 rounds half up
+    ("max", 5, "max of the folds' best epochs [1, 2, 5, 5]"),
+    ("params", 9, "the base training parameters (no epochs hyperparameter)"),
+])
+def test_plan_picks_epochs_by_the_rule(rule, epochs, reason):
+    best = {**BEST, "best_epochs": [1, 2, 5, 5]}
+    plan = plan_training_run(best, RunParameters(purpose="final", epochs_rule=rule), training(epochs=9))
+    assert plan["epochs"] == epochs
+    assert plan["epochs_reason"] == reason
+
+
+def test_plan_params_rule_prefers_the_epochs_hyperparameter_to_the_base():
+    best = {**BEST, "params": {**BEST["params"], "epochs": 7}}
+    plan = plan_training_run(best, RunParameters(purpose="final", epochs_rule="params"), training(epochs=9))
+    assert (plan["epochs"], plan["epochs_reason"]) == (7, "the epochs hyperparameter")
+
+
+def test_plan_defaults_to_the_median_rule():
+    plan = plan_training_run(BEST, RunParameters(purpose="refit"), training())  # median of [1, 2, 4, 5] is 3.0
+    assert plan["epochs"] == 3
+    assert plan["epochs_reason"].startswith("median of")
+
+
+def test_plan_carries_purpose_hyperparameters_and_lineage_source():
+    plan = plan_training_run(BEST, RunParameters(purpose="refit", epochs_rule="max"), training())
+    assert plan["purpose"] == "refit"
+    assert plan["hyperparameters"] == BEST["params"]
+    assert plan["source"] == {key: value for key, value in BEST.items() if key != "params"}
+
+
+def test_plan_from_a_hand_written_record_has_an_empty_source_and_falls_back():
+    plan = plan_training_run({"params": {"learning_rate": 0.01, "epochs": 6}},
+                             RunParameters(purpose="final", epochs_rule="median"), training())
+    assert plan["source"] == {}
+    assert plan["epochs"] == 6
+    assert "rule 'median' needs best_epochs" in plan["epochs_reason"]
+
+
+def test_plan_without_any_epochs_setting_uses_the_run_config_default():
+    plan = plan_training_run({"params": {}}, RunParameters(purpose="final"), training(epochs=None))
+    assert plan["epochs"] == OptimizationConfig().epochs
+
+
+def test_plan_rejects_an_invalid_record():
+    with pytest.raises(ValidationError, match="best_epochs"):
+        plan_training_run({**BEST, "best_epochs": [0]}, RunParameters(purpose="final"), training())
+
+
+# --- holdout_metrics_for_mlflow -------------------------------------------------------------------------------
+
+
+HOLDOUT = {
+    "micro_precision": 0.8, "micro_recall": 0.7, "micro_f1": 0.75,
+    "macro_precision": 0.6, "macro_recall": 0.5, "macro_f1": 0.55,
+    "token_accuracy": 0.95, "support": 12, "documents": 5, "gold_entities": 12, "predicted_entities": 10,
+    "per_entity": {
+        "Companies worked at": {"precision": 0.5, "recall": 0.25, "f1": 1 / 3, "support": 4},
+        "a&b": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 3},
+        "SKILL": {"precision": 0.9, "recall": 0.8, "f1": 0.85, "support": 5},
+    },
+}
+
+
+def test_holdout_metrics_are_numeric_values_at_step_zero():
+    metrics = holdout_metrics_for_mlflow({**HOLDOUT, "note": "text", "flag": True, "nothing": None})
+    assert metrics["micro_f1"] == {"value": 0.75, "step": 0}
+    assert metrics["documents"] == {"value": 5.0, "step": 0}
+    assert isinstance(metrics["documents"]["value"], float)
+    assert {"note", "flag", "nothing", "per_entity"}.isdisjoint(metrics)
+    assert set(metrics) == {key for key in HOLDOUT if key != "per_entity"} | {
+        "f1.Companies worked at", "f1.a_b", "f1.SKILL"}
+    assert metrics["f1.Companies worked at"] == {"value": pytest.approx(1 / 3), "step": 0}
+    assert metrics["f1.a_b"]["value"] == 1.0
+
+
+@pytest.mark.parametrize("entity_type", ["Companies worked at", "a&b", "E-MAIL", "UI/UX", "C++", "Compétences",
+                                         "Skills/", "A//B", "x/../y", "a/./b", "(degree)", "..", "/lead"])
+def test_every_holdout_metric_name_is_one_mlflow_accepts(entity_type):
+    metrics = holdout_metrics_for_mlflow({"micro_f1": 0.5, "per_entity": {entity_type: {"f1": 0.5}}})
+    [name] = [key for key in metrics if key.startswith("f1.")]
+    _validate_metric_name(f"holdout.{name}")  # the catalog logs them with the "holdout" prefix
+    assert len(name) == len("f1.") + len(entity_type)
+
+
+def test_metric_names_that_are_already_safe_are_kept():
+    for entity_type in ("Companies worked at", "UI/UX", "E-MAIL", "skill_2"):
+        assert f"f1.{entity_type}" in holdout_metrics_for_mlflow({"per_entity": {entity_type: {"f1": 1.0}}})
+
+
+# --- write_model_card -----------------------------------------------------------------------------------------
+
+
+LINEAGE = {
+    "purpose": "final", "run_name": "20240101-000000-abcd1234", "run_dir": "data/05_workspace/runs/final/x",
+    "mlflow_run_id": "0123456789abcdef", "study_name": None, "study_run_id": None, "best_trial_number": None,
+    "best_trial_run_id": None, "hyperparameters": {"learning_rate": 0.003, "batch_size": 16},
+    "hyperparameters_hash": "feedfacecafebeef", "epochs": 4, "epochs_reason": "the epochs hyperparameter",
+    "corpus_fingerprint": "corpusfp", "splits_fingerprint": "splitsfp", "git_commit": "a" * 40,
+    "git_dirty": False, "packages": {"torch": "2.5.0", "transformers": "5.0.0"},
+}
+RUN_METRICS = {"wall_seconds": 42.4, "device": "cpu", "precision": "fp32"}
+
+
+def card(**lineage) -> str:
+    return write_model_card({**LINEAGE, **lineage}, RUN_METRICS, HOLDOUT, {"corpus": {"documents": 250}})
+
+
+def test_model_card_shows_the_scores_and_per_entity_rows_sorted_by_f1():
+    text = card()
+    assert "micro F1 **0.750** (P 0.800, R 0.700); macro F1 0.550." in text
+    rows = [line for line in text.splitlines() if line.startswith("| ") and line.count("|") == 6
+            and not line.startswith("| entity")]
+    assert rows == [
+        "| a&b | 1.000 | 1.000 | 1.000 | 3 |",
+        "| SKILL | 0.900 | 0.800 | 0.850 | 5 |",
+        "| Companies worked at | 0.500 | 0.250 | 0.333 | 4 |",
+    ]
+    assert "(3 types scored on the hold-out set)" in text
+    assert "5 hold-out documents (12 entities)" in text
+    assert "Corpus: 250 documents, fingerprint `corpusfp`" in text
+
+
+def test_model_card_shows_hyperparameters_epochs_and_code():
+    text = card(git_dirty=True)
+    assert "| batch_size | 16 |\n| learning_rate | 0.003 |" in text
+    assert "- Epochs: 4 (the epochs hyperparameter)." in text
+    assert f"git commit `{'a' * 40}` (uncommitted changes)" in text
+    assert "Packages: torch 2.5.0, transformers 5.0.0." in text
+    assert "42 s on cpu (fp32)" in text
+    assert "hash `feedfacecafebeef`" in text
+
+
+def test_model_card_without_a_study_says_the_parameters_were_hand_written():
+    text = card()
+    assert "- Study: none (hand-written best parameters); study run -." in text
+    assert "- Best trial: - (run -)" in text
+    assert "(uncommitted changes)" not in text
+
+
+def test_model_card_with_a_study_names_it_and_the_best_trial():
+    text = card(study_name="resume-ner-1a2b3c", study_run_id="abc123", best_trial_number=0,
+                best_trial_run_id="def456", git_dirty="unknown")
+    assert "- Study: resume-ner-1a2b3c; study run abc123." in text
+    assert "- Best trial: 0 (run def456)" in text  # trial 0 is a trial, not "none"
+    assert "hand-written" not in text
+    assert "(uncommitted changes)" not in text
+
+
+# --- collect_training_outputs ---------------------------------------------------------------------------------
+
+
+def test_collect_refuses_a_run_without_a_checkpoint():
+    result = {"checkpoint": None, "metrics": {"train_loss": 0.1}, "wall_seconds": 3.0, "run_dir": "runs/final/x"}
+    with pytest.raises(UserInputError, match=r"Training run runs/final/x saved no checkpoint"):
+        collect_training_outputs(result, LINEAGE)
+
+
+def test_collect_returns_checkpoint_metrics_and_lineage():
+    result = {"checkpoint": "runs/final/x/checkpoint", "metrics": {"train_loss": 0.1}, "wall_seconds": 3.0,
+              "run_dir": "runs/final/x"}
+    checkpoint, metrics, lineage = collect_training_outputs(result, LINEAGE)
+    assert checkpoint == "runs/final/x/checkpoint"
+    assert metrics == {"train_loss": 0.1, "run_dir": "runs/final/x", "launch_wall_seconds": 3.0}
+    assert lineage is LINEAGE
