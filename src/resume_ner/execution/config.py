@@ -67,7 +67,8 @@ class RunPurpose(BaseModel):
     def overrides(self) -> dict[str, Any]:
         if self.kind == "trial":
             return {"data.fold": self.fold}
-        overrides: dict[str, Any] = {"data.fold": "all", "early_stopping.patience": None}
+        overrides: dict[str, Any] = {"data.fold": "all", "early_stopping.patience": None,
+                                     "tracking.prefix": f"{self.kind}."}
         if self.epochs is not None:
             overrides["optimization.epochs"] = self.epochs
         return overrides

@@ -79,6 +79,9 @@ class TrackingConfig(_Strict):
 
     tracking_uri: str | None = None
     run_id: str | None = None
+    # Put before every param and metric name: runs that share one MLflow run (refit and final training in one
+    # `kedro run`) keep their records apart ("refit.train_loss", "final.train_loss").
+    prefix: str = Field("", pattern=r"^([A-Za-z0-9_-]+\.)?$")
 
 
 class RunConfig(_Strict):

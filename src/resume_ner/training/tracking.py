@@ -19,11 +19,12 @@ MAX_PARAM_LENGTH = 6000
 class RunTracker:
     """MlflowClient calls bound to one existing run id (client calls need no active run, so nothing ends it)."""
 
-    def __init__(self, tracking_uri: str | None, run_id: str) -> None:
+    def __init__(self, tracking_uri: str | None, run_id: str, prefix: str = "") -> None:
         from mlflow import MlflowClient
         from mlflow.exceptions import MlflowException
 
         self.run_id = run_id
+        self.prefix = prefix
         self._client = MlflowClient(tracking_uri)
         try:
             status = self._client.get_run(run_id).info.status
@@ -38,18 +39,18 @@ class RunTracker:
         run_id = tracking.run_id or os.environ.get("MLFLOW_RUN_ID")
         if not run_id:
             return None
-        return cls(tracking.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"), run_id)
+        return cls(tracking.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"), run_id, tracking.prefix)
 
     def log_params(self, params: dict[str, Any]) -> None:
         from mlflow.entities import Param
 
-        flat = flatten_params(params)
+        flat = flatten_params(params, self.prefix)
         self._client.log_batch(self.run_id, params=[Param(k, str(v)[:MAX_PARAM_LENGTH]) for k, v in flat.items()])
 
     def log_metrics(self, metrics: dict[str, Any], step: int | None = None) -> None:
         from mlflow.entities import Metric
 
         stamp = int(time.time() * 1000)
-        flat = {k: float(v) for k, v in flatten_params(metrics).items() if isinstance(v, (int, float)) and v == v}
+        flat = {k: float(v) for k, v in flatten_params(metrics, self.prefix).items() if isinstance(v, (int, float)) and v == v}
         self._client.log_batch(self.run_id, metrics=[Metric(k, v, stamp, step or 0) for k, v in flat.items()])
 

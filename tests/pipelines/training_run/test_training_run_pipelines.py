@@ -109,21 +109,21 @@ def test_lineage_is_recorded_in_a_file_and_as_tags_on_each_run(trained):
     assert lineage["study_name"] == "hand-written" and lineage["best_trial_number"] == 4
     assert lineage["git_commit"] != "" and lineage["packages"]["torch"].startswith("2.13")
     refit_run, final_run = [run for run in runs(trained) if run.info.run_name in ("refit", "final_training")]
-    for run in (refit_run, final_run):
+    for run, purpose in ((refit_run, "refit"), (final_run, "final")):
         tags = run.data.tags
         assert run.info.status == "FINISHED"
         for key in ("study_name", "best_trial_number", "hyperparameters_hash", "corpus_fingerprint",
                     "splits_fingerprint", "git_commit", "git_dirty", "packages.transformers"):
-            assert f"resume_ner.{key}" in tags, key
-    assert final_run.data.tags["resume_ner.best_trial_number"] == "4"
+            assert f"resume_ner.{purpose}.{key}" in tags, key
+    assert final_run.data.tags["resume_ner.final.best_trial_number"] == "4"
     assert lineage["mlflow_run_id"] == final_run.info.run_id
 
 
 def test_the_child_logs_into_the_kedro_run_and_no_other_run_is_created(trained):
     assert [run.info.run_name for run in runs(trained)] == ["data_processing", "refit", "final_training"]
     final_run = runs(trained)[-1]
-    assert final_run.data.params["optimization.learning_rate"] == "0.003"  # logged by the child
-    assert "train_loss" in final_run.data.metrics and "holdout.micro_f1" in final_run.data.metrics
+    assert final_run.data.params["final.optimization.learning_rate"] == "0.003"  # logged by the child
+    assert "final.train_loss" in final_run.data.metrics and "holdout.micro_f1" in final_run.data.metrics
     client = MlflowClient(f"sqlite:///{trained / 'mlflow.db'}")
     artifacts = {item.path for item in client.list_artifacts(final_run.info.run_id, "model")}
     assert "model/model.safetensors" in artifacts and "model/resume_ner.json" in artifacts

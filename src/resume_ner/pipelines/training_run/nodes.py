@@ -90,8 +90,10 @@ def record_lineage(plan: dict, run: dict) -> dict:
         "packages": package_versions(),
     }
     if active is not None:
-        # The child logs the hyperparameters it actually used as params; tags hold the lineage.
-        mlflow.set_tags(lineage_tags({key: value for key, value in lineage.items() if key != "hyperparameters"}))
+        # The child logs the hyperparameters it actually used as params; tags hold the lineage, per purpose
+        # because refit and final training may share one `kedro run` (``resume_ner.refit.study_name``).
+        record = {key: value for key, value in lineage.items() if key != "hyperparameters"}
+        mlflow.set_tags(lineage_tags({plan["purpose"]: record}))
     return lineage
 
 
