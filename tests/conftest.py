@@ -113,3 +113,20 @@ def _restore_mlflow_tracking_uri():
         os.environ.pop("MLFLOW_TRACKING_URI", None)
     else:
         os.environ["MLFLOW_TRACKING_URI"] = saved
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory):
+    """A throw-away PostgreSQL server on 127.0.0.1 for the whole session; yields the SQLAlchemy URL of its
+    ``optuna`` database. Skips, saying why, where this machine cannot run one (`.ci/run` installs Debian's package).
+    """
+    import contextlib
+
+    from postgres_server import PostgresUnavailable, running_postgres
+
+    with contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(running_postgres(tmp_path_factory.mktemp("postgres")))
+        except PostgresUnavailable as reason:
+            pytest.skip(f"needs a local PostgreSQL server: {reason} (`.ci/run` installs Debian's postgresql package)")
+        yield url
