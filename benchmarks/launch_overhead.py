@@ -30,8 +30,8 @@ synthetic corpus of ``--documents`` (default 60) documents, 20 % held out, k = m
 
 Usage (from the project root, with the project's virtualenv):
 
-    .venv/bin/python -m resume_ner.benchmarks.launch_overhead                       # 10 launches, 2 folds per mode
-    .venv/bin/python -m resume_ner.benchmarks.launch_overhead --launches 20 --json launch.json
+    .venv/bin/python benchmarks/launch_overhead.py                       # 10 launches, 2 folds per mode
+    .venv/bin/python benchmarks/launch_overhead.py --launches 20 --json launch.json
 
 Run folders go to a temporary folder that is removed at the end, unless ``--output-dir`` names one (kept).
 The machine may be shared: compare the ratios, not the absolute numbers.
@@ -87,7 +87,7 @@ BASE = {
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m resume_ner.benchmarks.launch_overhead",
+        prog="python benchmarks/launch_overhead.py",
         description="Launch the training program in both launch modes (fresh process, preloaded fork server), "
         "alternating, and compare launch -> first event, launch -> data_ready and whole-fold wall time.")
     parser.add_argument("--launches", type=int, default=10,
