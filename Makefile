@@ -7,8 +7,6 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 PIPELINES ?= __default__
-# Until hpo writes it, refit and final_training read a hand-written best-params file.
-BEST_PARAMS := data/07_model_output/best_params.yml
 
 export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
@@ -36,8 +34,6 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 run: $(VENV)/.installed
-	@test -f $(BEST_PARAMS) || { cp examples/best_params.yml $(BEST_PARAMS) && \
-		echo "No $(BEST_PARAMS) yet: copied the hand-written examples/best_params.yml"; }
 	$(BIN)/kedro run --pipelines=$(PIPELINES)
 
 test: $(VENV)/.installed-test

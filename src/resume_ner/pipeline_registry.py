@@ -5,8 +5,8 @@ from kedro.pipeline import Pipeline
 
 # A modular pipeline template instantiated by refit and final_training, not a pipeline to run on its own.
 TEMPLATES = ("training_run",)
-# The main job, in order (hpo joins it when it lands).
-MAIN_JOB = ("data_processing", "refit", "final_training")
+# The main job, in order.
+MAIN_JOB = ("data_processing", "hpo", "refit", "final_training")
 
 
 def register_pipelines() -> dict[str, Pipeline]:

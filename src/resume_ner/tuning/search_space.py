@@ -1,0 +1,170 @@
+"""The search space of the hpo study: validated before anything runs, then asked of each Optuna trial.
+
+Example (``hpo.search_space`` in ``conf/base/parameters_hpo.yml``)::
+
+    learning_rate: {type: float, low: 1.0e-5, high: 1.0e-3, log: true}
+    batch_size: {type: categorical, choices: [8, 16, 32]}
+    epochs: {type: int, low: 2, high: 6}
+    backbone: {type: fixed, value: minilm}
+
+Names are hyperparameter short names or dotted run-config keys (see ``execution.config``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
+
+from resume_ner.errors import UserInputError
+from resume_ner.execution.config import hyperparameter_overrides
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FloatRange(_Strict):
+    type: Literal["float"]
+    low: float
+    high: float
+    log: bool = False
+    step: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FloatRange:
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.log and self.low <= 0:
+            raise ValueError(f"a log range needs low > 0, got {self.low}")
+        if self.log and self.step is not None:
+            raise ValueError("step and log cannot be combined")
+        return self
+
+    def suggest(self, trial, name: str) -> float:
+        return trial.suggest_float(name, self.low, self.high, log=self.log, step=self.step)
+
+    def grid(self) -> list | None:
+        if self.step is None:
+            return None
+        count = round((self.high - self.low) / self.step)
+        return [self.low + index * self.step for index in range(count + 1)]
+
+
+class IntRange(_Strict):
+    type: Literal["int"]
+    low: int
+    high: int
+    log: bool = False
+    step: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> IntRange:
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.log and (self.low < 1 or self.step != 1):
+            raise ValueError("a log range needs low >= 1 and step 1")
+        return self
+
+    def suggest(self, trial, name: str) -> int:
+        return trial.suggest_int(name, self.low, self.high, log=self.log, step=self.step)
+
+    def grid(self) -> list:
+        return list(range(self.low, self.high + 1, self.step))
+
+
+class Categorical(_Strict):
+    type: Literal["categorical"]
+    choices: list[Any] = Field(min_length=1)
+
+    @field_validator("choices")
+    @classmethod
+    def _distinct(cls, value: list[Any]) -> list[Any]:
+        if len({repr(choice) for choice in value}) != len(value):
+            raise ValueError("choices must be distinct")
+        if not all(choice is None or isinstance(choice, (bool, int, float, str)) for choice in value):
+            raise ValueError("choices must be numbers, strings, booleans or null")
+        return value
+
+    def suggest(self, trial, name: str) -> Any:
+        return trial.suggest_categorical(name, self.choices)
+
+    def grid(self) -> list:
+        return list(self.choices)
+
+
+class Fixed(_Strict):
+    type: Literal["fixed"]
+    value: Any
+
+    def suggest(self, trial, name: str) -> Any:
+        return self.value
+
+    def grid(self) -> None:
+        return None
+
+
+Dimension = Annotated[FloatRange | IntRange | Categorical | Fixed, Field(discriminator="type")]
+
+
+class SearchSpace(RootModel[dict[str, Dimension]]):
+    """Hyperparameter name -> dimension (float, int, categorical or fixed)."""
+
+    @model_validator(mode="after")
+    def _known_names(self) -> SearchSpace:
+        if not self.root:
+            raise ValueError("the search space is empty")
+        try:
+            hyperparameter_overrides(dict.fromkeys(self.root))
+        except UserInputError as error:
+            raise ValueError(str(error)) from None
+        return self
+
+    def suggest(self, trial) -> dict[str, Any]:
+        """The trial's hyperparameters: suggested for ranges and choices, as given for fixed values."""
+        return {name: dimension.suggest(trial, name) for name, dimension in self.root.items()}
+
+    def grid(self) -> dict[str, list] | None:
+        """The grid for Optuna's GridSampler, or None when a float range has no step."""
+        grid = {}
+        for name, dimension in self.root.items():
+            if isinstance(dimension, Fixed):
+                continue
+            values = dimension.grid()
+            if values is None:
+                return None
+            grid[name] = values
+        return grid
+
+    def upper_bound(self, name: str, default: int) -> int:
+        """The largest value ``name`` can take (``epochs``: the cap every trial stays under)."""
+        dimension = self.root.get(name)
+        if isinstance(dimension, IntRange):
+            return dimension.high
+        if isinstance(dimension, Categorical):
+            return max(int(choice) for choice in dimension.choices)
+        if isinstance(dimension, Fixed):
+            return int(dimension.value)
+        return default
+
+    def fixed_value(self, name: str, default: Any = None) -> Any:
+        dimension = self.root.get(name)
+        return dimension.value if isinstance(dimension, Fixed) else default
+
+
+def parse_search_space(data: Any) -> SearchSpace:
+    """Validate ``hpo.search_space``; one line naming each bad dimension and key otherwise."""
+    from pydantic import ValidationError
+
+    try:
+        return SearchSpace.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            location = [str(part) for part in item["loc"] if part not in ("float", "int", "categorical", "fixed")]
+            key = ".".join(location) or "(search space)"
+            message = {"extra_forbidden": "unknown key", "missing": "is required",
+                       "union_tag_invalid": "type must be float, int, categorical or fixed"}.get(
+                item["type"], item["msg"].removeprefix("Value error, "))
+            problems.append(f"{key}: {message}")
+        raise UserInputError("Invalid hpo.search_space: " + "; ".join(problems)) from None

@@ -1,0 +1,245 @@
+"""The hpo pipeline as real `kedro run` sessions on a temp project copy with a real sqlite MLflow store and
+Optuna storage. Fast tests train with a fake training program (fake_trainer.py, started through a fake
+`python`); one slow test trains the real program on the tiny backbone."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+import sqlalchemy
+import yaml
+from mlflow import MlflowClient
+from optuna.trial import TrialState
+
+from conftest import copy_project, run_kedro
+from resume_ner.tuning.best_params import parse_best_params
+from resume_ner.tuning.optimize import TooManyFailedTrials
+
+FAKE_TRAINER = Path(__file__).with_name("fake_trainer.py")
+KEDRO = str(Path(sys.executable).parent / "kedro")
+STUDY = "test-study"
+SPACE = {
+    "learning_rate": {"type": "float", "low": 1.0e-5, "high": 0.1, "log": True},
+    "batch_size": {"type": "categorical", "choices": [16, 64]},
+    "max_grad_norm": {"type": "categorical", "choices": [1.0, 13.0]},
+    "epochs": {"type": "int", "low": 2, "high": 3},  # merged into conf/base's epochs range (same type)
+}
+GOOD = {"learning_rate": 1e-3, "batch_size": 16, "max_grad_norm": 1.0, "epochs": 3}
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory):
+    """A project copy after data_processing, to copy per test."""
+    project = copy_project(tmp_path_factory.mktemp("hpo_base"))
+    kedro_session(project, "data_processing")
+    return project
+
+
+def kedro_session(project: Path, pipeline: str) -> dict:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(project)
+        return run_kedro(project, pipeline)
+
+
+def fake_project(processed: Path, tmp_path: Path, epoch_seconds: float = 0.05, **hpo) -> Path:
+    """A copy of ``processed`` whose training children are the fake trainer, with ``hpo`` parameters."""
+    project = tmp_path / "project"
+    shutil.copytree(processed, project, ignore=shutil.ignore_patterns("mlflow.db", "mlruns"))
+    python = tmp_path / "fake-python"
+    python.write_text(f"#!/bin/sh\nexec {sys.executable} {FAKE_TRAINER} \"$@\"\n")
+    python.chmod(0o755)
+    parameters = {
+        "training": {"launch": {"mode": "process", "python": str(python), "stop_grace_seconds": 5},
+                     "environment": {"pass_through": ["FAKE_EPOCH_SECONDS"]}},
+        "hpo": {"study_name": STUDY, "search_space": SPACE, "n_trials": 4, "folds": 2,
+                "sampler": {"name": "random", "seed": 0},
+                "pruner": {"name": "median", "n_startup_trials": 2, "n_warmup_steps": 0}, **hpo},
+    }
+    (project / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(parameters))
+    os.environ["FAKE_EPOCH_SECONDS"] = str(epoch_seconds)
+    return project
+
+
+def storage_url(project: Path) -> str:
+    return f"sqlite:///{project / 'data' / '07_model_output' / 'hpo' / 'optuna.db'}"
+
+
+def enqueue(project: Path, *trials: dict) -> None:
+    (project / "data" / "07_model_output" / "hpo").mkdir(parents=True, exist_ok=True)
+    study = optuna.create_study(study_name=STUDY, storage=storage_url(project), direction="maximize",
+                                load_if_exists=True)
+    for params in trials:
+        study.enqueue_trial(params)
+
+
+def load_study(project: Path) -> optuna.Study:
+    return optuna.load_study(study_name=STUDY, storage=storage_url(project))
+
+
+def mlflow_runs(project: Path) -> list:
+    client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("resume_ner")
+    return client.search_runs([experiment.experiment_id], max_results=1000)
+
+
+@pytest.fixture(scope="module")
+def study_run(processed, tmp_path_factory):
+    """One study of five enqueued trials: good, good, clearly bad (pruned), crashing (failed), and one that runs
+    out of memory and is retried with half the batch."""
+    tmp_path = tmp_path_factory.mktemp("hpo_study")
+    project = fake_project(processed, tmp_path, epoch_seconds=0.4, n_trials=5)
+    enqueue(project, GOOD, {**GOOD, "learning_rate": 2e-3}, {**GOOD, "learning_rate": 0.1},
+            {**GOOD, "max_grad_norm": 13.0}, {**GOOD, "batch_size": 64})
+    kedro_session(project, "hpo")
+    return project
+
+
+def test_every_trial_ends_in_the_state_its_children_earned(study_run):
+    states = [trial.state for trial in load_study(study_run).trials]
+    assert states == [TrialState.COMPLETE, TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL,
+                      TrialState.COMPLETE]
+
+
+def test_a_clearly_bad_trial_is_pruned_and_its_child_stopped(study_run):
+    pruned = load_study(study_run).trials[2]
+    assert "pruned at fold 0 epoch 1" in pruned.user_attrs["state_detail"]
+    trial_dir = study_run / "data/06_models/runs/trial" / STUDY / "trial-2"
+    events = [json.loads(line)["event"] for line in (trial_dir / "fold-0" / "progress.jsonl").read_text().splitlines()]
+    assert events[-1] == "stopped" and events.count("epoch") < 3  # stopped mid-run, not after it finished
+    assert not (trial_dir / "fold-1").exists()
+
+
+def test_the_trial_value_is_the_mean_over_folds_with_std_and_best_epochs(study_run):
+    best = load_study(study_run).trials[0]
+    assert best.user_attrs["fold_values"] == [1.0, 1.0] and best.value == 1.0
+    assert best.user_attrs["value_std"] == 0.0 and best.user_attrs["best_epochs"] == [3, 3]
+    # Pruning steps: fold k, epoch e -> k * 3 + e, each the running mean over folds.
+    assert sorted(best.intermediate_values) == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_crashing_fold_fails_its_trial_and_the_study_goes_on(study_run):
+    failed = load_study(study_run).trials[3]
+    assert "exit status 1" in failed.user_attrs["state_detail"]
+    run = next(run for run in mlflow_runs(study_run) if run.info.run_id == failed.user_attrs["mlflow_run_id"])
+    assert run.info.status == "FAILED"
+    assert "crashed on purpose" in run.data.tags["resume_ner.stderr_tail"]
+
+
+def test_out_of_memory_is_retried_once_with_half_the_batch_and_double_accumulation(study_run):
+    retried = load_study(study_run).trials[4]
+    assert retried.state == TrialState.COMPLETE and retried.user_attrs["oom_retry"] is True
+    assert retried.user_attrs["effective_params"]["batch_size"] == 32
+    assert retried.user_attrs["effective_params"]["gradient_accumulation"] == 2
+    config = json.loads((study_run / "data/06_models/runs/trial" / STUDY / "trial-4" / "fold-0-oom-retry" /
+                         "config.json").read_text())
+    assert config["optimization"]["batch_size"] == 32 and config["optimization"]["gradient_accumulation"] == 2
+
+
+def test_mlflow_holds_the_study_run_its_trials_and_their_folds(study_run):
+    runs = mlflow_runs(study_run)
+    study_parent = next(run for run in runs if run.info.run_name == "hpo")
+    trials = {run.data.tags["resume_ner.trial_number"]: run for run in runs
+              if run.data.tags.get("mlflow.parentRunId") == study_parent.info.run_id}
+    assert sorted(trials) == ["0", "1", "2", "3", "4"]
+    assert {number: run.info.status for number, run in trials.items()} == {
+        "0": "FINISHED", "1": "FINISHED", "2": "KILLED", "3": "FAILED", "4": "FINISHED"}
+    assert trials["0"].data.params["learning_rate"] == "0.001"
+    assert trials["0"].data.metrics["mean_micro_f1"] == 1.0 and "fold_1_micro_f1" in trials["0"].data.metrics
+    folds = [run for run in runs if run.data.tags.get("mlflow.parentRunId") == trials["0"].info.run_id]
+    assert sorted(run.info.run_name for run in folds) == ["trial-0-fold-0", "trial-0-fold-1"]
+    assert study_parent.data.tags["resume_ner.study_name"] == STUDY
+
+
+def test_only_the_best_trials_checkpoints_are_kept(study_run):
+    kept = sorted(path.relative_to(study_run / "data/06_models/runs/trial" / STUDY).parts[0] for path in
+                  (study_run / "data/06_models/runs/trial" / STUDY).glob("trial-*/fold-*/checkpoint"))
+    assert kept == ["trial-0", "trial-0"]
+    assert (study_run / "data/06_models/runs/trial" / STUDY / "trial-1" / "fold-0" / "metrics.json").exists()
+
+
+def test_outputs_best_params_table_summary_and_plots(study_run):
+    best = parse_best_params(yaml.safe_load((study_run / "data/07_model_output/best_params.yml").read_text()), "x")
+    assert best.params["learning_rate"] == 1e-3 and best.trial_number == 0 and best.best_epochs == [3, 3]
+    assert best.study_name == STUDY and best.study_run_id and best.trial_run_id
+    table = (study_run / "data/08_reporting/hpo/trials.csv").read_text().splitlines()
+    assert len(table) == 6 and table[0].startswith("number,state,value,std")
+    summary = json.loads((study_run / "data/08_reporting/hpo/study_summary.json").read_text())
+    assert summary["state_counts"]["COMPLETE"] == 3 and summary["state_counts"]["PRUNED"] == 1
+    for plot in ("optimization_history", "param_importances", "parallel_coordinate", "intermediate_values"):
+        assert json.loads((study_run / f"data/08_reporting/hpo/{plot}.json").read_text())["data"] is not None
+
+
+def test_too_many_failed_trials_stop_the_study_with_a_clear_error(processed, tmp_path):
+    project = fake_project(processed, tmp_path, n_trials=5, max_failed_trials=2)
+    enqueue(project, *[{**GOOD, "max_grad_norm": 13.0}] * 3)
+    with pytest.raises(Exception) as caught:
+        kedro_session(project, "hpo")
+    error = caught.value
+    while not isinstance(error, TooManyFailedTrials) and error.__cause__:
+        error = error.__cause__
+    assert isinstance(error, TooManyFailedTrials)
+    assert "stopped after 2 failed trials (hpo.max_failed_trials: 2)" in str(error)
+    assert [trial.state for trial in load_study(project).trials] == [TrialState.FAIL, TrialState.FAIL,
+                                                                     TrialState.WAITING]
+
+
+def test_a_study_killed_mid_trial_resumes_without_redoing_or_losing_work(processed, tmp_path):
+    project = fake_project(processed, tmp_path, epoch_seconds=1.0, n_trials=3)
+    enqueue(project, GOOD, {**GOOD, "learning_rate": 2e-3}, {**GOOD, "learning_rate": 3e-3})
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}", "FAKE_EPOCH_SECONDS": "1.0"}
+    worker = subprocess.Popen([KEDRO, "run", "--pipelines=hpo"], cwd=project, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    trials = []
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        try:
+            trials = load_study(project).trials
+        except (KeyError, sqlalchemy.exc.OperationalError):  # not created yet
+            continue
+        if trials[1].state == TrialState.RUNNING and trials[1].intermediate_values:
+            break
+    assert [trial.state for trial in trials][:2] == [TrialState.COMPLETE, TrialState.RUNNING], "never mid-trial"
+    child_dir = project / "data/06_models/runs/trial" / STUDY / "trial-1"
+    child_pid = next(json.loads(line)["pid"] for line in next(child_dir.glob("fold-*/progress.jsonl"))
+                     .read_text().splitlines() if json.loads(line)["event"] == "started")
+    first_trial_events = (project / "data/06_models/runs/trial" / STUDY / "trial-0" / "fold-0" /
+                          "progress.jsonl").read_text()
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    deadline = time.monotonic() + 20
+    while _alive(child_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(child_pid), "the killed run's training child is still running"
+
+    os.environ["FAKE_EPOCH_SECONDS"] = "0.05"
+    kedro_session(project, "hpo")
+    trials = load_study(project).trials
+    assert [trial.number for trial in trials] == [0, 1, 2]
+    assert [trial.state for trial in trials] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE]
+    assert trials[1].user_attrs["state_detail"] == "its run was interrupted"
+    # Trial 0 was kept, not trained again.
+    assert (project / "data/06_models/runs/trial" / STUDY / "trial-0" / "fold-0" / "progress.jsonl"
+            ).read_text() == first_trial_events
+    statuses = {run.data.tags.get("resume_ner.trial_number"): run.info.status for run in mlflow_runs(project)
+                if run.info.run_name.startswith("trial-") and "fold" not in run.info.run_name}
+    assert statuses == {"0": "FINISHED", "1": "FAILED", "2": "FINISHED"}
+    assert all(run.info.status != "RUNNING" for run in mlflow_runs(project)
+               if run.info.run_name.startswith("trial-1"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except (ProcessLookupError, FileNotFoundError):
+        return False
