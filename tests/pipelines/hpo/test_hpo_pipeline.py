@@ -17,10 +17,10 @@ import optuna
 import pytest
 import sqlalchemy
 import yaml
+from conftest import copy_project, run_kedro
 from mlflow import MlflowClient
 from optuna.trial import TrialState
 
-from conftest import copy_project, run_kedro
 from resume_ner.tuning.best_params import parse_best_params
 from resume_ner.tuning.optimize import TooManyFailedTrials
 

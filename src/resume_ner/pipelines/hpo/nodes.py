@@ -9,13 +9,22 @@ import optuna
 
 from resume_ner.corpus.documents import Corpus
 from resume_ner.errors import UserInputError
-from resume_ner.execution import RunInputs, make_launcher, splits_fingerprint, write_run_inputs
+from resume_ner.execution import (
+    RunInputs,
+    make_launcher,
+    splits_fingerprint,
+    write_run_inputs,
+)
 from resume_ner.pipelines.training_run.parameters import TrainingParameters
 from resume_ner.tracking.lineage import git_state, lineage_tags
 from resume_ner.training.config import OptimizationConfig
 from resume_ner.tuning import reports
 from resume_ner.tuning.objective import TrialObjective, TrialSettings
-from resume_ner.tuning.optimize import DeadWorkerCallback, fail_leftover_trials, optimize
+from resume_ner.tuning.optimize import (
+    DeadWorkerCallback,
+    fail_leftover_trials,
+    optimize,
+)
 from resume_ner.tuning.search_space import parse_search_space
 from resume_ner.tuning.study import (
     HpoParameters,
