@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import optuna
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.exc import SQLAlchemyError
 
 from resume_ner.errors import UserInputError
 
@@ -108,7 +109,7 @@ def make_storage(storage_url: str, settings: StorageSettings, stale_trial_callba
         return optuna.storages.RDBStorage(
             storage_url, engine_kwargs=engine_kwargs, heartbeat_interval=settings.heartbeat_interval,
             grace_period=settings.grace_period, heartbeat_stale_trial_callback=stale_trial_callback)
-    except Exception as error:  # SQLAlchemy and driver errors differ by backend; all mean "cannot open"
+    except (SQLAlchemyError, ImportError, ValueError) as error:  # bad URL, missing driver, server unreachable
         from resume_ner.tuning.reports import redact_storage_url
 
         raise UserInputError(f"Cannot open the Optuna storage {redact_storage_url(storage_url)}: "
