@@ -11,3 +11,6 @@ for _message in (
     r".*Any type hint is inferred as AnyType",
 ):
     warnings.filterwarnings("ignore", message=_message, category=UserWarning)
+# Optuna marks heartbeats (how workers find trials whose worker died) experimental; we rely on them on purpose.
+warnings.filterwarnings("ignore", message=r"(heartbeat_interval|grace_period|Argument ``heartbeat)",
+                        module="optuna")

@@ -243,3 +243,62 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except (ProcessLookupError, FileNotFoundError):
         return False
+
+
+def test_two_workers_share_one_study_on_postgresql(processed, tmp_path, postgres_url):
+    space = {"learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+             "batch_size": {"type": "categorical", "choices": [16, 32]}}
+    study = f"shared-{os.getpid()}"
+    project = fake_project(processed, tmp_path, epoch_seconds=0.3, n_trials=6, study_name=study,
+                           search_space=space, sampler={"name": "tpe", "seed": None})
+    (project / "conf" / "local" / "credentials.yml").write_text(yaml.safe_dump({"optuna_storage": {"url": postgres_url}}))
+    (project / "conf" / "local" / "catalog.yml").write_text(yaml.safe_dump({"optuna_storage": {
+        "type": "resume_ner.datasets.OptunaStorageDataset", "filepath": "data/07_model_output/hpo/optuna.db",
+        "credentials": "optuna_storage"}}))
+    workers = []
+    for index in range(2):
+        env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{project / f'mlflow-{index}.db'}",
+               "FAKE_EPOCH_SECONDS": "0.3"}
+        workers.append(subprocess.Popen([KEDRO, "run", "--pipelines=hpo"], cwd=project, env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+    for worker in workers:
+        _, stderr = worker.communicate(timeout=300)
+        assert worker.returncode == 0, stderr[-3000:]
+    trials = optuna.load_study(study_name=study, storage=postgres_url).trials
+    assert sorted(trial.number for trial in trials) == list(range(6))
+    assert {trial.state for trial in trials} <= {TrialState.COMPLETE, TrialState.PRUNED}  # none failed or lost
+    per_worker = []
+    for index in range(2):
+        client = MlflowClient(f"sqlite:///{project / f'mlflow-{index}.db'}")
+        experiment = client.get_experiment_by_name("resume_ner")
+        per_worker.append({run.data.tags["resume_ner.trial_number"] for run in client.search_runs(
+            [experiment.experiment_id]) if run.info.run_name.startswith("trial-") and "fold" not in run.info.run_name})
+    assert not per_worker[0] & per_worker[1], "a trial was trained by both workers"
+    assert per_worker[0] | per_worker[1] == {str(number) for number in range(6)}, "a trial was lost"
+    assert postgres_url.split("@")[0].split(":")[-1] not in (project / "data/08_reporting/hpo/study_summary.json"
+                                                             ).read_text()
+
+
+@pytest.mark.slow
+def test_the_real_training_program_drives_a_small_study(processed, tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(processed, project, ignore=shutil.ignore_patterns("mlflow.db", "mlruns"))
+    parameters = {
+        "training": {"base": {"backbone": {"name": "tiny-bert", "num_layers": None,
+                                           "tiny": {"hidden_size": 64, "intermediate_size": 128}},
+                              "tokenization": {"max_length": 64, "stride": 16}, "precision": "fp32"},
+                     "launch": {"mode": "preloaded"}},
+        "hpo": {"n_trials": 2, "folds": 2, "pruner": {"name": "none"},
+                "search_space": {"learning_rate": {"type": "float", "low": 2e-3, "high": 1e-2, "log": True},
+                                 "epochs": {"type": "int", "low": 1, "high": 2}}},
+    }
+    (project / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(parameters))
+    kedro_session(project, "hpo")
+    best = parse_best_params(yaml.safe_load((project / "data/07_model_output/best_params.yml").read_text()), "x")
+    study = optuna.load_study(study_name=best.study_name, storage=storage_url(project))
+    assert [trial.state for trial in study.trials] == [TrialState.COMPLETE, TrialState.COMPLETE]
+    assert all(0 < trial.value <= 1 for trial in study.trials)
+    assert len(best.best_epochs) == 2 and best.value == max(trial.value for trial in study.trials)
+    study_dir = project / "data/06_models/runs/trial" / best.study_name
+    assert len(list(study_dir.glob(f"trial-{best.trial_number}/fold-*/checkpoint/model.safetensors"))) == 2
+    assert not list(study_dir.glob(f"trial-{1 - best.trial_number}/fold-*/checkpoint"))
