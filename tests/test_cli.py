@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO_ROOT, copy_project
+from conftest import copy_project
 
 KEDRO = str(Path(sys.executable).parent / "kedro")
 
@@ -53,15 +52,15 @@ def test_kedro_viz_build_shows_the_pipeline(tmp_path):
 
 def test_python_dash_m_runs_the_main_job(tmp_path):
     project = copy_project(tmp_path)
-    shutil.copy(REPO_ROOT / "examples" / "best_params.yml", project / "data" / "07_model_output" / "best_params.yml")
     env = dict(os.environ, KEDRO_DISABLE_TELEMETRY="1", MLFLOW_TRACKING_URI=f"sqlite:///{project / 'mlflow.db'}")
     tiny = ("training.base.backbone.name=tiny-bert,training.base.backbone.num_layers=null,"
             "training.base.tokenization.max_length=64,training.base.tokenization.stride=16,"
-            "training.base.precision=fp32")
+            "training.base.precision=fp32,hpo.n_trials=2,hpo.search_space.epochs.high=2")
     result = subprocess.run([sys.executable, "-m", "resume_ner", "--params", tiny], cwd=project, env=env,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert (project / "data" / "05_model_input" / "folds.json").exists()
+    assert (project / "data" / "08_reporting" / "hpo" / "trials.csv").exists()
     assert (project / "data" / "06_models" / "refit" / "model" / "model.safetensors").exists()
     holdout = json.loads((project / "data" / "08_reporting" / "final_training" / "holdout_metrics.json").read_text())
     assert holdout["documents"] == 45
