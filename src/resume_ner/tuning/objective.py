@@ -164,11 +164,7 @@ class TrialObjective:
                                       config.output_dir, launcher=settings.launcher, on_event=on_event,
                                       timeout_seconds=settings.launch.timeout_seconds,
                                       stop_grace_seconds=settings.launch.stop_grace_seconds)
-        except TrainingFailed:
-            if fold_run:
-                tracker.finish(fold_run, "FAILED")
-            raise
-        except BaseException:
+        except BaseException:  # a failed child, or the parent interrupted: the fold's run failed either way
             if fold_run:
                 tracker.finish(fold_run, "FAILED")
             raise

@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from resume_ner.corpus.documents import Corpus
+from resume_ner.errors import UserInputError
 from resume_ner.execution import (
     RunPurpose,
+    TrainingFailed,
     build_training_command,
     build_training_config,
     build_training_env,
@@ -122,9 +124,7 @@ def execute_run(command: list[str], environment: dict[str, str], run: dict, trai
     result = execute_training(command, environment, Path(run["run_dir"]), launcher=make_launcher(launch),
                               on_event=_log_progress(run["run_name"]), timeout_seconds=launch.timeout_seconds,
                               stop_grace_seconds=launch.stop_grace_seconds)
-    if result.status != "completed":
-        from resume_ner.execution import TrainingFailed
-
+    if result.status != "completed":  # nothing here asks a child to stop, but never store a stopped run
         raise TrainingFailed(result)
     logger.info("Training run %s finished in %.1f s", run["run_name"], result.wall_seconds)
     return {"metrics": result.metrics, "checkpoint": str(result.checkpoint) if result.checkpoint else None,
@@ -137,8 +137,6 @@ def collect_training_outputs(result: dict, lineage: dict) -> tuple[str, dict, di
     Saved only now, after training succeeded, so a failed run leaves the previous model and records intact.
     """
     if not result["checkpoint"]:
-        from resume_ner.errors import UserInputError
-
         raise UserInputError(f"Training run {result['run_dir']} saved no checkpoint: set "
                              f"training.base.save_checkpoint to true")
     metrics = {**result["metrics"], "run_dir": result["run_dir"], "launch_wall_seconds": result["wall_seconds"]}
