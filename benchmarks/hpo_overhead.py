@@ -1,0 +1,498 @@
+"""HPO overhead: how much of a study's wall time is training, per launch mode, and what median pruning saves.
+
+Runs the hpo pipeline's own nodes (``prepare_study`` then ``run_study``, SQLite storage in a temporary folder, no
+MLflow run active so nothing is tracked) on the shipped default corpus (``data/01_raw/synthetic_resumes.json``,
+labels, near-duplicate groups, holdout and folds made as the data_processing pipeline makes them from
+``conf/base/parameters_data_processing.yml``), with ``training.base`` from ``conf/base/parameters.yml`` except the
+tiny-bert backbone (hidden 64, intermediate 128), max_length 64, stride 16, fp32 on the CPU.
+
+1. Orchestration overhead, ``training.launch.mode`` process against preloaded: the same study (random sampler,
+   same seed, no pruner, ``--trials`` x ``--folds`` folds x ``--epochs`` epochs, the shipped search space with
+   epochs fixed) once per mode. "Training" is what the children report as ``train_seconds`` in
+   ``metrics.json`` (time inside their training epochs), so the study's wall time (around ``run_study``) splits
+   into
+
+   - training: the sum of the children's ``train_seconds``;
+   - in-child, not training: the sum of ``wall_seconds - train_seconds`` (data loading, tokenisation, backbone
+     and model loading, the evaluation after every epoch, checkpoint saving);
+   - outside the child: the rest (launching the child: a fresh interpreter and its imports, or a fork of the
+     preloaded server, whose own start-up happens inside the study's first launch; Optuna and SQLite; writing
+     run configs; waiting for the child's exit).
+
+   Overhead = (study wall - training) / study wall. Target (from the issue): under 10 % with preloaded.
+2. Pruning: ``--prune-trials`` trials x ``--folds`` folds x ``--prune-epochs`` epochs (fixed), preloaded, random
+   sampler with the same seed (so both studies try the same hyperparameters, trial by trial), with a wide
+   learning-rate range (log 1e-5..3e-2) so that some trials are clearly bad; once with the median pruner
+   (n_startup_trials 2, n_warmup_steps 0), once with none. Reported: compute used (children's train seconds and
+   children's whole-life seconds), epochs trained ("epoch" events in the progress.jsonl files), trials pruned,
+   study wall time, best value. The verdict rests on the epoch counts and the best value, which do not depend
+   on the machine's load; the seconds do, so a warning is printed when the two studies trained at clearly
+   different speeds (seconds per epoch of completed folds; the same check compares the two launch modes).
+
+The tiny-bert backbone of each fold is built before any timing (one-time cost, reported on its own). Run folders
+and the storage go to a temporary folder that is removed at the end unless ``--output-dir`` names one.
+
+Usage (from the project root, with the project's virtualenv):
+
+    .venv/bin/python benchmarks/hpo_overhead.py                   # ~8-10 min on 2 cores
+    .venv/bin/python benchmarks/hpo_overhead.py --quick           # smaller, ~4 min
+    .venv/bin/python benchmarks/hpo_overhead.py --json hpo.json   # every figure to a file
+
+The machine may be shared: the load average is printed at the start and the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import yaml
+
+PROJECT = Path(__file__).resolve().parents[1]
+RAW_CORPUS = PROJECT / "data" / "01_raw" / "synthetic_resumes.json"
+TARGET_OVERHEAD = 0.10  # preloaded: (study wall - children's train seconds) / study wall, below
+SEED = 42
+MODES = ("process", "preloaded")
+WIDE_LEARNING_RATE = {"type": "float", "low": 1.0e-5, "high": 3.0e-2, "log": True}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python benchmarks/hpo_overhead.py",
+        description="Run small hpo studies through prepare_study/run_study and report the share of the study's "
+        "wall time that is not training, per launch mode, and what the median pruner saves.")
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller run: 2 trials x 1 epoch for the overhead, 5 trials x 2 epochs for pruning")
+    parser.add_argument("--trials", type=int, default=None, help="overhead studies: trials (default 3; quick 2)")
+    parser.add_argument("--epochs", type=int, default=None, help="overhead studies: epochs (default 2; quick 1)")
+    parser.add_argument("--prune-trials", type=int, default=None,
+                        help="pruning studies: trials (default 8; quick 5)")
+    parser.add_argument("--prune-epochs", type=int, default=None,
+                        help="pruning studies: epochs (default 3; quick 2)")
+    parser.add_argument("--folds", type=int, default=2, help="folds per trial (default %(default)s)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads per child (training.environment.threads; default: the shipped null, "
+                        "torch's default)")
+    parser.add_argument("--skip-pruning", action="store_true", help="only the launch-mode comparison")
+    parser.add_argument("--output-dir", type=Path, default=None,
+                        help="workspace for inputs, run folders and the storage, kept afterwards (default: a "
+                        "temporary folder, removed at the end)")
+    parser.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.trials = args.trials or (2 if quick else 3)
+    args.epochs = args.epochs or (1 if quick else 2)
+    args.prune_trials = args.prune_trials or (5 if quick else 8)
+    args.prune_epochs = args.prune_epochs or (2 if quick else 3)
+    for name in ("trials", "epochs", "prune_trials", "prune_epochs", "folds"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.threads is not None and args.threads < 1:
+        parser.error("--threads must be at least 1")
+    return args
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Inputs: as the data_processing pipeline makes them
+# --------------------------------------------------------------------------------------------------------------
+
+
+def load_yaml(name: str) -> dict:
+    return yaml.safe_load((PROJECT / "conf" / "base" / name).read_text(encoding="utf-8"))
+
+
+def prepare_data() -> tuple:
+    """The shipped corpus after label mapping and overlap resolution, its label schema and its folds."""
+    from resume_ner.corpus import labels, near_duplicates, splits
+    from resume_ner.corpus.reading import read_corpus
+    from resume_ner.pipelines.data_processing.parameters import CorpusParameters, SplitParameters
+
+    params = load_yaml("parameters_data_processing.yml")
+    corpus_params = CorpusParameters.model_validate(params["corpus"])
+    split_params = SplitParameters.model_validate(params["splits"])
+    corpus = read_corpus(RAW_CORPUS, "json")
+    corpus = labels.apply_label_mapping(corpus, corpus_params.label_mapping)
+    corpus = labels.resolve_overlaps(corpus, corpus_params.overlapping_spans)
+    schema = labels.LabelSchema.from_corpus(corpus).to_dict()
+    settings = split_params.near_duplicates
+    groups = {"corpus_fingerprint": corpus.fingerprint(), "ngram": settings.ngram, "threshold": settings.threshold,
+              "groups": near_duplicates.near_duplicate_groups(corpus, settings.ngram, settings.threshold)}
+    holdout = splits.split_holdout(corpus, groups, split_params.holdout_fraction, split_params.seed)
+    folds = splits.make_folds(corpus, groups, holdout, split_params.n_folds, split_params.seed)
+    described = {"documents": len(corpus), "holdout_documents": len(holdout["holdout"]),
+                 "n_folds": split_params.n_folds,
+                 "fold_validation_documents": [len(fold["validation"]) for fold in folds["folds"]]}
+    return corpus, schema, folds, described
+
+
+def training_base(threads: int | None) -> dict:
+    """``training`` from conf/base/parameters.yml with the tiny backbone, short windows, fp32 on the CPU."""
+    training = load_yaml("parameters.yml")["training"]
+    base = dict(training["base"])
+    base["backbone"] = {"name": "tiny-bert", "tiny": {"hidden_size": 64, "intermediate_size": 128}}
+    base["tokenization"] = {**base.get("tokenization", {}), "max_length": 64, "stride": 16}
+    base["precision"] = "fp32"
+    base["device"] = "cpu"
+    return {"base": base, "launch": dict(training.get("launch", {})),
+            "environment": {**training.get("environment", {}), "threads": threads}}
+
+
+def shipped_search_space() -> dict:
+    return dict(load_yaml("parameters_hpo.yml")["hpo"]["search_space"])
+
+
+def prebuild_backbones(corpus, folds: dict, schema: dict, workspace: Path, base: dict, n_folds: int) -> float:
+    """Build each used fold's tiny-bert backbone into the workspace cache, as the fold's child would."""
+    from resume_ner.backbones import resolve_backbone
+    from resume_ner.corpus.splits import fold_ids
+    from resume_ner.execution import RunInputs, RunPurpose, build_training_config, write_run_inputs
+
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    inputs: RunInputs = write_run_inputs(workspace / "prebuild", corpus, folds, schema)
+    started = time.perf_counter()
+    for fold in range(n_folds):
+        config = build_training_config(base, {}, RunPurpose(kind="trial", name="prebuild", trial=0, fold=fold),
+                                       inputs, workspace / "prebuild-runs", workspace / "backbones")
+        train_ids, _ = fold_ids(folds, corpus, fold)
+        resolve_backbone(config.backbone, texts=[doc.text for doc in corpus.subset(train_ids)],
+                         cache_dir=config.backbone_cache_dir)
+    return time.perf_counter() - started
+
+
+# --------------------------------------------------------------------------------------------------------------
+# One study
+# --------------------------------------------------------------------------------------------------------------
+
+
+def run_one_study(label: str, data: tuple, workspace: Path, storage_url: str, training: dict, mode: str,
+                  search_space: dict, n_trials: int, n_folds: int, pruner: dict) -> dict:
+    """prepare_study + run_study (timed) for one study; then read its run folders and its storage."""
+    import optuna
+
+    from resume_ner.pipelines.hpo.nodes import prepare_study, run_study
+    from resume_ner.pipelines.training_run.parameters import TrainingParameters
+    from resume_ner.tuning.study import HpoParameters
+
+    corpus, schema, folds = data
+    hpo = HpoParameters(study_name=label, search_space=search_space, n_trials=n_trials, folds=n_folds,
+                        sampler={"name": "random", "seed": SEED}, pruner=pruner, max_failed_trials=1)
+    params = TrainingParameters.model_validate({**training, "launch": {**training["launch"], "mode": mode}})
+    spec = prepare_study(corpus, folds, schema, workspace, hpo, params)
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    run_study(spec, storage_url, hpo, params)
+    wall = time.perf_counter() - started
+
+    study = optuna.load_study(study_name=label, storage=storage_url)
+    states = [trial.state.name for trial in study.trials]
+    runs = [read_run(path) for path in sorted(Path(spec["study_dir"]).glob("trial-*/fold-*"))]
+    completed = [run for run in runs if run["completed"]]
+    stopped = [run for run in runs if not run["completed"]]
+    train_exact = sum(run["train_seconds"] for run in completed)
+    train_stopped_bound = sum(run["after_data_ready_seconds"] for run in stopped)
+    child_wall = sum(run["child_seconds"] for run in runs)
+    completed_epochs = sum(run["epochs"] for run in completed)
+    best = study.best_trial if "COMPLETE" in states else None
+    result = {
+        "label": label, "mode": mode, "pruner": pruner["name"], "n_trials": n_trials, "n_folds": n_folds,
+        "study_wall_seconds": wall,
+        "train_seconds": train_exact + train_stopped_bound,
+        "train_seconds_completed_folds": train_exact,
+        "train_seconds_stopped_folds_upper_bound": train_stopped_bound,
+        "child_seconds": child_wall,
+        "in_child_not_training_seconds": child_wall - train_exact - train_stopped_bound,
+        "outside_child_seconds": wall - child_wall,
+        "overhead_fraction": (wall - train_exact - train_stopped_bound) / wall,
+        "fold_runs": len(runs), "fold_runs_completed": len(completed), "fold_runs_stopped": len(stopped),
+        "epochs_trained": sum(run["epochs"] for run in runs),
+        "train_seconds_per_epoch": train_exact / completed_epochs if completed_epochs else None,
+        "trials_complete": states.count("COMPLETE"), "trials_pruned": states.count("PRUNED"),
+        "trials_failed": states.count("FAIL"),
+        "best_value": best.value if best else None, "best_trial": best.number if best else None,
+        "best_params": best.params if best else None,
+        "trials": [{"number": trial.number, "state": trial.state.name, "value": trial.value,
+                    "params": trial.params, "detail": trial.user_attrs.get("state_detail")}
+                   for trial in study.trials],
+        "runs": runs,
+        "load_average_before": load_before, "load_average_after": os.getloadavg(),
+    }
+    if result["trials_failed"]:
+        raise SystemExit(f"study {label}: {result['trials_failed']} trial(s) failed; see the run folders in "
+                         f"{spec['study_dir']} (--output-dir keeps them)")
+    return result
+
+
+def read_run(run_dir: Path) -> dict:
+    """One fold's figures from its metrics.json (completed runs) and progress.jsonl (every run).
+
+    ``child_seconds``: the child's own wall time; metrics.json ``wall_seconds`` for a completed run (from the
+    start of ``run_training``, after the program's imports), else the last event's ``elapsed`` (from the opening
+    of the progress stream, just before those imports). ``after_data_ready_seconds``: from "data_ready" to the
+    last event, an upper bound of a stopped run's training time (it also holds model loading, the evaluations
+    after its finished epochs and checkpoint saving)."""
+    events = []
+    progress = run_dir / "progress.jsonl"
+    if progress.exists():
+        for line in progress.read_text(encoding="utf-8").splitlines():
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass  # a line cut short by the stop
+    elapsed = {event["event"]: event.get("elapsed", 0.0) for event in events}
+    last = events[-1].get("elapsed", 0.0) if events else 0.0
+    metrics_file = run_dir / "metrics.json"
+    metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.exists() else None
+    record = {
+        "run": f"{run_dir.parent.name}/{run_dir.name}",
+        "completed": metrics is not None,
+        "epochs": sum(1 for event in events if event.get("event") == "epoch"),
+        "last_event": events[-1]["event"] if events else None,
+        "after_data_ready_seconds": max(0.0, last - elapsed.get("data_ready", last)),
+    }
+    if metrics is not None:
+        record.update(train_seconds=metrics["train_seconds"], child_seconds=metrics["wall_seconds"])
+    else:
+        record.update(train_seconds=None, child_seconds=last)
+    return record
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------------------------
+
+
+def machine_info() -> dict:
+    def package(name: str) -> str | None:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
+    return {
+        "cpu_count": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "torch": package("torch"),
+        "transformers": package("transformers"),
+        "optuna": package("optuna"),
+    }
+
+
+LOAD_WARNING_RATIO = 1.3  # training seconds per epoch of two studies that should match, beyond this: noise
+
+
+def speed_check(first: dict, second: dict) -> float | None:
+    """Ratio (>= 1) of the two studies' training seconds per epoch of completed folds; both studies train the
+    same hyperparameters, so a large ratio means the machine was busier during one of them."""
+    a, b = first["train_seconds_per_epoch"], second["train_seconds_per_epoch"]
+    if not a or not b:
+        return None
+    ratio = max(a, b) / min(a, b)
+    if ratio > LOAD_WARNING_RATIO:
+        print(f"WARNING: training took {ratio:.2f}x longer per epoch in one study ({first['label']} "
+              f"{a:.2f} s/epoch, {second['label']} {b:.2f} s/epoch): outside load; the seconds above are not "
+              "comparable, rerun on a quiet machine")
+    return ratio
+
+
+def less(fraction: float) -> str:
+    return f"{fraction:.0%} less" if fraction >= 0 else f"{-fraction:.0%} MORE"
+
+
+def print_overhead(studies: dict[str, dict]) -> dict:
+    print()
+    print("1. Orchestration overhead per launch mode (pruner none, random sampler, same seed)")
+    header = (f"{'mode':<10} | {'fold runs':>9} | {'study wall s':>12} | {'training s':>10} | "
+              f"{'in child, not training s':>24} | {'outside child s':>15} | {'overhead':>8}")
+    print(header)
+    print("-" * len(header))
+    for mode in MODES:
+        study = studies[mode]
+        print(f"{mode:<10} | {study['fold_runs']:>9} | {study['study_wall_seconds']:>12.1f} | "
+              f"{study['train_seconds']:>10.1f} | {study['in_child_not_training_seconds']:>24.1f} | "
+              f"{study['outside_child_seconds']:>15.1f} | {study['overhead_fraction']:>7.1%}")
+    preloaded = studies["preloaded"]
+    met = preloaded["overhead_fraction"] < TARGET_OVERHEAD
+    saved = studies["process"]["outside_child_seconds"] - preloaded["outside_child_seconds"]
+    per_fold = saved / max(1, preloaded["fold_runs"])
+    print()
+    print(f"preloaded overhead {preloaded['overhead_fraction']:.1%} of the study wall time (target < "
+          f"{TARGET_OVERHEAD:.0%})  {'MET' if met else 'MISSED'}")
+    print(f"  of which in the child but not training (data, backbone/model load, evaluation, checkpoint): "
+          f"{preloaded['in_child_not_training_seconds'] / preloaded['study_wall_seconds']:.1%}; outside the child "
+          f"(launch, Optuna, waiting): {preloaded['outside_child_seconds'] / preloaded['study_wall_seconds']:.1%}")
+    print(f"process overhead {studies['process']['overhead_fraction']:.1%}; preloaded saves "
+          f"{saved:.1f} s outside the child over {preloaded['fold_runs']} fold runs ({per_fold:.2f} s per fold)")
+    folds = max(1, preloaded["fold_runs"])
+    overhead_per_fold = (preloaded["study_wall_seconds"] - preloaded["train_seconds"]) / folds
+    train_per_fold = preloaded["train_seconds"] / folds
+    break_even = overhead_per_fold * (1 - TARGET_OVERHEAD) / TARGET_OVERHEAD
+    print(f"per preloaded fold: {train_per_fold:.1f} s training, {overhead_per_fold:.1f} s overhead "
+          f"({preloaded['in_child_not_training_seconds'] / folds:.1f} s in the child, "
+          f"{preloaded['outside_child_seconds'] / folds:.1f} s outside); with the same overhead a fold would need "
+          f">= {break_even:.0f} s of training for the overhead to fall under {TARGET_OVERHEAD:.0%} (evaluation "
+          "grows with epochs, so this is a lower bound)")
+    ratio = speed_check(studies["process"], preloaded)
+    return {"preloaded_overhead_under": TARGET_OVERHEAD, "preloaded_overhead_met": met,
+            "train_seconds_per_epoch_ratio": ratio,
+            "outside_child_seconds_saved_by_preloaded": saved, "saved_per_fold_seconds": per_fold,
+            "preloaded_train_seconds_per_fold": train_per_fold,
+            "preloaded_overhead_seconds_per_fold": overhead_per_fold,
+            "preloaded_break_even_train_seconds_per_fold": break_even}
+
+
+def print_pruning(studies: dict[str, dict]) -> dict:
+    print()
+    print("2. Pruning (preloaded, random sampler with the same seed: both studies try the same hyperparameters)")
+    header = (f"{'pruner':<7} | {'trials (pruned)':>15} | {'fold runs':>9} | {'epochs':>6} | {'train s':>8} | "
+              f"{'child s':>8} | {'study wall s':>12} | {'best value':>10}")
+    print(header)
+    print("-" * len(header))
+    for name in ("none", "median"):
+        study = studies[name]
+        best = "-" if study["best_value"] is None else f"{study['best_value']:.4f}"
+        trials = f"{study['n_trials']} ({study['trials_pruned']})"
+        print(f"{name:<7} | {trials:>15} | {study['fold_runs']:>9} | {study['epochs_trained']:>6} | "
+              f"{study['train_seconds']:>8.1f} | {study['child_seconds']:>8.1f} | "
+              f"{study['study_wall_seconds']:>12.1f} | {best:>10}")
+    none, median = studies["none"], studies["median"]
+    saved_train = 1 - median["train_seconds"] / none["train_seconds"]
+    saved_wall = 1 - median["study_wall_seconds"] / none["study_wall_seconds"]
+    saved_epochs = 1 - median["epochs_trained"] / none["epochs_trained"]
+    same_best = (none["best_value"] is not None and median["best_value"] is not None
+                 and abs(none["best_value"] - median["best_value"]) < 1e-9)
+    # Epoch counts do not depend on the machine's load; seconds do (see speed_check).
+    pays = median["trials_pruned"] > 0 and saved_epochs > 0 and same_best
+    print()
+    print(f"median pruner: {median['trials_pruned']} of {median['n_trials']} trials pruned; "
+          f"{saved_epochs:.0%} fewer epochs, {less(saved_train)} training time (stopped folds counted at an "
+          f"upper bound), {less(saved_wall)} study wall time")
+    if none["best_value"] is not None and median["best_value"] is not None:
+        print(f"best value: none {none['best_value']:.4f} (trial {none['best_trial']}), median "
+              f"{median['best_value']:.4f} (trial {median['best_trial']}) -> "
+              f"{'same best trial found' if same_best else 'DIFFERENT best'}")
+    print(f"pruning pays: {'YES' if pays else 'NO'} (trials pruned, fewer epochs trained, same best value)")
+    ratio = speed_check(none, median)
+    return {"pruned_trials": median["trials_pruned"], "epochs_saved_fraction": saved_epochs,
+            "train_seconds_per_epoch_ratio": ratio,
+            "train_seconds_saved_fraction": saved_train, "study_wall_saved_fraction": saved_wall,
+            "same_best_value": same_best, "pruning_pays": pays}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    load_start = os.getloadavg()
+    began = time.perf_counter()
+    workspace = (args.output_dir or Path(tempfile.mkdtemp(prefix="hpo-overhead-"))).resolve()
+    workspace.mkdir(parents=True, exist_ok=True)
+    storage_url = f"sqlite:///{workspace / 'optuna.db'}"
+    print(f"Load average at start: {' '.join(f'{value:.2f}' for value in load_start)}; workspace {workspace}",
+          flush=True)
+    try:
+        corpus, schema, folds, described = prepare_data()
+        if args.folds > described["n_folds"]:
+            raise SystemExit(f"--folds {args.folds}: the splits have {described['n_folds']} folds")
+        print(f"Corpus: {described['documents']} documents, {described['holdout_documents']} held out, "
+              f"{described['n_folds']} folds (validation sizes {described['fold_validation_documents']}); "
+              f"the studies use the first {args.folds}", flush=True)
+        training = training_base(args.threads)
+        backbone_seconds = prebuild_backbones(corpus, folds, schema, workspace, training["base"], args.folds)
+        print(f"Built the tiny-bert backbones of {args.folds} folds (untimed in the studies): "
+              f"{backbone_seconds:.1f} s", flush=True)
+        data = (corpus, schema, folds)
+
+        overhead_space = {**shipped_search_space(), "epochs": {"type": "fixed", "value": args.epochs}}
+        overhead: dict[str, dict] = {}
+        for mode in MODES:
+            print(f"Overhead study, {mode}: {args.trials} trials x {args.folds} folds x {args.epochs} epoch(s)...",
+                  flush=True)
+            overhead[mode] = run_one_study(f"overhead-{mode}", data, workspace, storage_url, training, mode,
+                                           overhead_space, args.trials, args.folds, {"name": "none"})
+            print(f"  {overhead[mode]['study_wall_seconds']:.1f} s", flush=True)
+
+        pruning: dict[str, dict] = {}
+        if not args.skip_pruning:
+            prune_space = {**shipped_search_space(), "learning_rate": WIDE_LEARNING_RATE,
+                           "epochs": {"type": "fixed", "value": args.prune_epochs}}
+            pruners = {"none": {"name": "none"},
+                       "median": {"name": "median", "n_startup_trials": 2, "n_warmup_steps": 0}}
+            for name, pruner in pruners.items():
+                print(f"Pruning study, pruner {name}: {args.prune_trials} trials x {args.folds} folds x "
+                      f"{args.prune_epochs} epochs, preloaded...", flush=True)
+                pruning[name] = run_one_study(f"pruning-{name}", data, workspace, storage_url, training,
+                                              "preloaded", prune_space, args.prune_trials, args.folds, pruner)
+                print(f"  {pruning[name]['study_wall_seconds']:.1f} s, {pruning[name]['trials_pruned']} pruned",
+                      flush=True)
+
+        load_end = os.getloadavg()
+        machine = machine_info()
+        settings = {"quick": args.quick, "trials": args.trials, "epochs": args.epochs,
+                    "prune_trials": args.prune_trials, "prune_epochs": args.prune_epochs, "folds": args.folds,
+                    "threads": args.threads, "sampler": f"random(seed={SEED})",
+                    "backbone": "tiny-bert(64/128)", "max_length": 64, "stride": 16, "precision": "fp32"}
+        print()
+        print("Settings: " + ", ".join(f"{key}={value}" for key, value in settings.items()))
+        print(f"Machine: {machine['usable_cpus']} usable CPU(s) of {machine['cpu_count']}, {machine['processor']}, "
+              f"Python {machine['python']}, torch {machine['torch']}, transformers {machine['transformers']}, "
+              f"optuna {machine['optuna']}")
+        verdicts = {"overhead": print_overhead(overhead)}
+        if pruning:
+            verdicts["pruning"] = print_pruning(pruning)
+        elapsed = time.perf_counter() - began
+        print()
+        print("'training' = the children's own train_seconds (metrics.json: time inside the training epochs); "
+              "evaluation, data preparation and checkpointing inside the child count as overhead.")
+        print(f"Load average at start {' '.join(f'{v:.2f}' for v in load_start)}, at the end "
+              f"{' '.join(f'{v:.2f}' for v in load_end)}; benchmark took {elapsed:.0f} s")
+        if args.json is not None:
+            results = {
+                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "settings": settings | {"training": training, "overhead_search_space": overhead_space,
+                                        "corpus": str(RAW_CORPUS.relative_to(PROJECT)), **described},
+                "machine": machine,
+                "load_average_start": load_start, "load_average_end": load_end,
+                "backbone_prebuild_seconds": backbone_seconds,
+                "overhead": overhead, "pruning": pruning, "verdicts": verdicts,
+                "benchmark_seconds": elapsed,
+            }
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+            print(f"Figures written to {args.json}")
+    finally:
+        if args.output_dir is None:
+            shutil.rmtree(workspace, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
