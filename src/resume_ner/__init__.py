@@ -12,5 +12,4 @@ for _message in (
 ):
     warnings.filterwarnings("ignore", message=_message, category=UserWarning)
 # Optuna marks heartbeats (how workers find trials whose worker died) experimental; we rely on them on purpose.
-warnings.filterwarnings("ignore", message=r"(heartbeat_interval|grace_period|Argument ``heartbeat)",
-                        module="optuna")
+warnings.filterwarnings("ignore", message=r"Argument ``(heartbeat_interval|grace_period|heartbeat_stale_trial_callback)``")

@@ -81,8 +81,8 @@ def test_refit_and_final_training_are_one_template_under_two_namespaces():
     assert pipelines["refit"].inputs() == {"best_params", "corpus", "folds", "label_schema", "model_workspace",
                                            "params:training", "params:refit.run"}
     assert "training_run" not in pipelines
-    main_job = pipelines["data_processing"] + pipelines["refit"] + pipelines["final_training"]
-    assert set(pipelines["__default__"].nodes) == set(main_job.nodes)
+    main_job = [pipelines[name] for name in ("data_processing", "hpo", "refit", "final_training")]
+    assert set(pipelines["__default__"].nodes) == {node for part in main_job for node in part.nodes}
 
 
 def test_refit_trains_on_all_training_documents_for_the_derived_epochs(trained):
