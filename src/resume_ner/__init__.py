@@ -12,4 +12,8 @@ for _message in (
 ):
     warnings.filterwarnings("ignore", message=_message, category=UserWarning)
 # Optuna marks heartbeats (how workers find trials whose worker died) experimental; we rely on them on purpose.
-warnings.filterwarnings("ignore", message=r"Argument ``(heartbeat_interval|grace_period|heartbeat_stale_trial_callback)``")
+warnings.filterwarnings(
+    "ignore",
+    message=r"(Argument ``(heartbeat_interval|grace_period|heartbeat_stale_trial_callback)``"
+    r"|RetryHeartbeatStaleTrialCallback is experimental)",
+)
