@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import statistics
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,7 +54,6 @@ class TrialSettings:
     oom_retry: bool = True
     tracker: StudyTracker | None = None
     n_trials: int | None = None
-    best_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def pruning_step(fold_position: int, epoch: int, epochs_cap: int) -> int:
@@ -82,21 +80,21 @@ class TrialObjective:
                 metrics = self._run_fold(trial, params, position, fold, values, trial_run)
                 values.append(float(metrics["best"][settings.objective]))
                 best_epochs.append(int(metrics["best_epoch"]))
-                trial.set_user_attr("fold_values", values)
+                trial.set_user_attr("fold_values")
                 trial.set_user_attr("best_epochs", best_epochs)
         except optuna.TrialPruned as pruned:
             trial.set_user_attr("state_detail", str(pruned))
-            self._close_trial(trial_run, "KILLED", {"state": "pruned", "detail": str(pruned)}, values)
+            self._close_trial(trial_run, "KILLED", {"state": "pruned", "detail": str(pruned)})
             raise
         except TrainingFailed as failure:
             detail = str(failure).splitlines()[0]
             trial.set_user_attr("state_detail", detail)
             self._close_trial(trial_run, "FAILED", {"state": "failed", "detail": detail,
-                                                    "stderr_tail": "\n".join(failure.result.stderr_tail)}, values)
+                                                    "stderr_tail": "\n".join(failure.result.stderr_tail)})
             logger.warning("Trial %d failed: %s", trial.number, detail)
             raise
         except BaseException:
-            self._close_trial(trial_run, "FAILED", {"state": "failed", "detail": "interrupted"}, values)
+            self._close_trial(trial_run, "FAILED", {"state": "failed", "detail": "interrupted"})
             raise
         mean = statistics.fmean(values)
         std = statistics.pstdev(values) if len(values) > 1 else 0.0
@@ -105,7 +103,7 @@ class TrialObjective:
             tracker.log_metrics(trial_run, {f"mean_{settings.objective}": mean, f"std_{settings.objective}": std,
                                             **{f"fold_{fold}_{settings.objective}": value
                                                for fold, value in zip(settings.folds, values)}})
-        self._close_trial(trial_run, "FINISHED", {"state": "complete"}, values)
+        self._close_trial(trial_run, "FINISHED", {"state": "complete"})
         logger.info("Trial %d complete: %s %.4f (std %.4f over %d folds) %s", trial.number, settings.objective,
                     mean, std, len(values), _short(params))
         return mean
@@ -176,7 +174,7 @@ class TrialObjective:
             tracker.finish(fold_run, "FINISHED")
         return result.metrics
 
-    def _close_trial(self, trial_run: str | None, status: str, tags: dict, values: list[float]) -> None:
+    def _close_trial(self, trial_run: str | None, status: str, tags: dict) -> None:
         tracker = self.settings.tracker
         if tracker is None or trial_run is None:
             return
