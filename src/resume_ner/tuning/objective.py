@@ -80,7 +80,7 @@ class TrialObjective:
                 metrics = self._run_fold(trial, params, position, fold, values, trial_run)
                 values.append(float(metrics["best"][settings.objective]))
                 best_epochs.append(int(metrics["best_epoch"]))
-                trial.set_user_attr("fold_values")
+                trial.set_user_attr("fold_values", values)
                 trial.set_user_attr("best_epochs", best_epochs)
         except optuna.TrialPruned as pruned:
             trial.set_user_attr("state_detail", str(pruned))
