@@ -47,17 +47,17 @@ import argparse
 import json
 import logging
 import os
-import platform
 import shutil
 import sys
 import tempfile
 import time
 import warnings
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import yaml
+
+from machine import machine_info  # benchmarks/machine.py
 
 PROJECT = Path(__file__).resolve().parents[1]
 RAW_CORPUS = PROJECT / "data" / "01_raw" / "synthetic_resumes.json"
@@ -277,25 +277,6 @@ def read_run(run_dir: Path) -> dict:
 # --------------------------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------------------------
-
-
-def machine_info() -> dict:
-    def package(name: str) -> str | None:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return None
-
-    return {
-        "cpu_count": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "processor": platform.processor() or platform.machine(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "torch": package("torch"),
-        "transformers": package("transformers"),
-        "optuna": package("optuna"),
-    }
 
 
 LOAD_WARNING_RATIO = 1.3  # training seconds per epoch of two studies that should match, beyond this: noise

@@ -41,16 +41,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import statistics
 import sys
 import tempfile
 import time
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+from machine import machine_info  # benchmarks/machine.py
 
 from resume_ner.execution import (
     LaunchSettings,
@@ -216,24 +215,6 @@ def summarise(launches: dict[str, list[dict]], folds: dict[str, list[dict]]) -> 
 # --------------------------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------------------------
-
-
-def machine_info() -> dict:
-    def package(name: str) -> str | None:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return None
-
-    return {
-        "cpu_count": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "processor": platform.processor() or platform.machine(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "torch": package("torch"),
-        "transformers": package("transformers"),
-    }
 
 
 def print_report(summary: dict, server_startup: float, settings: dict, machine: dict) -> None:

@@ -108,20 +108,24 @@ def make_storage(storage_url: str, settings: StorageSettings, stale_trial_callba
     """Optuna's RDB storage with heartbeats. Workers that start together on a new database race to create its
     tables; the loser's error is retried (twice, a second apart) before it counts."""
     engine_kwargs = {"connect_args": {"timeout": 60}} if is_embedded(storage_url) else {"pool_pre_ping": True}
-    for attempt in range(3):
-        try:
-            return optuna.storages.RDBStorage(
-                storage_url, engine_kwargs=engine_kwargs, heartbeat_interval=settings.heartbeat_interval,
-                grace_period=settings.grace_period, heartbeat_stale_trial_callback=stale_trial_callback)
-        except (SQLAlchemyError, ImportError, ValueError) as error:  # bad URL, missing driver, no server
-            if isinstance(error, (IntegrityError, ProgrammingError)) and attempt < 2:
-                time.sleep(1.0)
-                continue
-            from resume_ner.tuning.reports import redact_storage_url
 
-            raise UserInputError(f"Cannot open the Optuna storage {redact_storage_url(storage_url)}: "
-                                 f"{type(error).__name__}: {str(error).splitlines()[0]}") from None
-    raise AssertionError("unreachable")
+    def connect() -> optuna.storages.RDBStorage:
+        return optuna.storages.RDBStorage(
+            storage_url, engine_kwargs=engine_kwargs, heartbeat_interval=settings.heartbeat_interval,
+            grace_period=settings.grace_period, heartbeat_stale_trial_callback=stale_trial_callback)
+
+    try:
+        for _ in range(2):
+            try:
+                return connect()
+            except (IntegrityError, ProgrammingError):  # another worker was creating the tables
+                time.sleep(1.0)
+        return connect()
+    except (SQLAlchemyError, ImportError, ValueError) as error:  # bad URL, missing driver, no server
+        from resume_ner.tuning.reports import redact_storage_url
+
+        raise UserInputError(f"Cannot open the Optuna storage {redact_storage_url(storage_url)}: "
+                             f"{type(error).__name__}: {str(error).splitlines()[0]}") from None
 
 
 def open_study(name: str, storage: optuna.storages.BaseStorage, sampler, pruner) -> optuna.Study:
