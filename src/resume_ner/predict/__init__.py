@@ -12,6 +12,7 @@ answers ``--help`` and input errors at once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -126,7 +127,8 @@ class Predictor:
         Raises FileNotFoundError when ``folder`` is not a checkpoint or has no safetensors weights, and
         ValueError when the model's labels disagree with the checkpoint's entity types.
         """
-        model, tokenizer, metadata = load_checkpoint(Path(folder), device=device)
+        with _quiet_progress_bars():
+            model, tokenizer, metadata = load_checkpoint(Path(folder), device=device)
         return cls(model, tokenizer, metadata, device=device, batch_size=batch_size, precision=precision)
 
     def predict(self, texts: Sequence[str]) -> list[list[Span]]:
@@ -162,3 +164,17 @@ class Predictor:
 
         return torch.bfloat16
 
+
+@contextmanager
+def _quiet_progress_bars():
+    """No "Loading weights" progress bar on stderr: loading a checkpoint takes a moment, and the bar is noise in
+    the predict command's output and in `kedro run`'s log."""
+    from transformers.utils import logging as transformers_logging
+
+    enabled = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            transformers_logging.enable_progress_bar()

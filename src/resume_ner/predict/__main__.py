@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 from resume_ner.training.checkpoint import (
@@ -109,20 +108,6 @@ def _check_device(device: str) -> None:
         raise UsageError(f"--device {device}: MPS is not available on this machine")
 
 
-@contextmanager
-def _quiet_progress_bars():
-    """No "Loading weights" progress bar on stderr: it is noise for a command whose output is its JSON."""
-    from transformers.utils import logging as transformers_logging
-
-    enabled = transformers_logging.is_progress_bar_enabled()
-    transformers_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if enabled:
-            transformers_logging.enable_progress_bar()
-
-
 def _write_json(document) -> None:
     text = json.dumps(document, indent=2, ensure_ascii=False)
     try:
@@ -146,8 +131,7 @@ def run(argv: list[str] | None = None) -> int:
     from resume_ner.predict import Predictor, spans_to_json
 
     try:
-        with _quiet_progress_bars():
-            predictor = Predictor.load(model_dir, device=args.device, batch_size=args.batch_size)
+        predictor = Predictor.load(model_dir, device=args.device, batch_size=args.batch_size)
     except (OSError, ValueError) as error:
         raise UsageError(f"cannot load checkpoint {model_dir}: {error}") from None
     spans = predictor.predict(texts)

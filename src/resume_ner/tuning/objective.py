@@ -28,6 +28,7 @@ from resume_ner.execution import (
     write_run_config,
 )
 from resume_ner.execution.launchers import Launcher
+from resume_ner.progress import training_progress
 from resume_ner.tuning.search_space import SearchSpace
 from resume_ner.tuning.tracking import StudyTracker
 
@@ -53,7 +54,6 @@ class TrialSettings:
     pass_through: list[str] = field(default_factory=list)
     oom_retry: bool = True
     tracker: StudyTracker | None = None
-    n_trials: int | None = None
 
 
 def pruning_step(fold_position: int, epoch: int, epochs_cap: int) -> int:
@@ -91,7 +91,6 @@ class TrialObjective:
             trial.set_user_attr("state_detail", detail)
             self._close_trial(trial_run, "FAILED", {"state": "failed", "detail": detail,
                                                     "stderr_tail": "\n".join(failure.result.stderr_tail)})
-            logger.warning("Trial %d failed: %s", trial.number, detail)
             raise
         except BaseException:
             self._close_trial(trial_run, "FAILED", {"state": "failed", "detail": "interrupted"})
@@ -104,8 +103,6 @@ class TrialObjective:
                                             **{f"fold_{fold}_{settings.objective}": value
                                                for fold, value in zip(settings.folds, values)}})
         self._close_trial(trial_run, "FINISHED", {"state": "complete"})
-        logger.info("Trial %d complete: %s %.4f (std %.4f over %d folds) %s", trial.number, settings.objective,
-                    mean, std, len(values), _short(params))
         return mean
 
     def _run_fold(self, trial, params, position, fold, values, trial_run) -> dict:
@@ -149,19 +146,25 @@ class TrialObjective:
             epoch, value = int(event["epoch"]), float(event["validation"][settings.objective])
             running_mean = (sum(values) + value) / (len(values) + 1)
             trial.report(running_mean, pruning_step(position, epoch, settings.epochs_cap))
-            logger.info("Trial %d%s fold %d/%d epoch %d: %s %.4f (running mean %.4f)", trial.number,
-                        _of(settings.n_trials), position + 1, len(settings.folds), epoch, settings.objective,
-                        value, running_mean)
+            logger.debug("Trial %d fold %d/%d epoch %d: %s %.4f (running mean %.4f)", trial.number, position + 1,
+                         len(settings.folds), epoch, settings.objective, value, running_mean)
             if trial.should_prune():
                 pruned.append(f"pruned at fold {fold} epoch {epoch} (running mean {running_mean:.4f})")
                 return True
             return False
 
+        label = f"Trial {trial.number} fold {position + 1}/{len(settings.folds)}"
         try:
-            result = execute_training(build_training_command(config_path, settings.launch), env,
-                                      config.output_dir, launcher=settings.launcher, on_event=on_event,
-                                      timeout_seconds=settings.launch.timeout_seconds,
-                                      stop_grace_seconds=settings.launch.stop_grace_seconds)
+            with training_progress(label, config.optimization.epochs) as show_progress:
+
+                def on_event_shown(event: dict) -> bool:
+                    show_progress(event)
+                    return on_event(event)
+
+                result = execute_training(build_training_command(config_path, settings.launch), env,
+                                          config.output_dir, launcher=settings.launcher, on_event=on_event_shown,
+                                          timeout_seconds=settings.launch.timeout_seconds,
+                                          stop_grace_seconds=settings.launch.stop_grace_seconds)
         except BaseException:  # a failed child, or the parent interrupted: the fold's run failed either way
             if fold_run:
                 tracker.finish(fold_run, "FAILED")
@@ -172,7 +175,12 @@ class TrialObjective:
             raise optuna.TrialPruned(pruned[0] if pruned else "stopped")
         if fold_run:
             tracker.finish(fold_run, "FINISHED")
-        return result.metrics
+        metrics = result.metrics
+        value = float(metrics["best"][settings.objective])
+        logger.info("%s: %s %.4f (best epoch %s of %d), running mean %.4f, %.0f s", label, settings.objective,
+                    value, metrics["best_epoch"], metrics["epochs_run"],
+                    (sum(values) + value) / (len(values) + 1), result.wall_seconds)
+        return metrics
 
     def _close_trial(self, trial_run: str | None, status: str, tags: dict) -> None:
         tracker = self.settings.tracker
@@ -180,12 +188,3 @@ class TrialObjective:
             return
         tracker.set_tags(trial_run, {f"resume_ner.{key}": value for key, value in tags.items()})
         tracker.finish(trial_run, status)
-
-
-def _of(total: int | None) -> str:
-    return f"/{total}" if total else ""
-
-
-def _short(params: dict) -> str:
-    return ", ".join(f"{key}={value:.3g}" if isinstance(value, float) else f"{key}={value}"
-                     for key, value in params.items())

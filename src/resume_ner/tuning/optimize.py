@@ -13,6 +13,8 @@ from optuna.trial import TrialState
 
 from resume_ner.errors import ReportedError
 from resume_ner.execution import TrainingFailed
+from resume_ner.logs import route_optuna_logs
+from resume_ner.progress import ProgressTask, progress_board
 from resume_ner.tuning.tracking import StudyTracker
 
 logger = logging.getLogger(__name__)
@@ -94,39 +96,67 @@ class CheckpointCleanup:
 
 
 class ProgressLog:
-    """One line per finished trial with the current best."""
+    """One log line per finished trial, whatever its state, with the figures that matter and the study's best;
+    also moves the study's progress bar."""
 
-    def __init__(self, n_trials: int | None) -> None:
+    def __init__(self, n_trials: int | None, objective_name: str, bar: ProgressTask | None = None) -> None:
         self.n_trials = n_trials
+        self.objective_name = objective_name
+        self.bar = bar
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         try:
-            best = f"best so far: trial {study.best_trial.number} = {study.best_value:.4f}"
+            best = f"best: trial {study.best_trial.number} = {study.best_value:.4f}"
         except ValueError:
             best = "no complete trial yet"
         done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED,
                                                              TrialState.FAIL)))
-        total = f"/{self.n_trials}" if self.n_trials else ""
-        logger.info("Trial %d %s (%d%s finished); %s", trial.number, trial.state.name.lower(), done, total, best)
+        progress = f"{done}/{self.n_trials} trials done" if self.n_trials else f"{done} trials done"
+        seconds = f"{trial.duration.total_seconds():.0f} s" if trial.duration else "?"
+        detail = trial.user_attrs.get("state_detail", "")
+        if trial.state == TrialState.COMPLETE:
+            logger.info("Trial %d complete: %s %.4f (std %.4f over %d folds, %s) %s; %s, %s", trial.number,
+                        self.objective_name, trial.value, trial.user_attrs.get("value_std", 0.0),
+                        len(trial.user_attrs.get("fold_values", [])), seconds, describe_params(trial.params),
+                        progress, best)
+        elif trial.state == TrialState.PRUNED:
+            logger.info("Trial %d %s after %s; %s, %s", trial.number, detail or "pruned", seconds, progress, best)
+        else:
+            logger.warning("Trial %d failed after %s: %s; %s, %s", trial.number, seconds, detail or "see above",
+                           progress, best)
+        if self.bar is not None:
+            self.bar.update(completed=done, description=f"Study {study.study_name}: {best}")
+
+
+def describe_params(params: dict) -> str:
+    """``learning_rate=0.000668, batch_size=16``: floats to three significant digits."""
+    return ", ".join(f"{key}={value:.3g}" if isinstance(value, float) else f"{key}={value}"
+                     for key, value in params.items())
 
 
 def optimize(study: optuna.Study, objective, *, n_trials: int | None, timeout_seconds: float | None,
-             n_workers: int, max_failed_trials: int, study_dir: Path, keep_best_checkpoints: int) -> None:
+             n_workers: int, max_failed_trials: int, study_dir: Path, keep_best_checkpoints: int,
+             objective_name: str = "value") -> None:
     """Run trials until ``n_trials`` exist in the study (so a resumed study only adds what is missing, and
     several workers share one budget) or ``timeout_seconds`` passed. ``n_workers`` trials run at once, each
     training its folds in child processes."""
+    route_optuna_logs()
     failures = FailureLimit(max_failed_trials)
-    callbacks = [failures, CheckpointCleanup(study_dir, keep_best_checkpoints), ProgressLog(n_trials)]
+    counted = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING)
+    existing = len(study.get_trials(deepcopy=False, states=counted))
     remaining = None
     if n_trials is not None:
         # Queued (WAITING) trials are part of the budget only once a worker takes them.
-        counted = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING)
-        callbacks.insert(0, optuna.study.MaxTrialsCallback(n_trials, states=counted))
-        existing = len(study.get_trials(deepcopy=False, states=counted))
         remaining = n_trials - existing
         if remaining <= 0:
             logger.info("The study already has %d trials (hpo.n_trials: %d); nothing to add", existing, n_trials)
             return
-    study.optimize(objective, n_trials=remaining, timeout=timeout_seconds, n_jobs=n_workers,
-                   catch=(TrainingFailed,), callbacks=callbacks)
+    with progress_board().task(f"Study {study.study_name}", total=n_trials) as bar:
+        bar.update(completed=existing)
+        callbacks = [failures, CheckpointCleanup(study_dir, keep_best_checkpoints),
+                     ProgressLog(n_trials, objective_name, bar)]
+        if n_trials is not None:
+            callbacks.insert(0, optuna.study.MaxTrialsCallback(n_trials, states=counted))
+        study.optimize(objective, n_trials=remaining, timeout=timeout_seconds, n_jobs=n_workers,
+                       catch=(TrainingFailed,), callbacks=callbacks)
     failures.check()

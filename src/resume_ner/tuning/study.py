@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.exc import IntegrityError, ProgrammingError, SQLAlchemyError
 
 from resume_ner.errors import UserInputError
+from resume_ner.logs import route_optuna_logs
 
 logger = logging.getLogger(__name__)
 
@@ -130,5 +131,6 @@ def make_storage(storage_url: str, settings: StorageSettings, stale_trial_callba
 
 def open_study(name: str, storage: optuna.storages.BaseStorage, sampler, pruner) -> optuna.Study:
     """Create the study, or load it when it exists (a resumed run, or another worker's study)."""
+    route_optuna_logs()
     return optuna.create_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner,
                                direction="maximize", load_if_exists=True)

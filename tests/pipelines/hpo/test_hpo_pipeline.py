@@ -5,7 +5,9 @@ Optuna storage. Fast tests train with a fake training program (fake_trainer.py, 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -99,8 +101,38 @@ def study_run(processed, tmp_path_factory):
     project = fake_project(processed, tmp_path, epoch_seconds=0.4, n_trials=5)
     enqueue(project, GOOD, {**GOOD, "learning_rate": 2e-3}, {**GOOD, "learning_rate": 0.1},
             {**GOOD, "max_grad_norm": 13.0}, {**GOOD, "batch_size": 64})
-    kedro_session(project, "hpo")
+    # Kedro's logging configuration replaces the root's handlers; these two loggers keep theirs.
+    records = RecordList()
+    watched = [logging.getLogger("resume_ner.tuning"), logging.getLogger("optuna")]
+    objective_logger = logging.getLogger("resume_ner.tuning.objective")
+    objective_logger.setLevel(logging.DEBUG)  # to see that each epoch's line is there, at DEBUG
+    for logger in watched:
+        logger.addHandler(records)
+    try:
+        kedro_session(project, "hpo")
+    finally:
+        objective_logger.setLevel(logging.NOTSET)
+        for logger in watched:
+            logger.removeHandler(records)
+    (project / "study-log.json").write_text(json.dumps(
+        [{"logger": record.name, "level": record.levelname, "message": record.getMessage()} for record in records]))
     return project
+
+
+class RecordList(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def __iter__(self):
+        return iter(self.records)
+
+
+def study_log(project: Path) -> list[dict]:
+    return json.loads((project / "study-log.json").read_text())
 
 
 def test_every_trial_ends_in_the_state_its_children_earned(study_run):
@@ -176,6 +208,30 @@ def test_outputs_best_params_table_summary_and_plots(study_run):
     assert summary["state_counts"]["COMPLETE"] == 3 and summary["state_counts"]["PRUNED"] == 1
     for plot in ("optimization_history", "param_importances", "parallel_coordinate", "intermediate_values"):
         assert json.loads((study_run / f"data/08_reporting/hpo/{plot}.json").read_text())["data"] is not None
+
+
+def test_each_fold_and_each_trial_is_one_info_line_with_its_figures(study_run):
+    log = study_log(study_run)
+    ours = [record for record in log if record["logger"].startswith("resume_ner.") and record["level"] != "DEBUG"]
+    folds = [record["message"] for record in ours if re.match(r"Trial \d+ fold \d/2: ", record["message"])]
+    assert folds[:2] == ["Trial 0 fold 1/2: micro_f1 1.0000 (best epoch 3 of 3), running mean 1.0000, " +
+                         folds[0].rsplit(", ", 1)[1], "Trial 0 fold 2/2: micro_f1 1.0000 (best epoch 3 of 3), "
+                         "running mean 1.0000, " + folds[1].rsplit(", ", 1)[1]]
+    assert len(folds) == 2 + 2 + 0 + 0 + 2  # the pruned and the failed trial finish no fold
+    trials = {int(match.group(1)): record for record in ours
+              if (match := re.match(r"Trial (\d+) (complete|pruned|failed)", record["message"]))}
+    assert sorted(trials) == [0, 1, 2, 3, 4] and len([record for record in ours if re.match(
+        r"Trial \d+ (complete|pruned|failed)", record["message"])]) == 5  # exactly one line per trial
+    assert re.fullmatch(r"Trial 0 complete: micro_f1 1\.0000 \(std 0\.0000 over 2 folds, \d+ s\) "
+                        r"learning_rate=0\.001, batch_size=16, .*, epochs=3, max_grad_norm=1; 1/5 trials done, "
+                        r"best: trial 0 = 1\.0000", trials[0]["message"]), trials[0]["message"]
+    assert trials[2]["message"].startswith("Trial 2 pruned at fold 0 epoch 1 (running mean ")
+    assert trials[3]["level"] == "WARNING" and "exit status 1" in trials[3]["message"]
+    assert trials[4]["message"].endswith("5/5 trials done, best: trial 0 = 1.0000")
+    # Epochs are DEBUG; Optuna's own lines (its INFO and its double report of the failed run) are gone.
+    epochs = [record for record in log if re.search(r"fold \d/2 epoch \d: ", record["message"])]
+    assert epochs and {record["level"] for record in epochs} == {"DEBUG"}
+    assert not [record for record in log if record["logger"].startswith("optuna")]
 
 
 def test_too_many_failed_trials_stop_the_study_with_a_clear_error(processed, tmp_path):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import posixpath
 from pathlib import Path
 
 from resume_ner.corpus.documents import Corpus
 from resume_ner.corpus.splits import check_fingerprint
 from resume_ner.pipelines.training_run.parameters import TrainingParameters
+
+logger = logging.getLogger(__name__)
 
 
 def evaluate_on_holdout(model: Path, corpus: Corpus, holdout_split: dict, training: TrainingParameters) -> dict:
@@ -20,7 +23,11 @@ def evaluate_on_holdout(model: Path, corpus: Corpus, holdout_split: dict, traini
     check_fingerprint(holdout_split, corpus, "holdout_split")
     device = str(resolve_device(training.base.get("device", "auto")))
     predictor = Predictor.load(model, device=device)
-    return evaluate_corpus(predictor, corpus.subset(holdout_split["holdout"]))
+    metrics = evaluate_corpus(predictor, corpus.subset(holdout_split["holdout"]))
+    logger.info("Hold-out: micro F1 %.4f (P %.4f, R %.4f), macro F1 %.4f on %d documents, %d entities",
+                metrics["micro_f1"], metrics["micro_precision"], metrics["micro_recall"], metrics["macro_f1"],
+                metrics["documents"], metrics["gold_entities"])
+    return metrics
 
 
 def holdout_metrics_for_mlflow(holdout_metrics: dict) -> dict:

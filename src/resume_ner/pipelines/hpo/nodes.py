@@ -94,11 +94,11 @@ def run_study(study_spec: dict, storage_url: str, hpo: HpoParameters, training: 
         runs_root=Path(study_spec["workspace"]) / "runs", backbone_cache_dir=Path(study_spec["workspace"]) / "backbones",
         folds=study_spec["folds"], objective=study_spec["objective"], epochs_cap=study_spec["epochs_cap"],
         launch=training.launch, launcher=make_launcher(training.launch), threads=training.environment.threads,
-        pass_through=training.environment.pass_through, oom_retry=hpo.oom_retry, tracker=tracker,
-        n_trials=hpo.n_trials)
+        pass_through=training.environment.pass_through, oom_retry=hpo.oom_retry, tracker=tracker)
     optimize(study, TrialObjective(settings), n_trials=hpo.n_trials, timeout_seconds=hpo.timeout_seconds,
              n_workers=hpo.n_workers, max_failed_trials=hpo.max_failed_trials,
-             study_dir=Path(study_spec["study_dir"]), keep_best_checkpoints=hpo.keep_best_checkpoints)
+             study_dir=Path(study_spec["study_dir"]), keep_best_checkpoints=hpo.keep_best_checkpoints,
+             objective_name=study_spec["objective"])
     return name
 
 

@@ -24,6 +24,7 @@ from resume_ner.pipelines.training_run.parameters import (
     RunParameters,
     TrainingParameters,
 )
+from resume_ner.progress import training_progress
 from resume_ner.tracking.lineage import (
     git_state,
     hyperparameters_hash,
@@ -61,6 +62,7 @@ def prepare_training_run(plan: dict, corpus: Corpus, folds: dict, label_schema: 
     config_path = write_run_config(config)
     logger.info("%s run folder: %s", plan["purpose"], config.output_dir)
     return {"config_path": str(config_path), "run_dir": str(config.output_dir), "run_name": purpose.name,
+            "purpose": plan["purpose"], "epochs": config.optimization.epochs,
             "corpus_fingerprint": inputs.corpus_fingerprint, "splits_fingerprint": inputs.splits_fingerprint}
 
 
@@ -121,12 +123,20 @@ def build_environment(lineage: dict, training: TrainingParameters) -> dict[str, 
 def execute_run(command: list[str], environment: dict[str, str], run: dict, training: TrainingParameters) -> dict:
     """Run the child and follow it, logging each epoch; a failed child raises ``TrainingFailed``."""
     launch = training.launch
-    result = execute_training(command, environment, Path(run["run_dir"]), launcher=make_launcher(launch),
-                              on_event=_log_progress(run["run_name"]), timeout_seconds=launch.timeout_seconds,
-                              stop_grace_seconds=launch.stop_grace_seconds)
+    label = f"{run['purpose']} training {run['run_name']}"
+    log_progress = _log_progress(label, run["epochs"])
+    with training_progress(f"{run['purpose']} training", run["epochs"]) as show_progress:
+
+        def on_event(event: dict) -> None:
+            log_progress(event)
+            show_progress(event)
+
+        result = execute_training(command, environment, Path(run["run_dir"]), launcher=make_launcher(launch),
+                                  on_event=on_event, timeout_seconds=launch.timeout_seconds,
+                                  stop_grace_seconds=launch.stop_grace_seconds)
     if result.status != "completed":  # nothing here asks a child to stop, but never store a stopped run
         raise TrainingFailed(result)
-    logger.info("Training run %s finished in %.1f s", run["run_name"], result.wall_seconds)
+    logger.info("%s finished in %.1f s", label, result.wall_seconds)
     return {"metrics": result.metrics, "checkpoint": str(result.checkpoint) if result.checkpoint else None,
             "wall_seconds": result.wall_seconds, "run_dir": run["run_dir"]}
 
@@ -151,14 +161,14 @@ def _run_name() -> str:
     return f"{stamp}-{active.info.run_id[:8]}" if active else stamp
 
 
-def _log_progress(run_name: str):
+def _log_progress(label: str, epochs: int):
     def on_event(event: dict) -> None:
         kind = event.get("event")
         if kind == "data_ready":
-            logger.info("%s: %s training documents, %s windows, on %s (%s)", run_name, event.get("train_documents"),
+            logger.info("%s: %s training documents, %s windows, on %s (%s)", label, event.get("train_documents"),
                         event.get("train_windows"), event.get("device"), event.get("precision"))
         elif kind == "epoch":
-            logger.info("%s: epoch %s, train loss %.4f (%.0f s)", run_name, event.get("epoch"),
+            logger.info("%s: epoch %s/%d, train loss %.4f (%.0f s)", label, event.get("epoch"), epochs,
                         event.get("train_loss", float("nan")), event.get("elapsed", 0))
 
     return on_event
