@@ -77,6 +77,7 @@ def copy_project(tmp_path: Path, raw_corpus: Path | None = None, corpus_format: 
     """
     project = tmp_path / "project"
     shutil.copytree(REPO_ROOT / "conf" / "base", project / "conf" / "base")
+    shutil.copy(REPO_ROOT / "conf" / "logging.yml", project / "conf" / "logging.yml")
     (project / "conf" / "local").mkdir()
     shutil.copy(REPO_ROOT / "pyproject.toml", project / "pyproject.toml")
     (project / "src").mkdir()  # the package itself is imported from the installed project
@@ -130,3 +131,37 @@ def postgres_url(tmp_path_factory):
         except PostgresUnavailable as reason:
             pytest.skip(f"needs a local PostgreSQL server: {reason} (`.ci/run` installs Debian's postgresql package)")
         yield url
+
+
+# The main job (`python -m resume_ner`: data_processing, hpo, refit, final_training) in about two minutes on two
+# CPU cores: the tiny backbone, short windows and two trials of at most two epochs.
+SMALL_MAIN_JOB_PARAMS = {
+    "training.base.backbone.name": "tiny-bert",
+    "training.base.backbone.num_layers": "null",
+    "training.base.tokenization.max_length": "64",
+    "training.base.tokenization.stride": "16",
+    "training.base.precision": "fp32",
+    "hpo.n_trials": "2",
+    "hpo.search_space.epochs.high": "2",
+}
+
+
+@pytest.fixture(scope="session")
+def small_main_job(tmp_path_factory) -> Path:
+    """A project copy (``copy_project``) where ``python -m resume_ner`` has run the whole main job with
+    ``SMALL_MAIN_JOB_PARAMS``, tracking to its own ``mlflow.db``; returns the project folder, where ``main-job.log``
+    holds what the command printed. Shared by the whole session: tests must only read it."""
+    import subprocess
+    import sys
+
+    project = copy_project(tmp_path_factory.mktemp("small_main_job"))
+    params = ",".join(f"{key}={value}" for key, value in SMALL_MAIN_JOB_PARAMS.items())
+    # A wide console, so that rich does not wrap the log lines tests read.
+    env = dict(os.environ, KEDRO_DISABLE_TELEMETRY="1", MLFLOW_TRACKING_URI=f"sqlite:///{project / 'mlflow.db'}",
+               COLUMNS="250")
+    result = subprocess.run([sys.executable, "-m", "resume_ner", "--params", params], cwd=project, env=env,
+                            capture_output=True, text=True, timeout=900, check=False)
+    (project / "main-job.log").write_text(result.stdout + result.stderr, encoding="utf-8")
+    if result.returncode != 0:
+        pytest.fail(f"the small main job failed (exit {result.returncode}):\n{result.stderr[-3000:]}")
+    return project

@@ -1,14 +1,15 @@
-"""The project's command line as users run it: `kedro run` and `kedro viz build` in real subprocesses."""
+"""The project's command line as users run it: `kedro run` in real subprocesses (kedro-viz: test_viz.py)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import copy_project
+from conftest import SMALL_MAIN_JOB_PARAMS, copy_project
 
 KEDRO = str(Path(sys.executable).parent / "kedro")
 
@@ -39,28 +40,27 @@ def test_kedro_run_reports_bad_parameters_by_name(tmp_path):
     assert "holdout_fraction" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_kedro_viz_build_shows_the_pipeline(tmp_path):
-    project = copy_project(tmp_path)
-    result = _kedro(project, "viz", "build")
-    assert result.returncode == 0, result.stderr[-2000:]
-    graph = json.loads((project / "build" / "api" / "main").read_text())
-    node_names = {node["name"] for node in graph["nodes"] if node["type"] == "task"}
-    assert {"map_labels", "resolve_overlaps", "build_label_schema", "group_near_duplicates", "split_holdout",
-            "make_folds", "summarise_corpus"} <= {name.replace(" ", "_").lower() for name in node_names}
-    assert {pipeline["id"] for pipeline in graph["pipelines"]} >= {"__default__", "data_processing"}
-
-
-def test_python_dash_m_runs_the_main_job(tmp_path):
-    project = copy_project(tmp_path)
-    env = dict(os.environ, KEDRO_DISABLE_TELEMETRY="1", MLFLOW_TRACKING_URI=f"sqlite:///{project / 'mlflow.db'}")
-    tiny = ("training.base.backbone.name=tiny-bert,training.base.backbone.num_layers=null,"
-            "training.base.tokenization.max_length=64,training.base.tokenization.stride=16,"
-            "training.base.precision=fp32,hpo.n_trials=2,hpo.search_space.epochs.high=2")
-    result = subprocess.run([sys.executable, "-m", "resume_ner", "--params", tiny], cwd=project, env=env,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-2000:]
+def test_python_dash_m_runs_the_main_job(small_main_job):
+    project = small_main_job  # `python -m resume_ner --params <tiny>`: data_processing, hpo, refit, final_training
     assert (project / "data" / "05_model_input" / "folds.json").exists()
     assert (project / "data" / "08_reporting" / "hpo" / "trials.csv").exists()
     assert (project / "data" / "06_models" / "refit" / "model" / "model.safetensors").exists()
     holdout = json.loads((project / "data" / "08_reporting" / "final_training" / "holdout_metrics.json").read_text())
     assert holdout["documents"] == 45
+
+
+def test_the_main_jobs_log_has_one_line_per_fold_and_trial_and_no_library_noise(small_main_job):
+    log = (small_main_job / "main-job.log").read_text()
+    trials = int(SMALL_MAIN_JOB_PARAMS["hpo.n_trials"])
+    for trial in range(trials):
+        assert len(re.findall(rf"Trial {trial} fold \d/2: micro_f1 \d\.\d{{4}} \(best epoch \d of \d\), running "
+                              rf"mean \d\.\d{{4}}, \d+ s", log)) == 2
+        assert len(re.findall(rf"Trial {trial} complete: micro_f1 \d\.\d{{4}} \(std \d\.\d{{4}} over 2 folds, "
+                              rf"\d+ s\) learning_rate=.*; {trial + 1}/{trials} trials done, best: trial \d = ", log)) == 1
+    assert re.search(r"refit training \S+: epoch 1/\d, train loss \d\.\d{4}", log)
+    assert re.search(r"Hold-out: micro F1 \d\.\d{4} \(P \d\.\d{4}, R \d\.\d{4}\), macro F1 \d\.\d{4} on 45 "
+                     r"documents", log)
+    # Optuna's own lines, catalog chatter, mlflow's notices, the weights-loading bar: none of it.
+    for noise in ("finished with value", "Loading data from", "Add type hints", "Creating initial MLflow database",
+                  "Loading weights", "Traceback", "Warning"):
+        assert noise not in log, noise
