@@ -17,7 +17,7 @@ help:
 	@echo "make run        create $(VENV), install the project, run the main job (kedro run --pipelines=$(PIPELINES))"
 	@echo "make test       install the test extras and run the whole test suite"
 	@echo "make test-fast  the test suite without tests marked slow"
-	@echo "make viz        build the kedro-viz static site into build/"
+	@echo "make viz        build the kedro-viz static site (with dataset previews) into build/"
 
 # torch first and pinned: the CPU build lies on these machines; anything else could pull a multi-GB CUDA build.
 $(VENV)/.installed: pyproject.toml
@@ -43,7 +43,7 @@ test-fast: $(VENV)/.installed-test
 	$(BIN)/pytest -m "not slow"
 
 viz: $(VENV)/.installed
-	$(BIN)/kedro viz build
+	$(BIN)/kedro viz build --include-previews
 
 clean:
 	rm -rf $(VENV) build .viz mlflow.db
