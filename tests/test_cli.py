@@ -11,6 +11,8 @@ from pathlib import Path
 
 from conftest import SMALL_MAIN_JOB_PARAMS, copy_project
 
+from resume_ner.cli import _parameter_problems
+
 KEDRO = str(Path(sys.executable).parent / "kedro")
 
 
@@ -33,11 +35,45 @@ def test_kedro_run_reports_a_malformed_corpus_without_a_traceback(tmp_path):
     assert not (project / "data" / "03_primary" / "corpus.json").exists()
 
 
-def test_kedro_run_reports_bad_parameters_by_name(tmp_path):
+def test_kedro_run_reports_bad_parameters_one_line_each_by_name(tmp_path):
     project = copy_project(tmp_path)
-    result = _kedro(project, "run", "--pipelines=data_processing", "--params=splits.holdout_fraction=1.5")
+    result = _kedro(project, "run", "--pipelines=data_processing",
+                    "--params=splits.holdout_fraction=1.5,splits.n_fold=3")
     assert result.returncode == 2
-    assert "holdout_fraction" in result.stderr and "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr
+    error = result.stderr[result.stderr.index("Error: "):].splitlines()
+    assert error == ["Error: Invalid parameters (conf/base/parameters*.yml, conf/local or --params):",
+                     "  - splits.holdout_fraction: input should be less than 1 (got 1.5)",
+                     "  - splits.n_fold: extra inputs are not permitted (got 3)"]
+
+
+def test_kedro_run_names_the_pipelines_there_are_for_a_misspelt_one(tmp_path):
+    project = copy_project(tmp_path)
+    result = _kedro(project, "run", "--pipelines=data_processing,hp")
+    assert result.returncode == 2 and "Traceback" not in result.stderr + result.stdout
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: No pipeline named 'hp'; the pipelines are: __default__, data_processing, final_training, hpo, refit")
+
+
+def test_parameter_problems_are_read_from_kedros_message_whatever_pydantic_reports():
+    message = """Parameter validation failed:
+- Parameter 'training': Failed to instantiate TrainingParameters for parameter 'training': 2 validation errors for T
+launch.mode
+  Input should be 'process' or 'preloaded' [type=literal_error, input_value='fork', input_type=str]
+    For further information visit https://errors.pydantic.dev/2.14/v/literal_error
+launch.gpus
+  Input should be greater than or equal to 0 [type=greater_than_equal, input_value=-1, input_type=int]
+    For further information visit https://errors.pydantic.dev/2.14/v/greater_than_equal
+- Parameter 'hpo': Failed to instantiate HpoParameters for parameter 'hpo': 1 validation error for HpoParameters
+  Value error, set n_trials, timeout_seconds or both [type=value_error, input_value={'n_trials': None}, input_type=dict]
+    For further information visit https://errors.pydantic.dev/2.14/v/value_error
+- Parameter 'splits': value is None but type is not Optional"""
+    assert _parameter_problems(message) == [
+        "training.launch.mode: input should be 'process' or 'preloaded' (got 'fork')",
+        "training.launch.gpus: input should be greater than or equal to 0 (got -1)",
+        "hpo: value error, set n_trials, timeout_seconds or both",
+        "splits: value is None but type is not Optional",
+    ]
 
 
 def test_python_dash_m_runs_the_main_job(small_main_job):

@@ -7,12 +7,13 @@ Kedro picks up the ``cli`` group of ``<package>.cli`` and lets its commands over
 from __future__ import annotations
 
 import functools
+import re
 import sys
 
 import click
 from kedro.framework.cli.project import run as kedro_run
 
-from resume_ner.errors import find_reported_error, find_user_error
+from resume_ner.errors import UserInputError, find_reported_error, find_user_error
 
 USER_ERROR_EXIT_STATUS = 2
 REPORTED_FAILURE_EXIT_STATUS = 1
@@ -27,14 +28,73 @@ def _reporting_user_errors(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
+            _check_pipeline_names([*kwargs.get("pipelines", ()), *([kwargs["pipeline"]] if kwargs.get("pipeline") else [])])
             return command(*args, **kwargs)
         except Exception as error:
             if find_reported_error(error) is None:
                 raise
-            click.secho(f"Error: {error}", fg="red", err=True)
+            click.secho(f"Error: {describe_error(error)}", fg="red", err=True)
             sys.exit(USER_ERROR_EXIT_STATUS if find_user_error(error) else REPORTED_FAILURE_EXIT_STATUS)
 
     return wrapper
+
+
+def _check_pipeline_names(names: list[str]) -> None:
+    """A misspelt ``--pipelines`` name fails here with the names there are, not deep inside Kedro."""
+    if not names:
+        return
+    from kedro.framework.project import pipelines
+
+    unknown = [name for name in names if name not in pipelines]
+    if unknown:
+        raise UserInputError(f"No pipeline named {', '.join(map(repr, unknown))}; the pipelines are: "
+                             f"{', '.join(sorted(pipelines))}")
+
+
+def describe_error(error: BaseException) -> str:
+    """The message to print: Kedro's parameter validation error is rewritten one line per problem
+    (``hpo.n_trails: extra inputs are not permitted (got 5)``); any other error is its own message."""
+    from kedro.validation import ParameterValidationError
+
+    reported = find_reported_error(error) or error
+    if isinstance(reported, ParameterValidationError):
+        problems = _parameter_problems(str(reported))
+        if problems:
+            return ("Invalid parameters (conf/base/parameters*.yml, conf/local or --params):\n"
+                    + "\n".join(f"  - {problem}" for problem in problems))
+    return str(error)
+
+
+# One entry of Kedro's message: "- Parameter 'hpo': Failed to instantiate HpoParameters for parameter 'hpo': 1
+# validation error for HpoParameters" followed by pydantic's lines: the field's location, then, indented, the message
+# with "[type=..., input_value=..., input_type=...]" and a "For further information" line.
+_ENTRY = re.compile(r"^- Parameter '(?P<key>[^']+)': (?P<rest>.*)$")
+_PYDANTIC_MESSAGE = re.compile(r"^  (?P<message>\S.*?)(?: \[type=[^,\]]+(?:, input_value=(?P<value>.*), "
+                               r"input_type=[^\]]+)?\])?$")
+
+
+def _parameter_problems(message: str) -> list[str]:
+    problems: list[str] = []
+    key, location = None, None
+    for line in message.splitlines():
+        entry = _ENTRY.match(line)
+        if entry:
+            key, location = entry["key"], None
+            if "validation error" not in entry["rest"]:
+                problems.append(f"{key}: {entry['rest']}")
+            continue
+        if key is None or line.startswith("    ") or not line.strip():
+            continue
+        detail = _PYDANTIC_MESSAGE.match(line)
+        if detail:  # a check of the whole model (a model validator) comes without a field location
+            value = detail["value"]
+            got = f" (got {value})" if value is not None and not value.startswith("{") else ""
+            where = f"{key}.{location}" if location else key
+            problems.append(f"{where}: {detail['message'][0].lower()}{detail['message'][1:]}{got}")
+            location = None
+        elif not line.startswith(" "):
+            location = line.strip()
+    return problems
 
 
 run = click.Command(
