@@ -92,7 +92,8 @@ def test_the_main_jobs_log_has_one_line_per_fold_and_trial_and_no_library_noise(
         assert len(re.findall(rf"Trial {trial} fold \d/2: micro_f1 \d\.\d{{4}} \(best epoch \d of \d\), running "
                               rf"mean \d\.\d{{4}}, \d+ s", log)) == 2
         assert len(re.findall(rf"Trial {trial} complete: micro_f1 \d\.\d{{4}} \(std \d\.\d{{4}} over 2 folds, "
-                              rf"\d+ s\) learning_rate=.*; {trial + 1}/{trials} trials done, best: trial \d = ", log)) == 1
+                              rf"\d+ s\) learning_rate=.*; {trial + 1}/{trials} trials done, best: trial \d = ",
+                              log)) == 1
     assert re.search(r"refit training \S+: epoch 1/\d, train loss \d\.\d{4}", log)
     assert re.search(r"Hold-out: micro F1 \d\.\d{4} \(P \d\.\d{4}, R \d\.\d{4}\), macro F1 \d\.\d{4} on 45 "
                      r"documents", log)

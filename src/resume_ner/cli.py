@@ -28,7 +28,7 @@ def _reporting_user_errors(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            _check_pipeline_names([*kwargs.get("pipelines", ()), *([kwargs["pipeline"]] if kwargs.get("pipeline") else [])])
+            _check_pipeline_names([*kwargs.get("pipelines", ()), *filter(None, [kwargs.get("pipeline")])])
             return command(*args, **kwargs)
         except Exception as error:
             if find_reported_error(error) is None:
