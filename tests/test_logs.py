@@ -100,3 +100,19 @@ def test_a_failed_training_run_is_not_reported_twice_but_any_other_error_is(coll
     failures = [record for record in collect.records if "failed with" in record.getMessage()]
     assert [record.getMessage().split(" failed with ")[0] for record in failures] == ["Trial 1", "Trial 1"]
     assert failures[0].exc_info is not None and isinstance(failures[0].exc_info[1], ValueError)
+
+
+def test_kedro_mlflows_repeated_line_is_shown_once(collect):
+    silence_library_notices()
+    hook_logger = logging.getLogger("kedro_mlflow.framework.hooks.mlflow_hook")
+    hook_logger.setLevel(logging.INFO)
+    try:
+        for _ in range(10):
+            hook_logger.info("The run 'abc' was closed because of an error in the pipeline.")
+        hook_logger.info("The parent run 'abc' was closed because of an error in the pipeline.")
+        hook_logger.info("The run 'abc' was closed because of an error in the pipeline.")
+    finally:
+        hook_logger.setLevel(logging.NOTSET)
+    assert collect.messages() == ["The run 'abc' was closed because of an error in the pipeline.",
+                                  "The parent run 'abc' was closed because of an error in the pipeline.",
+                                  "The run 'abc' was closed because of an error in the pipeline."]

@@ -29,13 +29,34 @@ class _DropLibraryNotices(logging.Filter):
         return not _NOTICE.search(record.getMessage())
 
 
+class _DropRepeats(logging.Filter):
+    """kedro-mlflow closes a failed run once per time a node re-entered it, logging "The run '<id>' was closed
+    because of an error in the pipeline." each time (ten lines for ten nodes): a repeat of the previous
+    record of the same logger is dropped."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last: str | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        repeat, self._last = message == self._last, message
+        return not repeat
+
+
+def _add_once(logger_name: str, kind: type[logging.Filter]) -> None:
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(existing, kind) for existing in logger.filters):
+        logger.addFilter(kind())
+
+
 def silence_library_notices() -> None:
-    """Ignore the notices in ``LIBRARY_NOTICES``, whether they go to stderr or through logging. Idempotent."""
+    """Ignore the notices in ``LIBRARY_NOTICES``, whether they go to stderr or through logging, and kedro-mlflow's
+    repeated lines. Idempotent."""
     for pattern in LIBRARY_NOTICES:
         warnings.filterwarnings("ignore", message=f".*{pattern}")
-    captured = logging.getLogger("py.warnings")
-    if not any(isinstance(existing, _DropLibraryNotices) for existing in captured.filters):
-        captured.addFilter(_DropLibraryNotices())
+    _add_once("py.warnings", _DropLibraryNotices)
+    _add_once("kedro_mlflow.framework.hooks.mlflow_hook", _DropRepeats)
 
 
 class _DropReportedTrialFailures(logging.Filter):
@@ -73,6 +94,4 @@ def route_optuna_logs() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     optuna.logging.disable_default_handler()
     optuna.logging.enable_propagation()
-    failures = logging.getLogger("optuna.study._optimize")
-    if not any(isinstance(existing, _DropReportedTrialFailures) for existing in failures.filters):
-        failures.addFilter(_DropReportedTrialFailures())
+    _add_once("optuna.study._optimize", _DropReportedTrialFailures)

@@ -19,6 +19,8 @@ from resume_ner.tuning.tracking import StudyTracker
 
 logger = logging.getLogger(__name__)
 
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
 
 class TooManyFailedTrials(ReportedError):
     """The study stopped because ``max_failed_trials`` trials failed."""
@@ -109,8 +111,7 @@ class ProgressLog:
             best = f"best: trial {study.best_trial.number} = {study.best_value:.4f}"
         except ValueError:
             best = "no complete trial yet"
-        done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED,
-                                                             TrialState.FAIL)))
+        done = len(study.get_trials(deepcopy=False, states=FINISHED))
         progress = f"{done}/{self.n_trials} trials done" if self.n_trials else f"{done} trials done"
         seconds = f"{trial.duration.total_seconds():.0f} s" if trial.duration else "?"
         detail = trial.user_attrs.get("state_detail", "")
@@ -152,7 +153,7 @@ def optimize(study: optuna.Study, objective, *, n_trials: int | None, timeout_se
             logger.info("The study already has %d trials (hpo.n_trials: %d); nothing to add", existing, n_trials)
             return
     with progress_board().task(f"Study {study.study_name}", total=n_trials) as bar:
-        bar.update(completed=existing)
+        bar.update(completed=len(study.get_trials(deepcopy=False, states=FINISHED)))
         callbacks = [failures, CheckpointCleanup(study_dir, keep_best_checkpoints),
                      ProgressLog(n_trials, objective_name, bar)]
         if n_trials is not None:
