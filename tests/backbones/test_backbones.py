@@ -19,12 +19,15 @@ from resume_ner.backbones import (
     BackboneSpec,
     BackboneUnavailableError,
     TinyBertConfig,
+    check_backbone_available,
     resolve_backbone,
 )
 from resume_ner.backbones import cache as cache_module
 from resume_ner.backbones import hub as hub_module
 from resume_ner.backbones import minilm as minilm_module
+from resume_ner.backbones import resolve as resolve_module
 from resume_ner.backbones import tiny_bert as tiny_bert_module
+from resume_ner.backbones.errors import BackboneNotFoundError
 
 LABELS = ["O", "B-NAME", "I-NAME", "B-SKILL", "I-SKILL"]
 
@@ -494,3 +497,25 @@ def test_tiny_bert_build_leaves_global_torch_rng_alone(tmp_path):
     torch.manual_seed(123)
     resolve_backbone("tiny-bert", RESUME_TEXTS[:10], cache_dir=tmp_path)
     assert torch.equal(torch.rand(3), expected)
+
+
+# --- checking before any run starts ---------------------------------------------------------------
+
+
+def test_check_backbone_available_builds_nothing_for_the_built_in_backbones(tmp_path, monkeypatch):
+    def must_not_resolve(*_args, **_kwargs):
+        raise AssertionError("built-in backbones are always available; nothing to resolve in the parent")
+
+    monkeypatch.setattr(resolve_module, "resolve_backbone", must_not_resolve)
+    for spec in ("minilm", {"name": "minilm", "num_layers": 2}, {"name": "tiny-bert"}):
+        check_backbone_available(spec, cache_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_backbone_available_fails_at_once_for_an_unavailable_hub_model(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(BackboneUnavailableError, match="offline mode") as err:
+        check_backbone_available({"name": "bert-base-cased", "num_layers": None}, cache_dir=tmp_path)
+    _assert_offline_choices(str(err.value), "bert-base-cased")
+    with pytest.raises(BackboneNotFoundError):
+        check_backbone_available(str(tmp_path / "no-such-model-folder"), cache_dir=tmp_path)

@@ -101,6 +101,10 @@ def test_a_crash_raises_with_the_exit_status_and_the_stderr_tail(tmp_path):
     message = str(caught.value)
     assert "exit status 1" in message and "boom: the fake child crashed" in message and "loading data" in message
     assert caught.value.result.status == "failed" and not caught.value.result.out_of_memory
+    # The one-line form (trial state detail, the study's log line) ends with the child's last line on stderr.
+    summary = caught.value.summary
+    assert "\n" not in summary and summary.startswith(f"Training run {tmp_path} failed, exit status 1: ")
+    assert summary.endswith(caught.value.result.stderr_tail[-1].strip())
 
 
 def test_out_of_memory_is_recognised(tmp_path):

@@ -6,7 +6,7 @@ a path gives that model folder, and anything else is looked up as a Hugging Face
 """
 
 from resume_ner.backbones.errors import BackboneUnavailableError
-from resume_ner.backbones.resolve import DEFAULT_CACHE_DIR, resolve_backbone
+from resume_ner.backbones.resolve import DEFAULT_CACHE_DIR, check_backbone_available, resolve_backbone
 from resume_ner.backbones.spec import BackboneSpec, TinyBertConfig
 
 __all__ = [
@@ -14,5 +14,6 @@ __all__ = [
     "BackboneSpec",
     "BackboneUnavailableError",
     "TinyBertConfig",
+    "check_backbone_available",
     "resolve_backbone",
 ]

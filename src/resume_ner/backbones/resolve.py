@@ -52,6 +52,18 @@ def resolve_backbone(
     return resolve_hub_id(name)
 
 
+def check_backbone_available(spec: BackboneSpec | dict | str, cache_dir: str | Path = DEFAULT_CACHE_DIR) -> None:
+    """Fail now, in the process that plans training runs, when a backbone cannot be had (a hub model that is
+    neither cached nor reachable, a folder that is not a model), instead of in every child run it starts. The
+    built-in backbones are always available; a hub model is downloaded into the cache here, once."""
+    if isinstance(spec, str):
+        spec = BackboneSpec(name=spec)
+    elif isinstance(spec, dict):
+        spec = BackboneSpec.model_validate(spec)
+    if spec.kind not in (MINILM, TINY_BERT):
+        resolve_backbone(spec, cache_dir=cache_dir)
+
+
 def _looks_like_path(name: str) -> bool:
     if name.startswith((".", "~", *_SEPARATORS)) or Path(name).drive:
         return True

@@ -60,9 +60,15 @@ class TrainingFailed(ReportedError, RuntimeError):
             reason = f"timed out ({result.stop_reason})"
         else:
             reason = what.get(result.exit_status, "failed")
+        self.headline = f"Training run {result.run_dir} {reason}, exit status {result.exit_status}"
         tail = "\n".join(f"  | {line}" for line in result.stderr_tail) or "  | (no output on stderr)"
-        super().__init__(f"Training run {result.run_dir} {reason}, exit status {result.exit_status}; "
-                         f"last lines of {result.run_dir / STDERR_FILE}:\n{tail}")
+        super().__init__(f"{self.headline}; last lines of {result.run_dir / STDERR_FILE}:\n{tail}")
+
+    @property
+    def summary(self) -> str:
+        """One line: what happened, then the child's last line on stderr (its own one-line error, when it gave one)."""
+        last = next((line.strip() for line in reversed(self.result.stderr_tail) if line.strip()), None)
+        return f"{self.headline}: {last}" if last else self.headline
 
 
 class _ProgressFollower:

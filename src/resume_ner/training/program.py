@@ -6,6 +6,7 @@ import json
 import logging
 import random
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -79,7 +80,8 @@ def run_training(config: RunConfig, progress: ProgressStream, should_stop,
     backbone = _resolve_backbone_once(config, [doc.text for doc in train_corpus], context)
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(backbone)
+    with _backbone_errors_are_input_errors(backbone):
+        tokenizer = AutoTokenizer.from_pretrained(backbone)
     schema = config.schema
     special = special_tokens_of(tokenizer)
     tokens = config.tokenization
@@ -99,7 +101,8 @@ def run_training(config: RunConfig, progress: ProgressStream, should_stop,
     seed = config.optimization.seed
     random.seed(seed)
     torch.manual_seed(seed)
-    model = load_model(backbone, schema, config.optimization.dropout)
+    with _backbone_errors_are_input_errors(backbone):
+        model = load_model(backbone, schema, config.optimization.dropout)
     if context.is_distributed:
         # Every rank starts from the same weights (the seed above; DDP also copies rank 0's), but each needs its
         # own dropout masks, or all ranks would drop the same units of their different batches.
@@ -153,3 +156,13 @@ def run_training(config: RunConfig, progress: ProgressStream, should_stop,
         tracker.log_metrics(final | {"best_epoch": result.best_epoch or 0,
                                      "train_tokens_per_second": metrics["train_tokens_per_second"]})
     return metrics
+
+
+@contextmanager
+def _backbone_errors_are_input_errors(backbone: Path):
+    """A backbone folder transformers cannot load (missing weights or vocabulary, a config it does not know) is
+    bad input: one line naming the folder, exit status 2, rather than a traceback."""
+    try:
+        yield
+    except (OSError, ValueError) as error:
+        raise UserInputError(f"backbone {backbone} cannot be loaded: {str(error).strip().splitlines()[0]}") from None

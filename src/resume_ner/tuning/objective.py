@@ -87,7 +87,7 @@ class TrialObjective:
             self._close_trial(trial_run, "KILLED", {"state": "pruned", "detail": str(pruned)})
             raise
         except TrainingFailed as failure:
-            detail = str(failure).splitlines()[0]
+            detail = failure.summary
             trial.set_user_attr("state_detail", detail)
             self._close_trial(trial_run, "FAILED", {"state": "failed", "detail": detail,
                                                     "stderr_tail": "\n".join(failure.result.stderr_tail)})

@@ -23,6 +23,7 @@ from conftest import copy_project, run_kedro
 from mlflow import MlflowClient
 from optuna.trial import TrialState
 
+from resume_ner.errors import find_user_error
 from resume_ner.tuning.best_params import parse_best_params
 from resume_ner.tuning.optimize import TooManyFailedTrials
 
@@ -246,6 +247,21 @@ def test_too_many_failed_trials_stop_the_study_with_a_clear_error(processed, tmp
     assert "stopped after 2 failed trials (hpo.max_failed_trials: 2)" in str(error)
     assert [trial.state for trial in load_study(project).trials] == [TrialState.FAIL, TrialState.FAIL,
                                                                      TrialState.WAITING]
+
+
+def test_an_unavailable_backbone_stops_the_study_before_any_trial(processed, tmp_path, monkeypatch):
+    project = fake_project(processed, tmp_path, n_trials=3)
+    parameters = yaml.safe_load((project / "conf" / "local" / "parameters.yml").read_text())
+    parameters["training"]["base"] = {"backbone": {"name": "some-org/not-cached-model", "num_layers": None}}
+    (project / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(parameters))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hf-cache"))
+    with pytest.raises(Exception) as caught:
+        kedro_session(project, "hpo")
+    error = find_user_error(caught.value)
+    assert error is not None and "Backbone 'some-org/not-cached-model' is not available" in str(error)
+    assert not (project / "data" / "06_models" / "runs").exists()  # no study folder, no trial started
+    assert not (project / "data" / "07_model_output" / "hpo" / "optuna.db").exists()
 
 
 def test_a_study_killed_mid_trial_resumes_without_redoing_or_losing_work(processed, tmp_path):

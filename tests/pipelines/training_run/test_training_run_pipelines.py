@@ -197,21 +197,39 @@ def test_splits_from_another_corpus_are_refused(trained):
         folds.write_text(saved)
 
 
+def broken_model_folder(project: Path) -> Path:
+    """A folder that passes for a model (it has a config.json) until the child tries to load it."""
+    folder = project / "broken-model"
+    folder.mkdir(exist_ok=True)
+    (folder / "config.json").write_text('{"model_type": "bert", "vocab_size": -1}')
+    return folder
+
+
 def test_a_crashing_child_fails_the_run_with_its_exit_status_and_stderr(trained):
     params = json.loads(json.dumps(TINY))
-    params["training"]["base"]["backbone"] = {"name": str(trained / "no-such-model"), "num_layers": None}
+    params["training"]["base"]["backbone"] = {"name": str(broken_model_folder(trained)), "num_layers": None}
     message = _fails(trained, "refit", TrainingFailed, "exit status 2", params)
-    assert "no-such-model" in message and "stderr.log" in message
+    assert "broken-model cannot be loaded" in message and "stderr.log" in message
+
+
+def test_a_backbone_that_cannot_be_had_fails_before_any_child_starts(trained):
+    params = json.loads(json.dumps(TINY))
+    params["training"]["base"]["backbone"] = {"name": str(trained / "no-such-model"), "num_layers": None}
+    folders = set((trained / "data/06_models/runs/refit").iterdir())
+    message = _fails(trained, "refit", UserInputError, "no-such-model", params)
+    assert "\n" not in message
+    assert set((trained / "data/06_models/runs/refit").iterdir()) == folders  # no run folder was made
 
 
 def test_kedro_run_reports_a_failed_child_in_one_message_without_a_traceback(trained):
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{trained / 'mlflow.db'}"}
     result = subprocess.run(
         [str(Path(sys.executable).parent / "kedro"), "run", "--pipelines=refit", "--params",
-         "training.base.backbone.name=/no/such/backbone,training.base.backbone.num_layers=null"],
+         f"training.base.backbone.name={broken_model_folder(trained)},training.base.backbone.num_layers=null"],
         cwd=trained, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
     assert "Error: Training run" in result.stderr and "exit status 2" in result.stderr
+    assert "broken-model cannot be loaded" in result.stderr  # the child's own one-line error
     assert "Traceback" not in result.stderr
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import optuna
 
+from resume_ner.backbones import check_backbone_available
 from resume_ner.corpus.documents import Corpus
 from resume_ner.errors import UserInputError
 from resume_ner.execution import (
@@ -53,6 +54,8 @@ def prepare_study(corpus: Corpus, folds: dict, label_schema: dict, workspace: Pa
     name = hpo.study_name or derive_study_name(
         space.model_dump(mode="json"), objective, corpus.fingerprint(), splits_fingerprint(folds),
         training.base.get("backbone"), used)
+    for backbone in _backbones(training.base.get("backbone"), space):
+        check_backbone_available(backbone, Path(workspace) / "backbones")
     study_dir = Path(workspace) / "runs" / "trial" / name
     inputs = write_run_inputs(study_dir, corpus, folds, label_schema)
     logger.info("Study %s: %d folds, objective %s, folder %s", name, used, objective, study_dir)
@@ -61,6 +64,16 @@ def prepare_study(corpus: Corpus, folds: dict, label_schema: dict, workspace: Pa
             "inputs": {"corpus": str(inputs.corpus), "splits": str(inputs.splits),
                        "label_schema": str(inputs.label_schema)},
             "corpus_fingerprint": inputs.corpus_fingerprint, "splits_fingerprint": inputs.splits_fingerprint}
+
+
+def _backbones(base: dict | None, space) -> list:
+    """The backbones the study can train: the base one and any the search space chooses by name."""
+    backbones = [base] if base else []
+    for name, dimension in space.root.items():
+        if name in ("backbone", "backbone.name"):
+            values = getattr(dimension, "choices", None) or [getattr(dimension, "value", None)]
+            backbones += [value for value in values if isinstance(value, str)]
+    return backbones
 
 
 def run_study(study_spec: dict, storage_url: str, hpo: HpoParameters, training: TrainingParameters) -> str:

@@ -7,6 +7,7 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
+from resume_ner.backbones import check_backbone_available
 from resume_ner.corpus.documents import Corpus
 from resume_ner.errors import UserInputError
 from resume_ner.execution import (
@@ -16,6 +17,7 @@ from resume_ner.execution import (
     build_training_config,
     build_training_env,
     execute_training,
+    hyperparameter_overrides,
     make_launcher,
     write_run_config,
     write_run_inputs,
@@ -55,6 +57,7 @@ def prepare_training_run(plan: dict, corpus: Corpus, folds: dict, label_schema: 
     """Make the run folder (``<workspace>/runs/<purpose>/<time>-<mlflow run>``) with a snapshot of its inputs and
     its validated ``config.json``; return where they are."""
     purpose = RunPurpose(kind=plan["purpose"], name=_run_name(), epochs=plan["epochs"])
+    check_backbone_available(_effective_backbone(training.base, plan["hyperparameters"]), Path(workspace) / "backbones")
     runs_root = Path(workspace) / "runs"
     inputs = write_run_inputs(purpose.folder(runs_root), corpus, folds, label_schema)
     config = build_training_config(training.base, plan["hyperparameters"], purpose, inputs, runs_root,
@@ -64,6 +67,15 @@ def prepare_training_run(plan: dict, corpus: Corpus, folds: dict, label_schema: 
     return {"config_path": str(config_path), "run_dir": str(config.output_dir), "run_name": purpose.name,
             "purpose": plan["purpose"], "epochs": config.optimization.epochs,
             "corpus_fingerprint": inputs.corpus_fingerprint, "splits_fingerprint": inputs.splits_fingerprint}
+
+
+def _effective_backbone(base: dict, hyperparameters: dict) -> dict:
+    """The backbone a run will load: the base one, with whatever the hyperparameters set of it."""
+    backbone = dict(base.get("backbone") or {})
+    for key, value in hyperparameter_overrides(hyperparameters).items():
+        if key.startswith("backbone."):
+            backbone[key.removeprefix("backbone.")] = value
+    return backbone
 
 
 def record_lineage(plan: dict, run: dict) -> dict:
