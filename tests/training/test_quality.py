@@ -26,7 +26,7 @@ from resume_ner.corpus.splits import make_folds, split_holdout
 
 def _readme_run_config() -> dict:
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"cat > runs/demo/config\.json <<'JSON'\n(.*?)\nJSON\n", readme, re.DOTALL)
+    block = re.search(r"cat > data/06_models/runs/demo/config\.json <<'JSON'\n(.*?)\nJSON\n", readme, re.DOTALL)
     assert block, "the README's run config example moved; keep this test in step with it"
     return json.loads(block.group(1))
 
@@ -36,17 +36,18 @@ def test_the_readme_walkthrough_trains_and_predicts_on_the_default_corpus(tmp_pa
     project = copy_project(tmp_path)
     run_kedro(project, "data_processing")
     config = _readme_run_config()
-    (project / "runs" / "demo").mkdir(parents=True)
-    write_config(config, project / "runs" / "demo" / "config.json")
-    result = subprocess.run([sys.executable, "-m", "resume_ner.training", "--config", "runs/demo/config.json",
+    run_dir = project / "data" / "06_models" / "runs" / "demo"
+    run_dir.mkdir(parents=True)
+    write_config(config, run_dir / "config.json")
+    result = subprocess.run([sys.executable, "-m", "resume_ner.training", "--config", str(run_dir / "config.json"),
                              "--epochs", "2"], cwd=project, capture_output=True, text=True, timeout=900,
                             env=child_env())
     assert result.returncode == 0, result.stderr[-3000:]
-    metrics = json.loads((project / "runs" / "demo" / "metrics.json").read_text())
+    metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["best"]["micro_f1"] > 0.4, metrics["best"]  # MiniLM-2L reaches ~0.33 after one epoch
     resume = project / "resume.txt"
     resume.write_text("Jane Doe\nSenior Data Engineer at Initech, Berlin\nSkills: Python, SQL, Kubernetes\n")
-    predicted = subprocess.run([sys.executable, "-m", "resume_ner.predict", "--model", "runs/demo/checkpoint",
+    predicted = subprocess.run([sys.executable, "-m", "resume_ner.predict", "--model", str(run_dir / "checkpoint"),
                                 str(resume)], cwd=project, capture_output=True, text=True, timeout=300,
                                env=child_env())
     assert predicted.returncode == 0, predicted.stderr
