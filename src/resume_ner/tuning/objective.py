@@ -144,7 +144,7 @@ class TrialObjective:
             if event.get("event") != "epoch" or settings.objective not in event.get("validation", {}):
                 return False
             epoch, value = int(event["epoch"]), float(event["validation"][settings.objective])
-            running_mean = (sum(values) + value) / (len(values) + 1)
+            running_mean = _running_mean(values, value)
             trial.report(running_mean, pruning_step(position, epoch, settings.epochs_cap))
             logger.debug("Trial %d fold %d/%d epoch %d: %s %.4f (running mean %.4f)", trial.number, position + 1,
                          len(settings.folds), epoch, settings.objective, value, running_mean)
@@ -179,7 +179,7 @@ class TrialObjective:
         value = float(metrics["best"][settings.objective])
         logger.info("%s: %s %.4f (best epoch %s of %d), running mean %.4f, %.0f s", label, settings.objective,
                     value, metrics["best_epoch"], metrics["epochs_run"],
-                    (sum(values) + value) / (len(values) + 1), result.wall_seconds)
+                    _running_mean(values, value), result.wall_seconds)
         return metrics
 
     def _close_trial(self, trial_run: str | None, status: str, tags: dict) -> None:
@@ -188,3 +188,8 @@ class TrialObjective:
             return
         tracker.set_tags(trial_run, {f"resume_ner.{key}": value for key, value in tags.items()})
         tracker.finish(trial_run, status)
+
+
+def _running_mean(finished_folds: list[float], value: float) -> float:
+    """The mean over the finished folds' best values and this fold's ``value``."""
+    return (sum(finished_folds) + value) / (len(finished_folds) + 1)

@@ -144,10 +144,10 @@ def optimize(study: optuna.Study, objective, *, n_trials: int | None, timeout_se
     route_optuna_logs()
     failures = FailureLimit(max_failed_trials)
     counted = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING)
-    existing = len(study.get_trials(deepcopy=False, states=counted))
     remaining = None
     if n_trials is not None:
         # Queued (WAITING) trials are part of the budget only once a worker takes them.
+        existing = len(study.get_trials(deepcopy=False, states=counted))
         remaining = n_trials - existing
         if remaining <= 0:
             logger.info("The study already has %d trials (hpo.n_trials: %d); nothing to add", existing, n_trials)
