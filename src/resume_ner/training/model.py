@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 import torch
@@ -53,13 +54,60 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def native_bf16(device: torch.device) -> bool:
-    """Whether the device computes in bfloat16 natively (CUDA with bf16, or a CPU with AVX512-BF16/AMX)."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    if device.type == "cpu":
-        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+# CPU features with bfloat16 arithmetic in hardware: AVX512-BF16 (Cooper Lake, Zen 4 and later) and AMX's bf16
+# tiles (Sapphire Rapids and later). Plain AVX512 only emulates bf16 by converting to fp32, which is slower than
+# fp32 itself, and it loses precision for nothing.
+NATIVE_BF16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+
+
+def bf16_is_native(device_type: str, *, cuda_bf16: bool = False, cpu_flags: Collection[str] = (),
+                   onednn: bool = True) -> bool:
+    """Whether bf16 is native, from capability answers alone (no hardware is asked): on CUDA when the GPU
+    computes bf16 without emulation, on a CPU when oneDNN is there to use AVX512-BF16 or AMX, never elsewhere."""
+    if device_type == "cuda":
+        return cuda_bf16
+    if device_type == "cpu":
+        return onednn and not NATIVE_BF16_CPU_FLAGS.isdisjoint(cpu_flags)
     return False
+
+
+def cuda_bf16_native() -> bool:
+    """The GPU's answer: bf16 in hardware (Ampere and later), not the emulation older GPUs offer."""
+    return torch.cuda.is_bf16_supported(including_emulation=False)
+
+
+def cpu_feature_flags() -> frozenset[str]:
+    """The CPU's feature flags, named as /proc/cpuinfo names them (avx512_bf16, amx_bf16, ...).
+
+    ``torch.cpu.get_capabilities()`` (public in torch 2.13) is preferred: it is what torch itself sees, on any
+    OS, and its CPUID probe counts AVX512-BF16 and AMX only where the OS enabled the AVX512 registers. The
+    private ``torch._C._cpu._is_*`` probes are gone from torch 2.13; /proc/cpuinfo (Linux only) is the fallback.
+    """
+    get_capabilities = getattr(torch.cpu, "get_capabilities", None)
+    if get_capabilities is not None:
+        return frozenset(name for name, value in get_capabilities().items() if value is True)
+    return _proc_cpuinfo_flags()
+
+
+def _proc_cpuinfo_flags(path: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
+    """The ``flags`` line of the first processor in /proc/cpuinfo (empty where there is none)."""
+    try:
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "flags":
+                return frozenset(value.split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes in bfloat16 natively: the hardware's answers, judged by ``bf16_is_native``."""
+    if device.type == "cuda":
+        return bf16_is_native("cuda", cuda_bf16=cuda_bf16_native())
+    if device.type == "cpu":
+        return bf16_is_native("cpu", cpu_flags=cpu_feature_flags(), onednn=torch.backends.mkldnn.is_available())
+    return bf16_is_native(device.type)
 
 
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
