@@ -1,12 +1,18 @@
 """Readable logs: notices from libraries that a user of this project cannot act on are dropped where they
-arise, and Optuna's log lines go through the project's logging configuration (``conf/logging.yml``)."""
+arise, Optuna's log lines go through the project's logging configuration (``conf/logging.yml``), and a log
+written to a file or a pipe has one plain line per record."""
 
 from __future__ import annotations
 
 import logging
 import re
+import sys
 import threading
 import warnings
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # Deprecation and design notices from inside kedro, kedro-mlflow and mlflow.
 LIBRARY_NOTICES = (
@@ -95,3 +101,71 @@ def route_optuna_logs() -> None:
     optuna.logging.disable_default_handler()
     optuna.logging.enable_propagation()
     _add_once("optuna.study._optimize", _DropReportedTrialFailures)
+
+
+PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+PLAIN_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class PlainFormatter(logging.Formatter):
+    """``2026-12-02 17:25:11 INFO resume_ner.corpus.splits: Hold-out split: ...``; a traceback follows on its own
+    lines, as the standard formatter writes it."""
+
+    def __init__(self) -> None:
+        super().__init__(PLAIN_FORMAT, datefmt=PLAIN_DATE_FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """The record's line, without the newline a captured warning's text ends with (an empty line in a file)."""
+        record.message = record.message.rstrip()
+        return super().formatMessage(record)
+
+
+class PlainLineHandler(logging.StreamHandler):
+    """Writes ``PlainFormatter`` lines to the stream a rich console writes to, looked up at each record as rich
+    does, so that output redirected later (pytest's capture, ``contextlib.redirect_stdout``) gets the lines."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__(console.file)
+        self._console = console
+        self.setFormatter(PlainFormatter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write one record to the console's current stream (``Handler.handle`` holds the lock around this)."""
+        self.stream = self._console.file
+        super().emit(record)
+
+
+def _writes_to_a_file(console: Console) -> bool:
+    # Jupyter is not a terminal to rich, but it renders rich's output itself, without wrapping it at 80 columns.
+    return not console.is_terminal and not console.is_jupyter
+
+
+def plain_lines_off_terminal() -> None:
+    """Where the console is not a terminal (a file, a pipe: CI, nohup, a scheduler), put a ``PlainLineHandler`` in
+    place of each rich handler on the root logger, with the same level and filters, and give uncaught exceptions
+    Python's own traceback back. Rich lays a record out in columns as wide as the terminal, which outside one is 80
+    (or ``COLUMNS``), so a longer record would be cut across lines. On a terminal or in Jupyter nothing changes.
+    Loggers' levels and filters are left as they are, and so is the capture of warnings Kedro's handler turned
+    on: captured warnings reach the new handler through the root logger. Idempotent.
+
+    ``conf/logging.yml`` cannot name a handler of this project: Kedro accepts only classes from ``logging`` and
+    ``kedro.logging`` there, unless ``KEDRO_LOGGING_MODULE_ALLOWLIST`` says otherwise, which ``kedro run`` users
+    would have to export. So the project's settings call this once Kedro has applied the file.
+    """
+    from rich.logging import RichHandler
+
+    root = logging.getLogger()
+    replaced = False
+    for handler in list(root.handlers):
+        if isinstance(handler, RichHandler) and _writes_to_a_file(handler.console):
+            plain = PlainLineHandler(handler.console)
+            plain.setLevel(handler.level)
+            for kept in handler.filters:
+                plain.addFilter(kept)
+            root.removeHandler(handler)
+            root.addHandler(plain)
+            handler.close()
+            replaced = True
+    # Kedro's handler installs rich's traceback hook, which draws an uncaught error in an 80-column panel too.
+    if replaced and getattr(sys.excepthook, "__module__", None) == "rich.traceback":
+        sys.excepthook = sys.__excepthook__
