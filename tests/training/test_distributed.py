@@ -1,6 +1,6 @@
-"""The training program under torchrun: two CPU processes (gloo) train one model on disjoint shards of the data,
-only rank 0 reports, and a stop request on any process stops them all. Sharding itself is checked without
-processes."""
+"""The training program under torchrun: two CPU processes (gloo) train one model with the single process's recipe
+(each rank a slice of every batch, the gradient of the whole batch), only rank 0 reports, and a stop request on
+any process stops them all. Slicing itself is checked without processes."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from training_helpers import (  # noqa: F401
     write_config,
 )
 
+from resume_ner.errors import UserInputError
 from resume_ner.training.checkpoint import load_checkpoint
 from resume_ner.training.distributed import DistributedContext
 
@@ -34,21 +35,30 @@ def torchrun_env() -> dict:
     return env
 
 
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+
+
 def torchrun_command(config_path: Path, processes: int = 2) -> list[str]:
-    return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(processes),
-            "-m", "resume_ner.training", "--config", str(config_path)]
+    return [*TORCHRUN, "--nproc-per-node", str(processes), "-m", "resume_ner.training", "--config", str(config_path)]
 
 
 def metrics_of(run_dir: Path) -> dict:
     return json.loads((run_dir / "metrics.json").read_text())
 
 
-def test_shards_are_disjoint_equal_and_cover_all_but_the_remainder():
-    batches = list(range(11))
-    shards = [DistributedContext(rank=rank, world_size=3).shard(batches) for rank in range(3)]
-    assert shards == [[0, 3, 6], [1, 4, 7], [2, 5, 8]]
-    assert DistributedContext(rank=1, world_size=3).shard_size(len(batches)) == 3
-    assert DistributedContext().shard(batches) is batches
+def test_ranks_take_disjoint_slices_of_each_batch_that_cover_it():
+    batch = list(range(11))
+    slices = [DistributedContext(rank=rank, world_size=3).rank_slice(batch) for rank in range(3)]
+    assert slices == [[0, 3, 6, 9], [1, 4, 7, 10], [2, 5, 8]]
+    assert DistributedContext(rank=1, world_size=2).rank_slice([5]) == []  # a short last batch
+    assert DistributedContext().rank_slice(batch) is batch
+
+
+def test_the_batch_size_is_global_and_must_split_evenly():
+    assert DistributedContext(rank=0, world_size=4).per_rank_batch_size(16) == 4
+    assert DistributedContext().per_rank_batch_size(7) == 7
+    with pytest.raises(UserInputError, match=r"optimization.batch_size 6 .* 4 processes \(world size 4\)"):
+        DistributedContext(rank=0, world_size=4).per_rank_batch_size(6)
 
 
 def test_the_context_comes_from_torchruns_environment():
@@ -58,8 +68,24 @@ def test_the_context_comes_from_torchruns_environment():
     assert (context.rank, context.world_size, context.local_rank, context.is_main) == (3, 4, 1, False)
 
 
-def test_two_processes_train_one_model_in_half_the_steps(tmp_path, training_inputs):
-    optimization = {"epochs": 2, "batch_size": 4, "dropout": 0.0}
+def test_each_rank_gets_the_single_process_gradient_of_the_whole_batch(tmp_path):
+    out = tmp_path / "differences.json"
+    script = Path(__file__).with_name("ddp_gradients.py")
+    result = subprocess.run([*TORCHRUN, "--nproc-per-node", "2", str(script), str(out)], capture_output=True,
+                            text=True, timeout=120, env=torchrun_env(), check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(out.read_text())
+    # A full batch, an odd one, and one window alone, which leaves rank 1 nothing (it still joins the all-reduce).
+    for name in ("full", "odd", "single"):
+        assert found[f"{name}_norm"] > 1e-3
+        assert found[name] < 1e-5 * max(1.0, found[f"{name}_norm"]), (name, found)
+
+
+@pytest.mark.slow
+def test_two_processes_keep_the_single_process_recipe(tmp_path, training_inputs):
+    # 177 windows: 23 batches of 8 an epoch, the last a single window, so rank 1's slice of it is empty. With
+    # dropout off both runs compute the same gradients.
+    optimization = {"epochs": 2, "batch_size": 8, "dropout": 0.0}
     single_dir, ddp_dir = tmp_path / "single", tmp_path / "ddp"
     single_config = write_config(run_config(training_inputs, single_dir, optimization=optimization,
                                             save_checkpoint=False), tmp_path / "single.json")
@@ -68,30 +94,32 @@ def test_two_processes_train_one_model_in_half_the_steps(tmp_path, training_inpu
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=child_env())
     config = run_config(training_inputs, ddp_dir, optimization=optimization, progress_every_steps=5)
     ddp = subprocess.run(torchrun_command(write_config(config, ddp_dir / "config.json")), capture_output=True,
-                         text=True, timeout=180, env=torchrun_env(), check=False)
-    assert single.wait(timeout=180) == 0, single.stderr.read()
+                         text=True, timeout=300, env=torchrun_env(), check=False)
+    assert single.wait(timeout=300) == 0, single.stderr.read()
     assert ddp.returncode == 0, ddp.stderr[-3000:]
 
     # One run reported, by rank 0 only; rank 1 kept its own log.
     kinds = [event["event"] for event in events(ddp_dir)]
     assert kinds.count("started") == 1 and kinds.count("data_ready") == 1 and kinds.count("finished") == 1
     assert kinds.count("epoch") == 2 and kinds[-1] == "finished"
-    assert events(ddp_dir)[1]["world_size"] == 2
+    ready = events(ddp_dir)[1]
+    assert ready["world_size"] == 2
     assert (ddp_dir / "run.log").exists() and (ddp_dir / "run.rank1.log").exists()
 
-    # Each rank takes half of every epoch's batches (the odd one out is dropped), so half the optimizer steps.
+    # The same steps per epoch and schedule as one process, and every window trained on in every epoch.
     single_metrics, ddp_metrics = metrics_of(single_dir), metrics_of(ddp_dir)
     assert (single_metrics["world_size"], ddp_metrics["world_size"]) == (1, 2)
-    single_steps = single_metrics["history"][-1]["step"]
-    assert ddp_metrics["history"][-1]["step"] == (single_steps // 2 // 2) * 2
-    assert {e["total_steps"] for e in events(ddp_dir) if e["event"] == "step"} == {ddp_metrics["history"][-1]["step"]}
-    # Both ranks' tokens count: nearly all the single run's (less one dropped batch an epoch at most).
-    single_tokens = single_metrics["train_tokens_per_second"] * single_metrics["train_seconds"]
-    ddp_tokens = ddp_metrics["train_tokens_per_second"] * ddp_metrics["train_seconds"]
-    assert 0.9 * single_tokens < ddp_tokens <= single_tokens + 1
+    steps = [record["step"] for record in single_metrics["history"]]
+    assert [record["step"] for record in ddp_metrics["history"]] == steps
+    assert steps[0] == -(-ready["train_windows"] // 8)
+    assert {e["total_steps"] for e in events(ddp_dir) if e["event"] == "step"} == {steps[-1]}
+    assert [record["train_windows"] for record in ddp_metrics["history"]] == [ready["train_windows"]] * 2
+    assert ddp_metrics["train_tokens"] == single_metrics["train_tokens"]
 
-    # It learns: the training loss falls, and the validation metrics are real ones.
+    # It learns as the single process does: the same losses, but for float rounding.
     losses = [record["train_loss"] for record in ddp_metrics["history"]]
+    single_losses = [record["train_loss"] for record in single_metrics["history"]]
+    assert losses == pytest.approx(single_losses, rel=1e-5)
     assert losses[1] < losses[0] < 3
     assert ddp_metrics["best"]["loss"] > 0 and 0 <= ddp_metrics["best"]["micro_f1"] <= 1
 
@@ -101,6 +129,20 @@ def test_two_processes_train_one_model_in_half_the_steps(tmp_path, training_inpu
         assert not any(key.startswith("module.") for key in weights.keys())  # noqa: SIM118 (not a dict)
     model, _, metadata = load_checkpoint(checkpoint)
     assert metadata.max_length == 64 and model.config.num_labels == len(metadata.schema.tags)
+
+
+def test_a_batch_size_that_does_not_split_across_the_processes_is_one_line(tmp_path, training_inputs):
+    run_dir = tmp_path / "run"
+    config = run_config(training_inputs, run_dir, optimization={"batch_size": 7})
+    result = subprocess.run(torchrun_command(write_config(config, run_dir / "config.json")), capture_output=True,
+                            text=True, timeout=120, env=torchrun_env(), check=False)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    expected = ("Error: optimization.batch_size 7 does not split evenly across 2 processes (world size 2): "
+                "it is the global batch; use a multiple of 2")
+    assert lines == [expected]
+    final = events(run_dir)[-1]
+    assert (final["event"], final["status"]) == ("failed", 2)
 
 
 def _worker_pids(launcher_pid: int) -> dict[int, int]:

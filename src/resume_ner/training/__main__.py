@@ -4,8 +4,8 @@ Exit status: 0 done; 2 bad config or input (one line on stderr); 3 out of memory
 Ctrl-C (the progress stream gets a final "stopped" event and no partial checkpoint is left); 1 anything else
 (traceback on stderr and in run.log).
 
-Under ``torchrun --nproc-per-node N -m resume_ner.training --config ...`` each process trains a shard of the data
-(resume_ner.training.distributed). Rank 0 alone writes the effective config, the progress stream, metrics.json,
+Under ``torchrun --nproc-per-node N -m resume_ner.training --config ...`` each process trains its slice of every
+batch, with the single process's recipe (resume_ner.training.distributed). Rank 0 alone writes the effective config, the progress stream, metrics.json,
 the checkpoint, MLflow records and one-line errors; rank K > 0 logs to ``run.rankK.log``. A stop request on any
 rank stops every rank (each exits 143); torchrun itself exits 1 when any process exits non-zero, so the final
 progress event is what tells the kind of ending.

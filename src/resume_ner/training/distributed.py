@@ -2,18 +2,21 @@
 collectives the training loop needs.
 
 ``torchrun --nproc-per-node N -m resume_ner.training --config RUN_DIR/config.json`` starts N copies of the
-program with RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set. Each copy trains a disjoint share of
-every epoch's batches, DistributedDataParallel averages the gradients, and rank 0 alone evaluates and writes the
-run folder (progress, metrics.json, checkpoint, MLflow). Without WORLD_SIZE (or with 1) nothing here touches
-``torch.distributed``: every method is the identity or a no-op, so a single-process run is unchanged.
+program with RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set. The recipe does not change with N:
+``optimization.batch_size`` stays the global batch, every rank draws the same batches and trains its
+``batch_size / N`` windows of each, and DistributedDataParallel's averaged gradient equals the single process's
+gradient of the whole batch (the loop normalises each slice's loss by the batch's labelled tokens). So the steps
+per epoch, the schedule and the learning rate are the single process's, and every window is trained on in every
+epoch. ``batch_size`` must be a multiple of N. Rank 0 alone evaluates and writes the run folder (progress,
+metrics.json, checkpoint, MLflow). Without WORLD_SIZE (or with 1) nothing here touches ``torch.distributed``:
+every method is the identity or a no-op, so a single-process run is unchanged.
 
 On CUDA each rank takes ``cuda:LOCAL_RANK`` and the NCCL backend; on CPU, gloo. ``torchrun --standalone`` needs
 no settings on one machine; where gloo picks an interface that does not reach the other ranks (a host whose name
 resolves to an address of no local interface), set ``GLOO_SOCKET_IFNAME=lo``.
 
-Limits: the learning rate is not scaled with the number of processes (the effective batch is
-``batch_size * WORLD_SIZE``); each epoch drops the last ``len(batches) % WORLD_SIZE`` batches of its shuffled
-order so every rank takes the same number of steps; evaluation runs on rank 0 only, the others wait for it.
+Limits: the last batch of an epoch may be short, and a rank whose slice of it is empty runs a zero-weight step
+to keep DDP's all-reduce in step; evaluation runs on rank 0 only, the others wait for it.
 """
 
 from __future__ import annotations
@@ -134,18 +137,21 @@ class DistributedContext:
 
     # -- data ----------------------------------------------------------------------------------------------------
 
-    def shard_size(self, count: int) -> int:
-        """How many of ``count`` batches this rank gets (every rank the same number)."""
-        return count // self.world_size if self.is_distributed else count
+    def per_rank_batch_size(self, batch_size: int) -> int:
+        """How many windows of each ``batch_size`` batch one rank trains; a batch that does not split evenly is
+        bad input (ranks with more windows would keep the others waiting at every step)."""
+        if batch_size % self.world_size:
+            raise UserInputError(
+                f"optimization.batch_size {batch_size} does not split evenly across {self.world_size} processes "
+                f"(world size {self.world_size}): it is the global batch; use a multiple of {self.world_size}")
+        return batch_size // self.world_size
 
-    def shard(self, batches: list[T]) -> list[T]:
-        """This rank's share of an epoch's batches, the same order on every rank: every ``world_size``-th batch
-        from ``rank``, without the last ``len % world_size`` batches, so no rank waits for a step another never
-        takes."""
+    def rank_slice(self, members: list[T]) -> list[T]:
+        """This rank's windows of one batch: every ``world_size``-th from ``rank``. Batches are sorted by length
+        inside, so striding gives each rank a similar amount of work; a short last batch may leave a rank none."""
         if not self.is_distributed:
-            return batches
-        usable = len(batches) - len(batches) % self.world_size
-        return batches[self.rank : usable : self.world_size]
+            return members
+        return members[self.rank :: self.world_size]
 
     # -- collectives ---------------------------------------------------------------------------------------------
 

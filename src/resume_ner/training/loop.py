@@ -12,7 +12,6 @@ import torch
 from torch.nn.functional import cross_entropy
 
 from resume_ner.corpus.labels import LabelSchema
-from resume_ner.errors import UserInputError
 from resume_ner.tagging import IGNORE, EncodedDocument, Window, merge_window_predictions
 from resume_ner.tagging.alignment import repair_bio, unit_tag_ids
 from resume_ner.training.batching import collate, length_grouped_batches, sorted_batches
@@ -97,44 +96,41 @@ def run_loop(
     ``on_best(epoch)`` is called whenever the objective improves (or after the last epoch without validation),
     ``on_epoch(record)`` after every epoch; ``should_stop()`` is polled between steps.
 
-    Across several processes (``context``) each rank trains its shard of every epoch's batches through
-    DistributedDataParallel; rank 0 evaluates and every rank gets its metrics, so all take the same early-stopping
-    decision. Step counts, the schedule and ``total_steps`` are per rank; losses and token counts are over all
-    ranks. A stop request on any rank stops them all at the same step.
+    Across several processes (``context``) the recipe is the single process's: every rank draws the same
+    batches of ``settings.batch_size`` windows, trains its slice of each through DistributedDataParallel, and
+    the averaged gradient is the one a single process gets from the whole batch, so step counts, the schedule
+    and ``total_steps`` do not depend on the number of processes. Rank 0 evaluates and every rank gets its
+    metrics, so all take the same early-stopping decision. A stop request on any rank stops them all at the
+    same step.
     """
     model.to(settings.device)
     trained = context.wrap(model)  # forward and backward through this; evaluate and save ``model`` itself
     optimizer = _optimizer(model, settings)
-    batches_per_epoch = context.shard_size(math.ceil(len(train_windows) / settings.batch_size))
-    if context.is_distributed and batches_per_epoch == 0:
-        raise UserInputError(f"{len(train_windows)} training windows make fewer batches of "
-                             f"{settings.batch_size} than there are processes ({context.world_size})")
+    batches_per_epoch = math.ceil(len(train_windows) / settings.batch_size)
     steps_per_epoch = math.ceil(batches_per_epoch / settings.gradient_accumulation)
     total_steps = steps_per_epoch * settings.epochs
     scheduler = _linear_warmup(optimizer, int(settings.warmup_ratio * total_steps), total_steps)
     lengths = [len(window) for window in train_windows]
+    labelled = [sum(label != IGNORE for label in window.labels) for window in train_windows]
     result = LoopResult()
     step, waited = 0, 0
     for epoch in range(1, settings.epochs + 1):
         model.train()
         rng = random.Random(f"{settings.seed}:{epoch}")
-        # The same seeded order on every rank, so the shards are disjoint and together cover the epoch.
-        batches = context.shard(length_grouped_batches(lengths, settings.batch_size, rng))
-        epoch_loss, epoch_batches, epoch_tokens, started = 0.0, 0, 0, time.perf_counter()
+        # The same seeded order on every rank, so the ranks' slices of a batch are disjoint and cover it.
+        batches = length_grouped_batches(lengths, settings.batch_size, rng)
+        epoch_loss, epoch_windows, epoch_tokens, started = 0.0, 0, 0, time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         for index, members in enumerate(batches, start=1):
             if context.any(should_stop()):
                 raise TrainingStopped()
-            batch = collate([train_windows[i] for i in members], settings.pad_id, settings.device)
             last_of_step = index % settings.gradient_accumulation == 0 or index == len(batches)
             with context.no_sync(trained, last_of_step):
-                with autocast_context(settings.device, settings.autocast_dtype):
-                    logits = trained(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-                loss = cross_entropy(logits.float().flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE)
-                (loss / settings.gradient_accumulation).backward()
-            epoch_loss += loss.item()
-            epoch_batches += 1
-            epoch_tokens += int(batch["attention_mask"].sum())
+                share = _backward(trained, train_windows, members, sum(labelled[i] for i in members), settings,
+                                  context)
+            epoch_loss += share.loss
+            epoch_windows += share.windows
+            epoch_tokens += share.tokens
             if last_of_step:
                 if settings.max_grad_norm is not None:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), settings.max_grad_norm)
@@ -143,13 +139,14 @@ def run_loop(
                 optimizer.zero_grad(set_to_none=True)
                 step += 1
                 if step % settings.progress_every_steps == 0:
-                    loss_sum, batch_count = context.sum(epoch_loss, epoch_batches)
+                    (loss_sum,) = context.sum(epoch_loss)
                     emit("step", epoch=epoch, step=step, total_steps=total_steps,
-                         train_loss=round(loss_sum / batch_count, 5))
+                         train_loss=round(loss_sum / index, 5))
         result.train_seconds += time.perf_counter() - started
-        epoch_loss, epoch_batches, epoch_tokens = context.sum(epoch_loss, epoch_batches, epoch_tokens)
+        epoch_loss, epoch_windows, epoch_tokens = context.sum(epoch_loss, epoch_windows, epoch_tokens)
         result.train_tokens += int(epoch_tokens)
-        record = {"epoch": epoch, "step": step, "train_loss": epoch_loss / max(1, epoch_batches)}
+        record = {"epoch": epoch, "step": step, "train_loss": epoch_loss / max(1, len(batches)),
+                  "train_windows": int(epoch_windows)}
         if validation:
             record["validation"] = context.from_main(lambda: evaluate(model, validation, settings, should_stop),
                                                      TrainingStopped)
@@ -171,6 +168,45 @@ def run_loop(
         result.best_epoch = settings.epochs
         on_best(settings.epochs)
     return result
+
+
+@dataclass
+class _Share:
+    """What one rank did with its slice of a batch: its part of the batch's mean loss, windows and tokens."""
+
+    loss: float = 0.0
+    windows: int = 0
+    tokens: int = 0
+
+
+def _backward(trained, windows: list[Window], members: list[int], batch_labelled: int, settings: LoopSettings,
+              context: DistributedContext) -> _Share:
+    """Accumulate this rank's share of the gradient of one batch's mean loss.
+
+    Each rank sums the loss over its slice and divides by the labelled tokens of the whole batch (every rank
+    knows them: all hold every window), so the slices' losses add up to the batch's mean loss. DDP averages
+    gradients over ranks, hence the factor ``world_size``: the result is the single process's gradient.
+    """
+    mine = context.rank_slice(members)
+    scale = context.world_size / max(1, batch_labelled) / settings.gradient_accumulation
+    if not mine:
+        # The last, short batch can leave this rank nothing; it must still run forward and backward, or the
+        # other ranks would wait forever in DDP's gradient all-reduce. Its zero weight adds nothing.
+        logits = _logits(trained, collate([windows[members[0]]], settings.pad_id, settings.device), settings)
+        (logits.sum() * 0.0).backward()
+        return _Share()
+    batch = collate([windows[i] for i in mine], settings.pad_id, settings.device)
+    logits = _logits(trained, batch, settings)
+    loss = cross_entropy(logits.flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE, reduction="sum")
+    (loss * scale).backward()
+    return _Share(loss.item() / max(1, batch_labelled), len(mine), int(batch["attention_mask"].sum()))
+
+
+def _logits(model, batch: dict, settings: LoopSettings) -> torch.Tensor:
+    """The model's fp32 logits on ``batch`` (computed under autocast when the run uses bf16)."""
+    with autocast_context(settings.device, settings.autocast_dtype):
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    return logits.float()
 
 
 def evaluate(model, documents: list[EncodedDocument], settings: LoopSettings, should_stop=lambda: False) -> dict:

@@ -62,10 +62,11 @@ def run_training(config: RunConfig, progress: ProgressStream, should_stop,
                  context: DistributedContext = SINGLE_PROCESS) -> dict:
     """Train as ``config`` says; write the checkpoint and metrics.json into ``config.output_dir``.
 
-    Under torchrun (``context`` distributed) every rank trains its shard of the data and only rank 0 writes the
-    checkpoint, metrics.json and MLflow records.
+    Under torchrun (``context`` distributed) every rank trains its slice of each batch (the recipe is the single
+    process's) and only rank 0 writes the checkpoint, metrics.json and MLflow records.
     """
     started = time.perf_counter()
+    context.per_rank_batch_size(config.optimization.batch_size)  # before seconds of loading, on every rank
     if config.threads:
         torch.set_num_threads(config.threads)
     # Denormal floats (tiny gradients late in training) make CPU arithmetic many times slower.
@@ -141,6 +142,7 @@ def run_training(config: RunConfig, progress: ProgressStream, should_stop,
         "stopped_early": result.stopped_early,
         "best": result.best_metrics,
         "history": result.history,
+        "train_tokens": result.train_tokens,
         "train_tokens_per_second": result.train_tokens / max(result.train_seconds, 1e-9),
         "train_seconds": result.train_seconds,
         "wall_seconds": time.perf_counter() - started,
