@@ -6,25 +6,31 @@ with ``pid``, ``poll``, ``send_signal``, ``kill`` and ``wait``.
 
 from __future__ import annotations
 
+import errno
 import logging
 import multiprocessing
 import os
+import queue
+import shutil
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from importlib.machinery import ModuleSpec
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from resume_ner.execution.command import LaunchSettings, is_training_command
 from resume_ner.execution.environment import PARENT_PID_VARIABLE
+from resume_ner.execution.lifeline import can_outlive_exec, tied_command
 
 logger = logging.getLogger(__name__)
 
 PRELOAD_MODULES = ("resume_ner.execution.preload",)
+T = TypeVar("T")
 
 
 class ChildHandle(Protocol):
@@ -43,15 +49,62 @@ class Launcher(Protocol):
 
 class ProcessLauncher:
     """``subprocess.Popen`` of the command in its own session (a Ctrl-C in the terminal reaches only the
-    parent, which then stops the child itself)."""
+    parent, which then stops the child itself), tied to the parent's life.
+
+    On Linux every command goes through ``lifeline``'s exec wrapper, so whatever it is (the training program,
+    torchrun) gets SIGTERM when this process dies, even by SIGKILL; torchrun passes it on to its workers. The
+    kernel sends that signal when the *thread* that started the child ends, so every child is started from one
+    thread that lives as long as the process (``_SPAWNER``), never from the caller's, which may be a
+    short-lived worker thread.
+    """
 
     def start(self, command, env, cwd, stdout, stderr) -> ChildHandle:
         env = dict(env)
         if is_training_command(command):
             env[PARENT_PID_VARIABLE] = str(os.getpid())
+        if can_outlive_exec():
+            _check_runnable(command[0], env)
+            command = tied_command(command, os.getpid())
         with open(stdout, "ab") as out, open(stderr, "ab") as err:
-            return _Popen(subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
-                                           stderr=err, start_new_session=True))
+            process = _SPAWNER.run(lambda: subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                                                            stdout=out, stderr=err, start_new_session=True))
+        return _Popen(process)
+
+
+def _check_runnable(program: str, env: dict[str, str]) -> None:
+    """Fail in the parent, as Popen would, when ``program`` cannot be found, rather than in the wrapper."""
+    if shutil.which(program, path=env.get("PATH", os.defpath)) is None:
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", program)
+
+
+class _SpawnThread:
+    """One daemon thread that runs every launch, started on first use; it ends only with the process."""
+
+    def __init__(self) -> None:
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def run(self, launch: Callable[[], T]) -> T:
+        """``launch()`` on the spawn thread; its result or exception comes back to the caller."""
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="resume-ner-spawner", daemon=True)
+                self._thread.start()
+        done: Future = Future()
+        self._requests.put((launch, done))
+        return done.result()
+
+    def _serve(self) -> None:
+        while True:
+            launch, done = self._requests.get()
+            try:
+                done.set_result(launch())
+            except Exception as error:  # noqa: BLE001 (handed to the caller, who raises it)
+                done.set_exception(error)
+
+
+_SPAWNER = _SpawnThread()
 
 
 class _Popen:
