@@ -1,16 +1,23 @@
-"""build_training_command and build_training_env."""
+"""build_training_command and build_training_env: what reaches the child, and what never does."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+import torch
 
 from resume_ner.execution import (
     LaunchSettings,
     build_training_command,
     build_training_env,
 )
-from resume_ner.execution.environment import package_source_root
+from resume_ner.execution.environment import (
+    PARENT_SEES_CUDA_VARIABLE,
+    package_source_root,
+)
 
 
 def test_one_device_runs_the_program_with_the_parents_interpreter():
@@ -55,3 +62,41 @@ def test_unset_values_are_left_out():
     env = build_training_env(parent_env={"PATH": "/bin"})
     assert not {"MLFLOW_TRACKING_URI", "MLFLOW_RUN_ID", "OMP_NUM_THREADS", "CUDA_VISIBLE_DEVICES"} & set(env)
     assert (package_source_root() / "resume_ner" / "__init__.py").exists()
+
+
+GPU_HOST = {"PATH": "/usr/bin", "CUDA_VISIBLE_DEVICES": "0,1", "CUDA_HOME": "/usr/local/cuda",
+            "CUDA_DEVICE_ORDER": "PCI_BUS_ID", "NCCL_DEBUG": "WARN", "NCCL_SOCKET_IFNAME": "eth0",
+            "LD_LIBRARY_PATH": "/usr/local/cuda/lib64", "HF_HOME": "/cache/hf", "PYTORCH_CUDA_ALLOC_CONF":
+            "expandable_segments:True", "HTTP_PROXY": "http://proxy:3128", "https_proxy": "http://proxy:3128",
+            "NO_PROXY": "localhost", "no_proxy": "localhost", "HF_TOKEN": "hf_secret", "WANDB_API_KEY": "k",
+            "AWS_SECRET_ACCESS_KEY": "s3cret", "MY_CUDA_TOKEN": "t"}
+
+
+def test_a_gpu_host_passes_its_cuda_nccl_library_and_proxy_settings():
+    env = build_training_env(parent_env=GPU_HOST, parent_sees_cuda=False)
+    expected = {name for name in GPU_HOST if name.startswith(("CUDA_", "NCCL_"))} | {
+        "LD_LIBRARY_PATH", "HF_HOME", "PYTORCH_CUDA_ALLOC_CONF", "HTTP_PROXY", "https_proxy", "NO_PROXY",
+        "no_proxy"}
+    assert {name: env[name] for name in expected} == {name: GPU_HOST[name] for name in expected}
+    assert not {"HF_TOKEN", "WANDB_API_KEY", "AWS_SECRET_ACCESS_KEY", "MY_CUDA_TOKEN"} & set(env)
+    assert build_training_env(parent_env=GPU_HOST, pass_through=["HF_TOKEN"],
+                              parent_sees_cuda=False)["HF_TOKEN"] == "hf_secret"
+
+
+def test_the_child_is_told_when_the_parent_sees_cuda(monkeypatch):
+    assert build_training_env(parent_env=PARENT, parent_sees_cuda=True)[PARENT_SEES_CUDA_VARIABLE] == "1"
+    assert PARENT_SEES_CUDA_VARIABLE not in build_training_env(parent_env=PARENT, parent_sees_cuda=False)
+    # Not told: the parent asks its torch (here faked: this machine has no GPU).
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert build_training_env(parent_env=PARENT)[PARENT_SEES_CUDA_VARIABLE] == "1"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert PARENT_SEES_CUDA_VARIABLE not in build_training_env(parent_env=PARENT)
+
+
+@pytest.mark.skipif(Path("/proc/driver/nvidia").exists() or Path("/dev/nvidiactl").exists(),
+                    reason="a host with an NVIDIA driver must ask torch")
+def test_a_parent_without_an_nvidia_driver_does_not_import_torch_to_ask():
+    script = ("import sys; from resume_ner.execution.environment import sees_cuda; "
+              "print(sees_cuda(), 'torch' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.split() == ["False", "False"]

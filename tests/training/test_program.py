@@ -12,6 +12,7 @@ import time
 
 import mlflow
 import pytest
+import torch
 from training_helpers import (  # noqa: F401
     child_env,
     events,
@@ -21,8 +22,11 @@ from training_helpers import (  # noqa: F401
     write_config,
 )
 
+from resume_ner.errors import UserInputError
+from resume_ner.execution import build_training_env
 from resume_ner.predict import Predictor
 from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
+from resume_ner.training.model import resolve_device
 
 
 def test_a_run_writes_metrics_checkpoint_and_progress(tmp_path, training_inputs):
@@ -140,6 +144,30 @@ def test_running_out_of_memory_exits_3(tmp_path, training_inputs):
     assert process.returncode == 3, process.stderr[-3000:]
     assert process.stderr.startswith("Error: out of memory")
     assert events(tmp_path / "run")[-1] == {**events(tmp_path / "run")[-1], "event": "failed", "status": 3}
+
+
+@pytest.mark.parametrize("device", ["auto", "cuda"])
+def test_a_child_that_cannot_see_the_cuda_its_launcher_sees_exits_2_with_one_line(tmp_path, training_inputs,
+                                                                                  monkeypatch, device):
+    # The launcher's torch sees a GPU (faked: this machine has none); the child, on the same machine, sees none,
+    # as it would with CUDA_VISIBLE_DEVICES or LD_LIBRARY_PATH lost on the way.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    env = build_training_env(threads=1)
+    config = run_config(training_inputs, tmp_path / "run", device=device)
+    result = run_program(write_config(config, tmp_path / "c.json"), env=env)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == ("Error: the launcher sees CUDA but this training process does not: check "
+                             "CUDA_VISIBLE_DEVICES and LD_LIBRARY_PATH in its environment, or list what it needs "
+                             "in training.environment.pass_through\n")
+    final = events(tmp_path / "run")[-1]
+    assert (final["event"], final["status"]) == ("failed", 2)
+
+
+def test_only_a_child_that_wants_cuda_is_held_to_its_launchers_view():
+    assert resolve_device("cpu", parent_sees_cuda=True) == torch.device("cpu")
+    assert resolve_device("auto", parent_sees_cuda=False) == torch.device("cpu")  # no GPU here, none expected
+    with pytest.raises(UserInputError, match="training.environment.pass_through"):
+        resolve_device("cuda:1", parent_sees_cuda=True)
 
 
 def test_sigterm_stops_cleanly_without_a_partial_checkpoint(tmp_path, training_inputs):

@@ -45,7 +45,17 @@ def load_model(backbone: Path, schema: LabelSchema, dropout: float | None):
     return AutoModelForTokenClassification.from_pretrained(backbone, config=config)
 
 
-def resolve_device(name: str) -> torch.device:
+def resolve_device(name: str, parent_sees_cuda: bool = False) -> torch.device:
+    """The device ``name`` (auto, cpu, cuda, cuda:N, mps) stands for here.
+
+    ``parent_sees_cuda``: the launcher saw CUDA. Then a child that asks for auto or cuda and finds none was
+    started with a narrower environment than its launcher's, and training on the CPU instead would run for hours
+    without saying so; it is bad input instead, with what to check.
+    """
+    if parent_sees_cuda and (name == "auto" or name.startswith("cuda")) and not torch.cuda.is_available():
+        raise UserInputError(
+            "the launcher sees CUDA but this training process does not: check CUDA_VISIBLE_DEVICES and "
+            "LD_LIBRARY_PATH in its environment, or list what it needs in training.environment.pass_through")
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import time
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from resume_ner.corpus.formats.records import write_text_atomically
 from resume_ner.corpus.reading import read_corpus
 from resume_ner.corpus.splits import fold_ids
 from resume_ner.errors import UserInputError
+from resume_ner.execution.environment import PARENT_SEES_CUDA_VARIABLE
 from resume_ner.tagging import encode_document, special_tokens_of
 from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
 from resume_ner.training.config import RunConfig
@@ -71,7 +73,7 @@ def run_training(config: RunConfig, progress: ProgressStream, should_stop,
         torch.set_num_threads(config.threads)
     # Denormal floats (tiny gradients late in training) make CPU arithmetic many times slower.
     torch.set_flush_denormal(True)
-    device = context.start(resolve_device(config.device))
+    device = context.start(resolve_device(config.device, os.environ.get(PARENT_SEES_CUDA_VARIABLE) == "1"))
     autocast_dtype = resolve_precision(config.precision, device)
     tracker = RunTracker.from_config(config.tracking) if context.is_main else None
     if tracker is not None:
