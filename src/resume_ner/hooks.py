@@ -1,5 +1,7 @@
 """Project hooks."""
 
+import threading
+from collections.abc import Generator
 from typing import Any
 
 import mlflow
@@ -10,25 +12,103 @@ from resume_ner.tracking import flatten_params
 
 
 class EndMlflowRunsHook:
-    """End every MLflow run still active when a pipeline finishes or fails.
+    """End the MLflow runs a pipeline opened, once it finishes (FINISHED) or fails (FAILED), and never a run its
+    caller opened (``with mlflow.start_run(): session.run(...)`` in a notebook, an Airflow task, a test).
 
-    kedro-mlflow 2.0.3 leaves its pipeline run active after an in-process ``KedroSession.run()``; the next
-    session in the same process (tests, ``kedro server``) would then silently log into it. Project hooks run
-    after plugin hooks, so this closes whatever kedro-mlflow left open.
+    kedro-mlflow 2.0.3 leaves runs on MLflow's run stack after an in-process ``KedroSession.run()``: it reopens its
+    pipeline run before each node (one more stack entry per node) and ends it once, so the next session in the
+    same process (tests, ``kedro server``) would silently log into it. Where a run is already active when the
+    session starts, kedro-mlflow logs into that run instead of starting one, and its re-entries pile up on it;
+    where a run opens later (another hook's), kedro-mlflow starts its own run nested under it, and on an error it
+    ends every run on the stack, that one too. With tracking disabled for the pipeline (mlflow.yml
+    ``disable_tracking.pipelines``) it opens nothing. So the hook notes the runs active just before the pipeline
+    starts (the caller's), and afterwards:
+
+    - ends every run above them on the stack: kedro-mlflow's own and any run nested above it, or a nested run a
+      node left open, all opened by the pipeline;
+    - takes kedro-mlflow's re-entries of a caller's run off the stack without ending that run;
+    - on an error, keeps the caller's runs off the stack while kedro-mlflow ends its own, then puts them back.
+
+    The hooks are pluggy wrappers, so they run around kedro-mlflow's hooks whatever order the two were registered
+    in. MLflow's run stack is per thread, and so is what this hook records.
     """
 
-    @hook_impl
-    def after_pipeline_run(self) -> None:
-        _end_active_runs("FINISHED")
+    def __init__(self) -> None:
+        self._pipeline = threading.local()
 
-    @hook_impl
-    def on_pipeline_error(self) -> None:
-        _end_active_runs("FAILED")
+    @hook_impl(wrapper=True)
+    def before_pipeline_run(self) -> Generator[None, Any, Any]:
+        """Note the runs active before kedro-mlflow's ``before_pipeline_run``, and whether it started one."""
+        callers = list(_run_stack())
+        result = yield
+        self._pipeline.callers = callers
+        self._pipeline.own_run = len(_run_stack()) > len(callers)
+        return result
+
+    @hook_impl(wrapper=True)
+    def after_pipeline_run(self) -> Generator[None, Any, Any]:
+        """After kedro-mlflow's ``after_pipeline_run`` (which ends its run once), end what the pipeline left open:
+        FINISHED, or FAILED if an ``after_pipeline_run`` hook raised."""
+        callers, _ = self._take()
+        status = "FAILED"
+        try:
+            result = yield
+            status = "FINISHED"
+            return result
+        finally:
+            if callers is not None:
+                _end_runs_above(_run_stack(), callers, status)
+
+    @hook_impl(wrapper=True)
+    def on_pipeline_error(self) -> Generator[None, Any, Any]:
+        """Around kedro-mlflow's ``on_pipeline_error``, with the caller's runs off the stack while it ends runs; then
+        end with FAILED what is left."""
+        callers, own_run = self._take()
+        if callers is None:
+            return (yield)
+        stack = _run_stack()
+        hidden: list = []
+        # Only with a run of its own does kedro-mlflow end every run on the stack; when it logged into the caller's
+        # run it reads that run off the stack for its message, so the caller's runs stay there then.
+        if own_run and len(stack) > len(callers) and all(a is b for a, b in zip(stack, callers, strict=False)):
+            hidden = stack[:len(callers)]
+            del stack[:len(callers)]
+        try:
+            return (yield)
+        finally:
+            if hidden:
+                _end_runs_above(stack, [], "FAILED")
+                stack[:0] = hidden
+            else:
+                _end_runs_above(stack, callers, "FAILED")
+
+    def _take(self) -> tuple[list | None, bool]:
+        """What ``before_pipeline_run`` noted in this thread, forgotten once taken: ``(None, False)`` if nothing."""
+        taken = getattr(self._pipeline, "callers", None), getattr(self._pipeline, "own_run", False)
+        self._pipeline.callers, self._pipeline.own_run = None, False
+        return taken
 
 
-def _end_active_runs(status: str) -> None:
-    while mlflow.active_run() is not None:
-        mlflow.end_run(status=status)
+def _run_stack() -> list:
+    """This thread's stack of active MLflow runs, the list ``mlflow.start_run``/``end_run`` push on and pop off.
+
+    Private to MLflow (3.17): there is no public way to take an entry off without ending its run, which kedro-mlflow's
+    re-entries of a caller's run need.
+    """
+    from mlflow.tracking.fluent import _active_run_stack
+
+    return _active_run_stack.get()
+
+
+def _end_runs_above(stack: list, callers: list, status: str) -> None:
+    """End with ``status`` each run on ``stack`` above the ``callers``' entries, which are at its bottom; an entry
+    that reopened one of the callers' runs is taken off without ending that run."""
+    caller_ids = {entry.info.run_id for entry in callers}
+    while len(stack) > len(callers):
+        if stack[-1].info.run_id in caller_ids:
+            stack.pop()
+        else:
+            mlflow.end_run(status=status)
 
 
 class LogTypedParametersHook:
