@@ -75,12 +75,20 @@ def test_rule_without_best_epochs_or_epochs_falls_back_to_the_base_parameters_an
 # --- parse_best_params: accepted records ----------------------------------------------------------------------
 
 
-def test_a_full_record_is_accepted_and_keeps_every_field():
-    data = {"params": {"learning_rate": 3e-4, "batch_size": 16, "optimization.max_grad_norm": 1.0},
+def test_a_full_record_is_accepted_and_keeps_every_field_with_one_spelling_per_hyperparameter():
+    data = {"params": {"learning_rate": 3e-4, "batch_size": 16, "optimization.max_grad_norm": 1.0,
+                       "optimization.epochs": 5, "early_stopping.min_delta": 0.01},
             "best_epochs": [4, 5, 4], "study_name": "resume-ner-1a2b3c", "study_run_id": "0f3c",
             "trial_number": 7, "trial_run_id": "9e1d", "value": 0.71, "objective": "micro_f1"}
     record = parse_best_params(data, SOURCE)
-    assert record.model_dump() == data
+    assert record.model_dump() == {**data, "params": {"learning_rate": 3e-4, "batch_size": 16, "max_grad_norm": 1.0,
+                                                      "epochs": 5, "early_stopping.min_delta": 0.01}}
+    assert derive_epochs(record, "params", 3) == (5, "the epochs hyperparameter")
+
+
+def test_two_spellings_of_one_hyperparameter_are_refused_in_one_line():
+    message = rejected({"params": {"epochs": 4, "optimization.epochs": 10}})
+    assert "'epochs' and 'optimization.epochs' are the same hyperparameter" in message
 
 
 def test_only_params_is_required():

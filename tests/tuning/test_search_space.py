@@ -33,13 +33,20 @@ def rejection(space) -> str:
 def test_every_kind_of_dimension_is_accepted():
     space = parse_search_space(EVERY_KIND)
     assert list(space.root) == list(EVERY_KIND)
-    assert space.fixed_value("backbone") == "minilm"
-    assert space.fixed_value("epochs", "absent") == "absent"
 
 
-def test_a_dotted_run_config_key_is_a_valid_name():
-    space = parse_search_space({"optimization.max_grad_norm": {"type": "float", "low": 0.5, "high": 2.0}})
-    assert list(space.root) == ["optimization.max_grad_norm"]
+def test_a_dotted_run_config_key_is_a_valid_name_spelled_as_its_short_name_when_it_has_one():
+    space = parse_search_space({"optimization.max_grad_norm": {"type": "float", "low": 0.5, "high": 2.0},
+                                "optimization.epochs": {"type": "int", "low": 2, "high": 10},
+                                "early_stopping.min_delta": {"type": "float", "low": 0.0, "high": 0.1}})
+    assert list(space.root) == ["max_grad_norm", "epochs", "early_stopping.min_delta"]
+    assert space.upper_bound("epochs", 4) == 10  # the epoch cap reads the dotted key too
+
+
+def test_two_spellings_of_one_hyperparameter_are_refused():
+    message = rejection({"batch_size": {"type": "categorical", "choices": [8]},
+                         "optimization.batch_size": {"type": "categorical", "choices": [16]}})
+    assert "'batch_size' and 'optimization.batch_size' are the same hyperparameter" in message
 
 
 @pytest.mark.parametrize(

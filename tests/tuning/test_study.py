@@ -1,4 +1,5 @@
-"""Opening the hpo study: its parameters, derived name, sampler, pruner and storage, and resuming it."""
+"""Opening the hpo study: its parameters, its identity (derived name, stored definition) and storage, and
+resuming it."""
 
 from __future__ import annotations
 
@@ -7,17 +8,17 @@ import pytest
 from pydantic import ValidationError
 
 from resume_ner.errors import UserInputError
+from resume_ner.execution import resolved_training_settings
+from resume_ner.tuning.samplers import make_sampler
 from resume_ner.tuning.study import (
     HpoParameters,
-    PrunerSettings,
-    SamplerSettings,
     StorageSettings,
+    check_definition,
     derive_study_name,
     is_embedded,
-    make_pruner,
-    make_sampler,
     make_storage,
     open_study,
+    study_definition,
 )
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -54,69 +55,62 @@ def test_hpo_parameters_reject_unknown_keys(extra, location):
     assert [(error["loc"], error["type"]) for error in caught.value.errors()] == [(location, "extra_forbidden")]
 
 
-# --- study name --------------------------------------------------------------------------------------------------
+# --- study identity ---------------------------------------------------------------------------------------------
 
-NAME_INPUTS = {"search_space": SPACE, "objective": "f1", "corpus_fingerprint": "corpus-a",
-               "splits_fingerprint": "splits-a", "backbone": "minilm", "folds": 3}
+BASE = {"backbone": {"name": "minilm", "num_layers": 2}, "tokenization": {"max_length": 128, "stride": 32},
+        "optimization": {"learning_rate": 2e-4, "epochs": 4}, "precision": "auto"}
 
 
-def test_study_name_is_stable_and_ignores_key_order():
+def definition(base: dict | None = None, **change) -> dict:
+    inputs = {"search_space": SPACE, "objective": "micro_f1", "corpus_fingerprint": "corpus-a",
+              "splits_fingerprint": "splits-a", "folds": 3, "training": resolved_training_settings(base or BASE),
+              "gpus": 1, **change}
+    return study_definition(**inputs)
+
+
+def test_study_name_is_stable_and_ignores_key_order_and_spelled_out_defaults():
     reordered = {name: dict(reversed(list(dimension.items()))) for name, dimension in reversed(list(SPACE.items()))}
-    name = derive_study_name(**NAME_INPUTS)
-    assert name == derive_study_name(**NAME_INPUTS)
-    assert name == derive_study_name(**{**NAME_INPUTS, "search_space": reordered})
-    assert name.startswith("resume-ner-")
-    assert len(name) == len("resume-ner-") + 12
+    name = derive_study_name(definition())
+    assert name == derive_study_name(definition(search_space=reordered))
+    # Writing out what the program would default to anyway is the same study.
+    assert name == derive_study_name(definition({**BASE, "early_stopping": {"patience": None}, "device": "auto"}))
+    assert name.startswith("resume-ner-") and len(name) == len("resume-ner-") + 12
 
 
 @pytest.mark.parametrize(
     "change",
     [
         {"search_space": {**SPACE, "epochs": {"type": "int", "low": 2, "high": 5}}},
-        {"objective": "f1_micro"},
+        {"objective": "macro_f1"},
         {"corpus_fingerprint": "corpus-b"},
         {"splits_fingerprint": "splits-b"},
-        {"backbone": "distilbert"},
         {"folds": 2},
+        {"gpus": 2},
+        {"training": resolved_training_settings({**BASE, "tokenization": {"max_length": 256, "stride": 32}})},
+        {"training": resolved_training_settings({**BASE, "precision": "fp32"})},
+        {"training": resolved_training_settings({**BASE, "early_stopping": {"patience": 2}})},
+        {"training": resolved_training_settings({**BASE, "optimization": {"learning_rate": 2e-4, "epochs": 4,
+                                                                          "seed": 7}})},
+        {"training": resolved_training_settings({**BASE, "backbone": {"name": "minilm", "num_layers": 6}})},
+        {"training": resolved_training_settings({**BASE, "backbone": {"name": "tiny-bert"}})},
     ],
 )
-def test_study_name_changes_with_what_defines_the_study(change):
-    assert derive_study_name(**{**NAME_INPUTS, **change}) != derive_study_name(**NAME_INPUTS)
+def test_study_name_changes_with_anything_a_trial_measures(change):
+    assert derive_study_name(definition(**change)) != derive_study_name(definition())
 
 
-# --- sampler and pruner ------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("name", "kind"),
-    [("tpe", optuna.samplers.TPESampler), ("random", optuna.samplers.RandomSampler),
-     ("grid", optuna.samplers.GridSampler)],
-)
-def test_make_sampler(name, kind):
-    assert type(make_sampler(SamplerSettings(name=name), {"epochs": [2, 3, 4]})) is kind
-
-
-def test_grid_sampler_without_a_grid_is_a_user_error():
-    with pytest.raises(UserInputError, match="hpo.sampler.name: grid needs every float range"):
-        make_sampler(SamplerSettings(name="grid"), None)
-
-
-def test_grid_sampler_visits_every_point_of_the_grid():
-    sampler = make_sampler(SamplerSettings(name="grid", seed=0), {"epochs": [2, 3], "batch_size": [8, 16]})
-    study = optuna.create_study(sampler=sampler)
-    study.optimize(lambda trial: trial.suggest_int("epochs", 2, 3) + trial.suggest_categorical("batch_size", [8, 16]),
-                   n_trials=10)
-    assert sorted((t.params["epochs"], t.params["batch_size"]) for t in study.trials) == [
-        (2, 8), (2, 16), (3, 8), (3, 16)]
-
-
-@pytest.mark.parametrize(
-    ("name", "kind"),
-    [("median", optuna.pruners.MedianPruner), ("hyperband", optuna.pruners.HyperbandPruner),
-     ("successive_halving", optuna.pruners.SuccessiveHalvingPruner), ("none", optuna.pruners.NopPruner)],
-)
-def test_make_pruner(name, kind):
-    assert type(make_pruner(PrunerSettings(name=name), max_steps=12)) is kind
+def test_a_study_records_its_definition_and_refuses_other_settings_in_one_line(tmp_path):
+    study = optuna.create_study(study_name="by-hand", storage=f"sqlite:///{tmp_path / 'optuna.db'}")
+    check_definition(study, definition())
+    check_definition(study, definition())  # the same settings resume it
+    changed = definition({**BASE, "tokenization": {"max_length": 256, "stride": 32}}, gpus=2)
+    with pytest.raises(UserInputError) as caught:
+        check_definition(study, changed)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("Study by-hand was made with other settings")
+    assert "gpus: 1 -> 2" in message and "training.tokenization.max_length: 128 -> 256" in message
+    assert "stride" not in message
 
 
 # --- storage -----------------------------------------------------------------------------------------------------
@@ -149,9 +143,8 @@ def test_open_study_resumes_an_existing_study_with_its_trials(tmp_path):
     url = f"sqlite:///{tmp_path / 'optuna.db'}"
 
     def open_it(name):
-        return open_study(name, make_storage(url, StorageSettings()), make_sampler(SamplerSettings(), None),
-                          make_pruner(PrunerSettings(), max_steps=4))
-
+        return open_study(name, make_storage(url, StorageSettings()), make_sampler("tpe", 42, 2, None),
+                          optuna.pruners.NopPruner())
     first = open_it("resume-ner-abc")
     first.optimize(lambda trial: trial.suggest_float("x", 0.0, 1.0), n_trials=2)
     assert first.direction == optuna.study.StudyDirection.MAXIMIZE
@@ -166,3 +159,24 @@ def test_open_study_resumes_an_existing_study_with_its_trials(tmp_path):
     assert other.trials == []
     assert sorted(summary.study_name for summary in optuna.get_all_study_summaries(url)) == [
         "resume-ner-abc", "resume-ner-def"]
+
+
+def test_a_worker_that_loses_the_race_to_create_sqlite_tables_retries(tmp_path, monkeypatch):
+    """Two workers starting on a new SQLite file both create the tables; SQLite tells the loser with an
+    OperationalError ("table ... already exists"), PostgreSQL with an IntegrityError or ProgrammingError."""
+    from sqlalchemy.exc import OperationalError
+
+    real = optuna.storages.RDBStorage
+    calls = []
+
+    def racing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("CREATE TABLE study_user_attributes", {},
+                                   Exception("table study_user_attributes already exists"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", racing)
+    monkeypatch.setattr("resume_ner.tuning.study.time.sleep", lambda seconds: None)
+    storage = make_storage(f"sqlite:///{tmp_path / 'optuna.db'}", StorageSettings())
+    assert isinstance(storage, real) and len(calls) == 2

@@ -9,7 +9,12 @@ from resume_ner.execution.config import (
     HYPERPARAMETER_KEYS,
     RunPurpose,
     build_training_config,
+    canonical_hyperparameter,
     hyperparameter_overrides,
+    normalise_hyperparameters,
+    resolved_training_settings,
+    retried_hyperparameters,
+    with_half_batch,
     write_run_config,
 )
 from resume_ner.execution.environment import build_training_env
@@ -41,10 +46,15 @@ __all__ = [
     "build_training_command",
     "build_training_config",
     "build_training_env",
+    "canonical_hyperparameter",
     "execute_training",
     "hyperparameter_overrides",
     "make_launcher",
+    "normalise_hyperparameters",
+    "resolved_training_settings",
+    "retried_hyperparameters",
     "splits_fingerprint",
+    "with_half_batch",
     "write_run_config",
     "write_run_inputs",
 ]

@@ -17,7 +17,8 @@ class LaunchSettings(BaseModel):
     ``mode``: ``process`` runs the command in a fresh interpreter; ``preloaded`` runs the same command in a child
     forked from a server that has already imported torch and transformers. ``gpus`` above 1 runs the program
     under torchrun with one process per GPU. ``timeout_seconds`` bounds one run; ``stop_grace_seconds`` is how
-    long a stopped child may take to exit before it is killed.
+    long a stopped child may take to exit before it is killed. ``oom_retry`` runs a child that ran out of memory
+    once more with half the batch and twice the gradient accumulation (the same effective batch).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -27,6 +28,7 @@ class LaunchSettings(BaseModel):
     python: str | None = None  # the interpreter; default: the one running Kedro
     timeout_seconds: float | None = Field(None, gt=0)
     stop_grace_seconds: float = Field(30.0, gt=0)
+    oom_retry: bool = True
 
 
 def build_training_command(config_path: Path, launch: LaunchSettings) -> list[str]:

@@ -74,17 +74,41 @@ class RunPurpose(BaseModel):
         return overrides
 
 
+_SHORT_NAMES = {key: name for name, key in HYPERPARAMETER_KEYS.items()}
+
+
+def canonical_hyperparameter(name: str) -> str:
+    """The one spelling of a hyperparameter: its short name where it has one (``optimization.learning_rate`` ->
+    ``learning_rate``), else its dotted run-config key (``optimization.max_grad_norm``)."""
+    if name in HYPERPARAMETER_KEYS:
+        return name
+    if name in _SHORT_NAMES:
+        return _SHORT_NAMES[name]
+    if name.split(".")[0] not in RunConfig.model_fields:
+        raise UserInputError(
+            f"hyperparameter {name!r} is not a training setting; use one of {', '.join(HYPERPARAMETER_KEYS)} "
+            f"or a dotted run-config key such as optimization.max_grad_norm")
+    return name
+
+
+def normalise_hyperparameters(hyperparameters: dict[str, Any]) -> dict[str, Any]:
+    """``hyperparameters`` with every name in its one spelling (see ``canonical_hyperparameter``), in order; two
+    spellings of one hyperparameter (``epochs`` and ``optimization.epochs``) are an error naming both."""
+    normalised: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
+    for name, value in hyperparameters.items():
+        canonical = canonical_hyperparameter(name)
+        if canonical in normalised:
+            raise UserInputError(f"{spelled[canonical]!r} and {name!r} are the same hyperparameter "
+                                 f"({HYPERPARAMETER_KEYS.get(canonical, canonical)}); keep one of them")
+        normalised[canonical], spelled[canonical] = value, name
+    return normalised
+
+
 def hyperparameter_overrides(hyperparameters: dict[str, Any]) -> dict[str, Any]:
     """Map short names (``learning_rate``) or dotted run-config keys (``optimization.learning_rate``) to keys."""
-    overrides = {}
-    for name, value in hyperparameters.items():
-        key = HYPERPARAMETER_KEYS.get(name, name)
-        if key.split(".")[0] not in RunConfig.model_fields:
-            raise UserInputError(
-                f"hyperparameter {name!r} is not a training setting; use one of {', '.join(HYPERPARAMETER_KEYS)} "
-                f"or a dotted run-config key such as optimization.max_grad_norm")
-        overrides[key] = value
-    return overrides
+    return {HYPERPARAMETER_KEYS.get(name, name): value
+            for name, value in normalise_hyperparameters(hyperparameters).items()}
 
 
 def _set(config: dict, dotted: str, value: Any) -> None:
@@ -95,6 +119,19 @@ def _set(config: dict, dotted: str, value: Any) -> None:
             child = config[key] = {}
         config = child
     config[last] = value
+
+
+def merge_hyperparameters(base: dict[str, Any], hyperparameters: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``base`` (run-config keys) with ``hyperparameters`` set on it. A hyperparameter that picks
+    another backbone than the base one drops the base's settings of that backbone (``num_layers`` of minilm,
+    ``tiny`` of tiny-bert), which do not apply to the chosen one."""
+    config = copy.deepcopy(dict(base))
+    overrides = hyperparameter_overrides(hyperparameters)
+    if _switches_backbone(config, overrides):
+        config["backbone"] = {}
+    for key, value in overrides.items():
+        _set(config, key, value)
+    return config
 
 
 def build_training_config(
@@ -108,9 +145,7 @@ def build_training_config(
     """A validated run config. Precedence, lowest first: ``base`` (the ``training`` parameters),
     ``hyperparameters``, then the purpose (fold, epochs, no early stopping without validation) and the run's own
     inputs and folder, which nothing can override."""
-    config = copy.deepcopy(dict(base))
-    for key, value in hyperparameter_overrides(hyperparameters).items():
-        _set(config, key, value)
+    config = merge_hyperparameters(base, hyperparameters)
     for key, value in purpose.overrides().items():
         _set(config, key, value)
     config["data"] = {**config.get("data", {}), **inputs.as_data_config()}
@@ -123,6 +158,56 @@ def build_training_config(
     except ValidationError as error:
         source = f"for the {purpose.kind} run {purpose.name} (training parameters + hyperparameters)"
         raise UserInputError(describe_validation_error(error, source)) from None
+
+
+def _switches_backbone(base: dict[str, Any], overrides: dict[str, Any]) -> bool:
+    """Whether ``overrides`` choose a backbone other than the one ``base`` describes."""
+    base_backbone = base.get("backbone") if isinstance(base.get("backbone"), dict) else {}
+    chosen = overrides.get("backbone.name")
+    return chosen is not None and str(chosen).strip().lower() != str(base_backbone.get("name", "")).strip().lower()
+
+
+OOM_RETRY_SUFFIX = "-oom-retry"
+
+
+def with_half_batch(config: RunConfig) -> RunConfig | None:
+    """The config of a run's out-of-memory retry: half the batch and twice the gradient accumulation (the same
+    effective batch, so the same recipe), in a folder of its own beside the first attempt's; None when the batch
+    cannot shrink any more."""
+    optimization = config.optimization
+    if optimization.batch_size < 2:
+        return None
+    smaller = optimization.model_copy(update={"batch_size": optimization.batch_size // 2,
+                                              "gradient_accumulation": optimization.gradient_accumulation * 2})
+    return config.model_copy(update={"optimization": smaller,
+                                     "output_dir": Path(f"{config.output_dir}{OOM_RETRY_SUFFIX}")})
+
+
+def retried_hyperparameters(hyperparameters: dict[str, Any], retry: RunConfig) -> dict[str, Any]:
+    """``hyperparameters`` (normalised) with the batch size and accumulation of the out-of-memory retry ``retry``:
+    what a later run must use to train as the retry did."""
+    return {**normalise_hyperparameters(hyperparameters), "batch_size": retry.optimization.batch_size,
+            "gradient_accumulation": retry.optimization.gradient_accumulation}
+
+
+# Run-config keys a run owns (its data, folder, labels, tracking) or that change how it runs, not what it learns.
+RUN_OWNED_KEYS = ("data", "entity_types", "label_schema", "output_dir", "backbone_cache_dir", "tracking", "progress",
+                  "progress_every_steps", "eval_batch_size", "save_checkpoint", "threads")
+
+
+def resolved_training_settings(base: dict[str, Any], hyperparameters: dict[str, Any] | None = None,
+                               source: str = "training.base") -> dict[str, Any]:
+    """The training settings ``base`` (with ``hyperparameters`` set on it) stands for, every default filled in (so
+    writing a default out or leaving it to the program is the same), without what each run owns: how every run
+    of a study trains. Invalid settings fail here with one line naming ``source`` and each bad key."""
+    placeholders = {"data": {"corpus": ".", "splits": "."}, "entity_types": ["ENTITY"], "output_dir": "."}
+    config = {**merge_hyperparameters(base, hyperparameters or {}), **placeholders}
+    config.pop("label_schema", None)
+    try:
+        validated = RunConfig.model_validate(config)
+    except ValidationError as error:
+        raise UserInputError(describe_validation_error(error, source)) from None
+    return validated.model_dump(mode="json", exclude=set(RUN_OWNED_KEYS))
 
 
 def write_run_config(config: RunConfig) -> Path:

@@ -2,7 +2,7 @@
 
 Example (YAML)::
 
-    params:                 # required: hyperparameter short names or dotted run-config keys
+    params:                 # required: hyperparameter short names or dotted run-config keys, each once
       learning_rate: 3.0e-4
       batch_size: 16
       dropout: 0.1
@@ -24,7 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from resume_ner.errors import UserInputError
-from resume_ner.execution.config import hyperparameter_overrides
+from resume_ner.execution.config import normalise_hyperparameters
 
 EpochsRule = Literal["median", "max", "params"]
 
@@ -50,12 +50,11 @@ class BestParams(BaseModel):
 
     @field_validator("params")
     @classmethod
-    def _known_names(cls, value: dict[str, Any]) -> dict[str, Any]:
+    def _one_spelling(cls, value: dict[str, Any]) -> dict[str, Any]:
         try:
-            hyperparameter_overrides(value)
+            return normalise_hyperparameters(value)
         except UserInputError as error:
             raise ValueError(str(error)) from None
-        return value
 
 
 def parse_best_params(data: Any, source: str) -> BestParams:
@@ -81,7 +80,7 @@ def derive_epochs(best: BestParams, rule: EpochsRule, base_epochs: int) -> tuple
     ``epochs`` hyperparameter. Without recorded best epochs, ``median`` and ``max`` fall back to ``params``, and
     ``params`` without an ``epochs`` entry falls back to the base training parameters; each fallback is said.
     """
-    params_epochs = best.params.get("epochs", best.params.get("optimization.epochs"))
+    params_epochs = best.params.get("epochs")
     if rule in ("median", "max") and best.best_epochs:
         value = (math.floor(statistics.median(best.best_epochs) + 0.5) if rule == "median"
                  else max(best.best_epochs))

@@ -7,7 +7,8 @@ Example (``hpo.search_space`` in ``conf/base/parameters_hpo.yml``)::
     epochs: {type: int, low: 2, high: 6}
     backbone: {type: fixed, value: minilm}
 
-Names are hyperparameter short names or dotted run-config keys (see ``execution.config``).
+Names are hyperparameter short names or dotted run-config keys (see ``execution.config``); parsing turns each into
+its one spelling (``optimization.epochs`` -> ``epochs``), so everything after it reads one name per setting.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pydantic import (
 )
 
 from resume_ner.errors import UserInputError
-from resume_ner.execution.config import hyperparameter_overrides
+from resume_ner.execution.config import normalise_hyperparameters, resolved_training_settings
 
 
 class _Strict(BaseModel):
@@ -51,6 +52,9 @@ class FloatRange(_Strict):
     def suggest(self, trial, name: str) -> float:
         return trial.suggest_float(name, self.low, self.high, log=self.log, step=self.step)
 
+    def edges(self) -> list:
+        return [self.low, self.high]
+
     def grid(self) -> list | None:
         if self.step is None:
             return None
@@ -76,6 +80,9 @@ class IntRange(_Strict):
     def suggest(self, trial, name: str) -> int:
         return trial.suggest_int(name, self.low, self.high, log=self.log, step=self.step)
 
+    def edges(self) -> list:
+        return [self.low, self.high]
+
     def grid(self) -> list:
         return list(range(self.low, self.high + 1, self.step))
 
@@ -96,6 +103,9 @@ class Categorical(_Strict):
     def suggest(self, trial, name: str) -> Any:
         return trial.suggest_categorical(name, self.choices)
 
+    def edges(self) -> list:
+        return list(self.choices)
+
     def grid(self) -> list:
         return list(self.choices)
 
@@ -107,6 +117,9 @@ class Fixed(_Strict):
     def suggest(self, trial, name: str) -> Any:
         return self.value
 
+    def edges(self) -> list:
+        return [self.value]
+
     def grid(self) -> None:
         return None
 
@@ -115,20 +128,23 @@ Dimension = Annotated[FloatRange | IntRange | Categorical | Fixed, Field(discrim
 
 
 class SearchSpace(RootModel[dict[str, Dimension]]):
-    """Hyperparameter name -> dimension (float, int, categorical or fixed)."""
+    """Hyperparameter name (in its one spelling) -> dimension (float, int, categorical or fixed)."""
 
-    @model_validator(mode="after")
-    def _known_names(self) -> SearchSpace:
-        if not self.root:
+    @model_validator(mode="before")
+    @classmethod
+    def _one_spelling(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        if not data:
             raise ValueError("the search space is empty")
         try:
-            hyperparameter_overrides(dict.fromkeys(self.root))
+            return normalise_hyperparameters(data)
         except UserInputError as error:
             raise ValueError(str(error)) from None
-        return self
 
     def suggest(self, trial) -> dict[str, Any]:
-        """The trial's hyperparameters: suggested for ranges and choices, as given for fixed values."""
+        """The trial's hyperparameters, every dimension: suggested for ranges and choices (Optuna records those as
+        the trial's params), as given for fixed values (which only this dict holds)."""
         return {name: dimension.suggest(trial, name) for name, dimension in self.root.items()}
 
     def grid(self) -> dict[str, list] | None:
@@ -154,9 +170,19 @@ class SearchSpace(RootModel[dict[str, Dimension]]):
             return int(dimension.value)
         return default
 
-    def fixed_value(self, name: str, default: Any = None) -> Any:
-        dimension = self.root.get(name)
-        return dimension.value if isinstance(dimension, Fixed) else default
+
+def check_search_space(space: SearchSpace, base: dict[str, Any]) -> list[dict[str, Any]]:
+    """Build the training settings of every choice of every dimension (both ends of a range), each on top of
+    ``base``, so a value that cannot train fails now, naming the dimension and the value, instead of in the
+    trial that draws it. Returns the distinct backbones (resolved) the study can train."""
+    backbones = [resolved_training_settings(base)["backbone"]]
+    for name, dimension in space.root.items():
+        for value in dimension.edges():
+            settings = resolved_training_settings(base, {name: value},
+                                                  source=f"for hpo.search_space.{name} = {value!r} (on training.base)")
+            if settings["backbone"] not in backbones:
+                backbones.append(settings["backbone"])
+    return backbones
 
 
 def parse_search_space(data: Any) -> SearchSpace:

@@ -1,4 +1,4 @@
-"""Open (create or resume) the hpo study: its name, storage, sampler and pruner, all from parameters."""
+"""Open (create or resume) the hpo study: its parameters, its identity (name and definition) and its storage."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import optuna
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy.exc import IntegrityError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 
 from resume_ner.errors import UserInputError
 from resume_ner.logs import route_optuna_logs
@@ -30,9 +30,11 @@ class SamplerSettings(_Strict):
 
 class PrunerSettings(_Strict):
     name: Literal["median", "hyperband", "successive_halving", "none"] = "median"
+    # fold: asked only at fold ends, where trials of different epochs compare fairly; epoch: after every epoch
+    interval: Literal["fold", "epoch"] = "fold"
     n_startup_trials: int = Field(2, ge=0)  # median: trials that are never pruned, to have a reference
-    n_warmup_steps: int = Field(1, ge=0)  # median: steps (see objective.pruning_step) before pruning starts
-    min_resource: int = Field(1, ge=1)  # hyperband / successive halving, in steps
+    n_warmup_steps: int = Field(0, ge=0)  # median: steps (fold * epochs_cap + epoch) before pruning may start
+    min_resource: int = Field(1, ge=1)  # hyperband / successive halving: folds (interval fold) or epochs
     reduction_factor: int = Field(3, ge=2)
 
 
@@ -40,7 +42,8 @@ class StorageSettings(_Strict):
     # Heartbeats let a worker on another machine find trials whose worker died (RDB storages only).
     heartbeat_interval: int = Field(10, ge=1)
     grace_period: int = Field(60, ge=2)
-    max_retry: int = Field(1, ge=0)  # times a dead worker's trial is re-queued with the same params
+    # times an interrupted trial (its worker killed or gone) is trained again with the same params
+    max_retry: int = Field(3, ge=0)
 
 
 class HpoParameters(_Strict):
@@ -55,9 +58,8 @@ class HpoParameters(_Strict):
     sampler: SamplerSettings = Field(default_factory=SamplerSettings)
     pruner: PrunerSettings = Field(default_factory=PrunerSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
-    max_failed_trials: int = Field(3, ge=1)
+    max_failed_trials: int = Field(3, ge=1)  # trials of this run that fail on their own; interrupted ones never count
     keep_best_checkpoints: int = Field(1, ge=0)
-    oom_retry: bool = True
 
     @model_validator(mode="after")
     def _has_a_budget(self) -> HpoParameters:
@@ -66,38 +68,45 @@ class HpoParameters(_Strict):
         return self
 
 
-def derive_study_name(search_space: dict, objective: str, corpus_fingerprint: str, splits_fingerprint: str,
-                      backbone: Any, folds: int) -> str:
-    """``resume-ner-<hash>`` of what defines the study: changing the data, space, objective or backbone starts a
-    new study; running the same command again resumes this one."""
-    defining = {"search_space": search_space, "objective": objective, "corpus": corpus_fingerprint,
-                "splits": splits_fingerprint, "backbone": backbone, "folds": folds}
-    digest = hashlib.sha256(json.dumps(defining, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+def study_definition(*, search_space: dict, objective: str, corpus_fingerprint: str, splits_fingerprint: str,
+                     folds: int, training: dict, gpus: int) -> dict[str, Any]:
+    """Everything that changes what a trial measures: data, folds, search space, objective, the resolved training
+    settings every trial starts from (``execution.resolved_base``) and the number of GPUs. The budget (n_trials,
+    timeout, workers), sampler and pruner decide which trials run, not what one measures, so they are not in it."""
+    return json.loads(json.dumps({"search_space": search_space, "objective": objective, "corpus": corpus_fingerprint,
+                                  "splits": splits_fingerprint, "folds": folds, "training": training, "gpus": gpus},
+                                 default=str))
+
+
+def derive_study_name(definition: dict[str, Any]) -> str:
+    """``resume-ner-<hash>`` of the study's definition: changing anything a trial measures starts a new study;
+    running the same command again, with any budget, resumes this one."""
+    digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode("utf-8")).hexdigest()
     return f"resume-ner-{digest[:12]}"
 
 
-def make_sampler(settings: SamplerSettings, grid: dict[str, list] | None) -> optuna.samplers.BaseSampler:
-    if settings.name == "grid":
-        if grid is None:
-            raise UserInputError("hpo.sampler.name: grid needs every float range of the search space to have a "
-                                 "step (or be a categorical)")
-        return optuna.samplers.GridSampler(grid, seed=settings.seed)
-    if settings.name == "random":
-        return optuna.samplers.RandomSampler(seed=settings.seed)
-    return optuna.samplers.TPESampler(seed=settings.seed, n_startup_trials=settings.n_startup_trials)
+def definition_differences(stored: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """``key: stored -> current`` for every setting (dotted) whose value differs between two definitions."""
+    from resume_ner.tracking import flatten_params
+
+    before, after = flatten_params(stored), flatten_params(current)
+    return [f"{key}: {before.get(key, '(unset)')} -> {after.get(key, '(unset)')}"
+            for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)]
 
 
-def make_pruner(settings: PrunerSettings, max_steps: int) -> optuna.pruners.BasePruner:
-    if settings.name == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=settings.n_startup_trials,
-                                           n_warmup_steps=settings.n_warmup_steps)
-    if settings.name == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=settings.min_resource, max_resource=max_steps,
-                                              reduction_factor=settings.reduction_factor)
-    if settings.name == "successive_halving":
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=settings.min_resource,
-                                                      reduction_factor=settings.reduction_factor)
-    return optuna.pruners.NopPruner()
+def check_definition(study: optuna.Study, definition: dict[str, Any]) -> None:
+    """Record the definition on a new study; for an existing one, fail with one line listing what differs (a study
+    name set by hand, reused with other settings, would mix trials trained two ways)."""
+    stored = study.user_attrs.get("definition")
+    if stored is None:
+        study.set_user_attr("definition", definition)
+        return
+    differences = definition_differences(stored, definition)
+    if differences:
+        raise UserInputError(
+            f"Study {study.study_name} was made with other settings, so its trials measure something else: "
+            f"{'; '.join(differences)} (stored -> now). Use another hpo.study_name, or null to name the study "
+            f"after its settings")
 
 
 def is_embedded(storage_url: str) -> bool:
@@ -119,8 +128,10 @@ def make_storage(storage_url: str, settings: StorageSettings, stale_trial_callba
         for _ in range(2):
             try:
                 return connect()
-            except (IntegrityError, ProgrammingError):  # another worker was creating the tables
-                time.sleep(1.0)
+            except (IntegrityError, ProgrammingError, OperationalError) as error:
+                if isinstance(error, OperationalError) and "already exists" not in str(error):
+                    raise  # a locked or unreachable database, not a race to create its tables
+                time.sleep(1.0)  # another worker was creating the tables
         return connect()
     except (SQLAlchemyError, ImportError, ValueError) as error:  # bad URL, missing driver, no server
         from resume_ner.tuning.reports import redact_storage_url
