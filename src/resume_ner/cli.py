@@ -1,4 +1,5 @@
-"""Project CLI: Kedro's own ``run`` command, reporting user mistakes and explained failures without a traceback.
+"""Project CLI: Kedro's own ``run`` command, reporting user mistakes and explained failures without a traceback,
+and stopping cleanly on SIGTERM or Ctrl-C (exit status 143 or 130, see ``execution.stop_signals``).
 
 Kedro picks up the ``cli`` group of ``<package>.cli`` and lets its commands override the built-in ones, so
 ``kedro run`` and ``python -m resume_ner`` both go through here. Options and behaviour are Kedro's.
@@ -8,12 +9,14 @@ from __future__ import annotations
 
 import functools
 import re
+import signal
 import sys
 
 import click
 from kedro.framework.cli.project import run as kedro_run
 
 from resume_ner.errors import UserInputError, find_reported_error, find_user_error
+from resume_ner.execution.stop_signals import StopRequested, stop_detail, stopping_on_signals
 
 USER_ERROR_EXIT_STATUS = 2
 REPORTED_FAILURE_EXIT_STATUS = 1
@@ -29,7 +32,15 @@ def _reporting_user_errors(command):
     def wrapper(*args, **kwargs):
         try:
             _check_pipeline_names([*kwargs.get("pipelines", ()), *filter(None, [kwargs.get("pipeline")])])
-            return command(*args, **kwargs)
+            with stopping_on_signals():
+                return command(*args, **kwargs)
+        except KeyboardInterrupt as stop:  # SIGTERM or Ctrl-C: the children are stopped by now
+            _end_mlflow_runs("KILLED")
+            detail = stop_detail(stop)
+            click.secho(f"{detail[0].upper()}{detail[1:]}: the running training stopped and its records are closed "
+                        f"(a study's trial FAIL, MLflow runs KILLED); run the same command to resume", fg="yellow",
+                        err=True)
+            sys.exit(stop.exit_status if isinstance(stop, StopRequested) else 128 + signal.SIGINT)
         except Exception as error:
             if find_reported_error(error) is None:
                 raise
@@ -37,6 +48,14 @@ def _reporting_user_errors(command):
             sys.exit(USER_ERROR_EXIT_STATUS if find_user_error(error) else REPORTED_FAILURE_EXIT_STATUS)
 
     return wrapper
+
+
+def _end_mlflow_runs(status: str) -> None:
+    """End this process's active MLflow runs (the ``kedro run``'s own, started by kedro-mlflow) with ``status``."""
+    import mlflow
+
+    while mlflow.active_run() is not None:
+        mlflow.end_run(status=status)
 
 
 def _check_pipeline_names(names: list[str]) -> None:

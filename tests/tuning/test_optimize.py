@@ -1,9 +1,13 @@
 """Running the hpo study with simple objectives (no training): the trial budget on a resumed study, the bound on
-failed trials, checkpoint cleanup and the trials a killed run left RUNNING."""
+failed trials, checkpoint cleanup, and the trials a killed run left RUNNING (failed and trained again)."""
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import optuna
@@ -11,15 +15,19 @@ import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState, create_trial
 
+from resume_ner.errors import UserInputError
 from resume_ner.execution import TrainingFailed
 from resume_ner.execution.execute import TrainingResult
+from resume_ner.execution.worker_identity import current_worker
 from resume_ner.tuning.objective import pruning_step
 from resume_ner.tuning.optimize import (
     CheckpointCleanup,
+    DeadWorkerCallback,
     FailureLimit,
     TooManyFailedTrials,
-    fail_leftover_trials,
+    fail_interrupted_trials,
     optimize,
+    requeue,
 )
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -67,7 +75,7 @@ def test_failure_limit_stops_the_study_after_that_many_failed_trials():
     assert states(study) == [TrialState.FAIL] * 3
     with pytest.raises(TooManyFailedTrials) as caught:
         limit.check()
-    assert str(caught.value) == ("The study stopped after 3 failed trials (hpo.max_failed_trials: 3); "
+    assert str(caught.value) == ("The study stopped after 3 failed trials of this run (hpo.max_failed_trials: 3); "
                                  "the last one: trial 2 crashed")
 
 
@@ -95,7 +103,7 @@ def test_a_training_failure_fails_its_trial_and_the_study_goes_on(tmp_path):
 
     study = optuna.create_study(direction="maximize")
     run(study, objective, tmp_path, n_trials=3)
-    assert states(study) == [TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]
+    assert states(study) == [TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE, TrialState.COMPLETE]
 
 
 def test_optimize_raises_too_many_failed_trials_once_the_bound_is_reached(tmp_path):
@@ -106,6 +114,26 @@ def test_optimize_raises_too_many_failed_trials_once_the_bound_is_reached(tmp_pa
     with pytest.raises(TooManyFailedTrials, match=r"hpo.max_failed_trials: 2"):
         run(study, objective, tmp_path, n_trials=10, max_failed_trials=2)
     assert states(study) == [TrialState.FAIL] * 2
+
+
+def test_failures_left_by_earlier_runs_never_count(tmp_path):
+    study = sqlite_study(tmp_path)
+    for _ in range(5):  # what five earlier, interrupted or failing runs left behind
+        study.add_trial(create_trial(state=TrialState.FAIL))
+    run(study, quadratic, tmp_path, n_trials=2, max_failed_trials=3)
+    assert states(study) == [TrialState.FAIL] * 5 + [TrialState.COMPLETE] * 2
+
+
+def test_a_user_error_in_one_trial_fails_that_trial_and_the_study_goes_on(tmp_path):
+    def objective(trial):
+        x = trial.suggest_float("x", 0.0, 1.0)
+        if trial.number == 1:
+            raise UserInputError("tokenization.stride (48) must be less than half of max_length (64)")
+        return x
+
+    study = optuna.create_study(direction="maximize")
+    run(study, objective, tmp_path, n_trials=3)
+    assert states(study) == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]
 
 
 def test_any_other_error_in_the_objective_stops_the_study(tmp_path):
@@ -131,15 +159,37 @@ def test_a_resumed_study_only_adds_the_missing_trials(tmp_path):
     assert states(resumed) == [TrialState.COMPLETE] * 5
 
 
-def test_failed_and_running_trials_count_towards_the_budget(tmp_path):
+def test_finished_and_running_trials_count_towards_the_budget_and_failed_ones_do_not(tmp_path):
     study = sqlite_study(tmp_path)
     study.add_trial(create_trial(state=TrialState.FAIL))
     study.add_trial(create_trial(value=0.1, params={"x": 0.1}, distributions={"x": FloatDistribution(0.0, 1.0)}))
+    study.add_trial(create_trial(state=TrialState.PRUNED, params={"x": 0.2},
+                                 distributions={"x": FloatDistribution(0.0, 1.0)}))
     study.ask()  # another worker's trial, still running
 
     run(study, quadratic, tmp_path, n_trials=5)
-    assert states(study) == [TrialState.FAIL, TrialState.COMPLETE, TrialState.RUNNING,
+    assert states(study) == [TrialState.FAIL, TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING,
                              TrialState.COMPLETE, TrialState.COMPLETE]
+
+
+def test_a_trial_that_fails_in_this_run_does_not_use_up_the_budget(tmp_path):
+    def objective(trial):
+        x = trial.suggest_float("x", 0.0, 1.0)
+        if trial.number in (0, 2):
+            raise training_failed()
+        return x
+
+    study = sqlite_study(tmp_path)
+    run(study, objective, tmp_path, n_trials=3)
+    assert states(study) == [TrialState.FAIL, TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE,
+                             TrialState.COMPLETE]
+
+
+def test_two_workers_in_one_process_never_start_more_trials_than_are_missing(tmp_path):
+    study = sqlite_study(tmp_path)
+    run(study, quadratic, tmp_path, n_trials=3)
+    run(study, quadratic, tmp_path, n_trials=4, n_workers=2)
+    assert states(study) == [TrialState.COMPLETE] * 4
 
 
 def test_a_full_study_runs_nothing(tmp_path, caplog):
@@ -244,32 +294,89 @@ class FakeTracker:
     def __init__(self) -> None:
         self.failed: list[str] = []
 
-    def fail_children(self, run_id: str) -> None:
+    def fail_run_tree(self, run_id: str) -> None:
         self.failed.append(run_id)
 
 
-def test_fail_leftover_trials_fails_running_trials_with_a_reason(tmp_path):
+def dead_worker() -> dict:
+    """The identity of a process of this machine that has exited."""
+    child = subprocess.run([sys.executable, "-c", "import json, resume_ner.execution.worker_identity as w; "
+                            "print(json.dumps(w.current_worker()))"], capture_output=True, text=True, check=True)
+    return json.loads(child.stdout)
+
+
+def test_trials_of_a_dead_worker_fail_and_their_params_train_again_first(tmp_path):
     study = sqlite_study(tmp_path)
     study.optimize(quadratic, n_trials=1)
-    study.ask()
-    interrupted = study.ask()
-    interrupted.set_user_attr("mlflow_run_id", "run-2")
+    study.enqueue_trial({"x": 0.3})
+    interrupted = study.ask()  # a killed run's trial, its params set
+    interrupted.suggest_float("x", 0.0, 1.0)
+    interrupted.set_user_attr("worker", dead_worker())
+    interrupted.set_user_attr("mlflow_run_id", "run-1")
+    interrupted.set_user_attr("fold_values", [0.5])
+    alive = study.ask()  # another worker's trial, alive in this very process
+    alive.set_user_attr("worker", current_worker())
+    unknown = study.ask()  # a trial whose worker never said who it was: left to the heartbeats
     tracker = FakeTracker()
 
-    assert fail_leftover_trials(study, tracker) == [1, 2]
-    assert tracker.failed == ["run-2"]
-
+    assert fail_interrupted_trials(study, tracker, max_retry=3) == [1]
+    assert tracker.failed == ["run-1"]
     reloaded = optuna.load_study(study_name="study", storage=f"sqlite:///{tmp_path / 'optuna.db'}")
-    assert states(reloaded) == [TrialState.COMPLETE, TrialState.FAIL, TrialState.FAIL]
-    assert "state_detail" not in reloaded.trials[0].user_attrs
-    assert [trial.user_attrs["state_detail"] for trial in reloaded.trials[1:]] == ["its run was interrupted"] * 2
-    assert all(trial.datetime_complete is not None for trial in reloaded.trials[1:])
+    assert states(reloaded) == [TrialState.COMPLETE, TrialState.FAIL, TrialState.RUNNING, TrialState.RUNNING,
+                                TrialState.WAITING]
+    assert reloaded.trials[1].user_attrs["state_detail"].startswith("interrupted: its run (pid ")
+    retry = reloaded.trials[4]
+    assert retry.params == {"x": 0.3} and retry.system_attrs["failed_trial"] == 1
+    assert "fold_values" not in retry.user_attrs and "mlflow_run_id" not in retry.user_attrs
+    # The retry is the next trial a worker takes.
+    assert study.ask().number == 4
+    assert unknown.number == 3
 
 
-def test_fail_leftover_trials_without_running_trials_changes_nothing(tmp_path):
+def test_an_interrupted_trial_is_retried_up_to_max_retry_times(tmp_path):
+    study = sqlite_study(tmp_path)
+    study.enqueue_trial({"x": 0.3})
+    for _ in range(3):  # the original and its two retries are all interrupted
+        trial = study.ask()
+        trial.suggest_float("x", 0.0, 1.0)
+        trial.set_user_attr("worker", dead_worker())
+        fail_interrupted_trials(study, None, max_retry=2)
+    assert states(study) == [TrialState.FAIL] * 3  # no third retry queued
+    assert [trial.params["x"] for trial in study.trials] == [0.3] * 3
+    assert study.trials[2].system_attrs["retry_history"] == [0, 1]
+
+
+def test_requeue_copies_params_and_distributions_only():
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(create_trial(state=TrialState.FAIL, params={"x": 0.4}, distributions=X,
+                                 user_attrs={"fold_values": [0.1], "state_detail": "interrupted"}))
+    assert requeue(study, study.trials[0], max_retry=0) is None
+    assert requeue(study, study.trials[0], max_retry=1) == 1
+    retry = study.trials[1]
+    assert retry.state == TrialState.WAITING and retry.params == {"x": 0.4} and retry.user_attrs == {}
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used with Study.optimize")
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
+def test_a_heartbeat_stale_trial_is_failed_and_requeued_by_optuna_with_our_callback(tmp_path):
+    tracker = FakeTracker()
+    storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'optuna.db'}", heartbeat_interval=1,
+                                         grace_period=1, heartbeat_stale_trial_callback=DeadWorkerCallback(tracker, 3))
+    study = optuna.create_study(storage=storage, direction="maximize")
+    stale = study.ask()
+    stale.suggest_float("x", 0.0, 1.0)
+    stale.set_user_attr("mlflow_run_id", "run-0")
+    storage.record_heartbeat(stale._trial_id)
+    time.sleep(2.5)
+    optuna.storages.fail_stale_trials(study)
+    assert states(study) == [TrialState.FAIL, TrialState.WAITING]
+    assert tracker.failed == ["run-0"]
+
+
+def test_fail_interrupted_trials_without_running_trials_changes_nothing(tmp_path):
     study = sqlite_study(tmp_path)
     study.optimize(quadratic, n_trials=2)
-    assert fail_leftover_trials(study, None) == []
+    assert fail_interrupted_trials(study, None, max_retry=3) == []
     assert states(study) == [TrialState.COMPLETE] * 2
 
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from resume_ner.errors import ReportedError
 from resume_ner.execution.launchers import Launcher, ProcessLauncher
+from resume_ner.execution.stop_signals import stop_requested
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +117,8 @@ def execute_training(
     ``on_event`` is called with each event as it arrives; a truthy return asks the child to stop (a pruner's
     verdict). Setting ``stop`` does the same from elsewhere. A stopped child gets SIGTERM, then SIGKILL after
     ``stop_grace_seconds``. A child that has not finished after ``timeout_seconds`` is stopped and the run fails.
-    Ctrl-C (or any error) in the parent stops the child before the exception goes on, so nothing is orphaned.
+    Ctrl-C (or any error) in the parent stops the child before the exception goes on, so nothing is orphaned; so
+    does a stop signal received while this runs in another thread (``stop_signals.StopRequested`` is raised then).
 
     Returns a ``TrainingResult`` with status ``completed`` or ``stopped``; raises ``TrainingFailed`` otherwise.
     """
@@ -143,6 +145,9 @@ def execute_training(
                     stop_requested_at = _request_stop(child)
             if exit_status is not None:
                 break
+            signalled = stop_requested()
+            if signalled is not None:  # the main thread got SIGTERM or Ctrl-C while this run is in a worker thread
+                raise signalled
             now = time.monotonic()
             if stop_requested_at is None:
                 if stop is not None and stop.is_set():

@@ -2,20 +2,28 @@
 return the mean of the folds' objective.
 
 Pruning steps make folds comparable: at epoch ``e`` of the ``k``-th fold (0-based) the trial reports step
-``k * epochs_cap + e`` with the running mean ``(best of each finished fold + this epoch's value) / (k + 1)``.
-Every trial runs the same folds in the same order, so two trials at one step have seen the same data.
+``k * epochs_cap + e`` with the running mean ``(best of each finished fold + this fold's best so far) / (k + 1)``;
+at the end of fold ``k`` it reports step ``(k + 1) * epochs_cap`` too, when the fold ended before the cap, so every
+trial has a value at every fold end (where the pruner is asked by default, see ``pruners``). Every trial runs the
+same folds in the same order, so two trials at one step have seen the same data.
+
+What a trial trains with is recorded on it as ``effective_params``: every dimension of the search space (fixed ones
+included) and the batch size and accumulation of an out-of-memory retry. That, not Optuna's ``params``, is what the
+best-params record hands to refit and final training.
 """
 
 from __future__ import annotations
 
 import logging
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import optuna
 
+from resume_ner.errors import UserInputError
 from resume_ner.execution import (
     LaunchSettings,
     RunInputs,
@@ -25,10 +33,15 @@ from resume_ner.execution import (
     build_training_config,
     build_training_env,
     execute_training,
+    retried_hyperparameters,
+    with_half_batch,
     write_run_config,
 )
 from resume_ner.execution.launchers import Launcher
+from resume_ner.execution.stop_signals import stop_detail
+from resume_ner.execution.worker_identity import current_worker
 from resume_ner.progress import training_progress
+from resume_ner.training.config import RunConfig
 from resume_ner.tuning.search_space import SearchSpace
 from resume_ner.tuning.tracking import StudyTracker
 
@@ -52,7 +65,6 @@ class TrialSettings:
     launcher: Launcher
     threads: int | None = None
     pass_through: list[str] = field(default_factory=list)
-    oom_retry: bool = True
     tracker: StudyTracker | None = None
 
 
@@ -68,7 +80,9 @@ class TrialObjective:
 
     def __call__(self, trial: optuna.Trial) -> float:
         settings = self.settings
+        trial.set_user_attr("worker", current_worker())  # lets a later run tell a killed worker from a live one
         params = settings.space.suggest(trial)
+        trial.set_user_attr("effective_params", params)
         tracker = settings.tracker
         trial_run = tracker.start_trial(trial.number, params) if tracker else None
         if trial_run:
@@ -77,20 +91,29 @@ class TrialObjective:
         best_epochs: list[int] = []
         try:
             for position, fold in enumerate(settings.folds):
-                metrics = self._run_fold(trial, params, position, fold, values, trial_run)
+                metrics, params = self._run_fold(trial, params, position, fold, values, trial_run)
                 values.append(float(metrics["best"][settings.objective]))
                 best_epochs.append(int(metrics["best_epoch"]))
                 trial.set_user_attr("fold_values", values)
                 trial.set_user_attr("best_epochs", best_epochs)
+                self._end_of_fold(trial, position, values, metrics)
         except optuna.TrialPruned as pruned:
             trial.set_user_attr("state_detail", str(pruned))
             self._close_trial(trial_run, "KILLED", {"state": "pruned", "detail": str(pruned)})
             raise
         except TrainingFailed as failure:
-            detail = failure.summary
-            trial.set_user_attr("state_detail", detail)
-            self._close_trial(trial_run, "FAILED", {"state": "failed", "detail": detail,
+            trial.set_user_attr("state_detail", failure.summary)
+            self._close_trial(trial_run, "FAILED", {"state": "failed", "detail": failure.summary,
                                                     "stderr_tail": "\n".join(failure.result.stderr_tail)})
+            raise
+        except UserInputError as error:  # this trial's settings are wrong; the next trial's may not be
+            detail = str(error).splitlines()[0]
+            trial.set_user_attr("state_detail", detail)
+            self._close_trial(trial_run, "FAILED", {"state": "failed", "detail": detail})
+            raise
+        except KeyboardInterrupt as stop:  # SIGTERM or Ctrl-C: the whole run stops
+            trial.set_user_attr("state_detail", stop_detail(stop))
+            self._close_trial(trial_run, "KILLED", {"state": "stopped", "detail": stop_detail(stop)})
             raise
         except BaseException:
             self._close_trial(trial_run, "FAILED", {"state": "failed", "detail": "interrupted"})
@@ -105,54 +128,52 @@ class TrialObjective:
         self._close_trial(trial_run, "FINISHED", {"state": "complete"})
         return mean
 
-    def _run_fold(self, trial, params, position, fold, values, trial_run) -> dict:
-        """Train one fold; retry it once with half the batch and double accumulation if it ran out of memory."""
-        try:
-            return self._train_fold(trial, params, position, fold, values, trial_run)
-        except TrainingFailed as failure:
-            batch = int(params.get("batch_size", self.settings.base.get("optimization", {}).get("batch_size", 16)))
-            if not (failure.result.out_of_memory and self.settings.oom_retry and batch > 1
-                    and not trial.user_attrs.get("oom_retry")):
-                raise
-            accumulation = int(params.get("gradient_accumulation",
-                                          self.settings.base.get("optimization", {}).get("gradient_accumulation", 1)))
-            params.update(batch_size=batch // 2, gradient_accumulation=accumulation * 2)
-            trial.set_user_attr("oom_retry", True)
-            trial.set_user_attr("effective_params", dict(params))
-            logger.warning("Trial %d fold %d ran out of memory; retrying with batch_size %d and "
-                           "gradient_accumulation %d (same effective batch)", trial.number, fold, batch // 2,
-                           accumulation * 2)
-            return self._train_fold(trial, params, position, fold, values, trial_run, retry=True)
-
-    def _train_fold(self, trial, params, position, fold, values, trial_run, retry: bool = False) -> dict:
+    def _end_of_fold(self, trial: optuna.Trial, position: int, values: list[float], metrics: dict) -> None:
+        """Report the mean over the finished folds at the fold-end step (unless the last epoch already did) and,
+        before another fold starts, ask the pruner: a verdict given on the fold's last epoch, after its child had
+        finished, stops the trial here."""
         settings = self.settings
-        tracker = settings.tracker
+        if int(metrics.get("epochs_run", 0)) < settings.epochs_cap:
+            trial.report(statistics.fmean(values), (position + 1) * settings.epochs_cap)
+        if position + 1 < len(settings.folds) and trial.should_prune():
+            raise optuna.TrialPruned(f"pruned at the end of fold {settings.folds[position]} "
+                                     f"(mean {statistics.fmean(values):.4f} over {position + 1} folds)")
+
+    def _run_fold(self, trial, params: dict, position: int, fold: int, values: list[float],
+                  trial_run: str | None) -> tuple[dict, dict]:
+        """Train one fold; once per trial, a fold that ran out of memory is retried with half the batch and double
+        accumulation, and the later folds keep that batch. Returns the fold's metrics and the hyperparameters
+        the trial trains with from now on."""
+        settings = self.settings
         purpose = RunPurpose(kind="trial", name=settings.study_name, trial=trial.number, fold=fold)
         config = build_training_config(settings.base, params, purpose, settings.inputs, settings.runs_root,
                                        settings.backbone_cache_dir)
-        if retry:
-            # The first attempt's files stay beside it for the record.
-            config = config.model_copy(update={"output_dir": Path(f"{config.output_dir}-oom-retry")})
+        try:
+            return self._train_fold(trial, config, position, fold, values, trial_run), params
+        except TrainingFailed as failure:
+            retry = with_half_batch(config)
+            if not (failure.result.out_of_memory and settings.launch.oom_retry and retry is not None
+                    and not trial.user_attrs.get("oom_retry")):
+                raise
+        params = retried_hyperparameters(params, retry)
+        trial.set_user_attr("oom_retry", True)
+        trial.set_user_attr("effective_params", params)
+        logger.warning("Trial %d fold %d ran out of memory; retrying with batch_size %d and gradient_accumulation "
+                       "%d (same effective batch)", trial.number, fold, params["batch_size"],
+                       params["gradient_accumulation"])
+        return self._train_fold(trial, retry, position, fold, values, trial_run), params
+
+    def _train_fold(self, trial, config: RunConfig, position: int, fold: int, values: list[float],
+                    trial_run: str | None) -> dict:
+        settings = self.settings
+        tracker = settings.tracker
         config_path = write_run_config(config)
         fold_run = tracker.start_fold(trial_run, trial.number, fold) if tracker and trial_run else None
         env = build_training_env(tracking_uri=tracker.tracking_uri if fold_run else None,
                                  experiment_id=tracker.experiment_id if fold_run else None, run_id=fold_run,
                                  threads=settings.threads, pass_through=settings.pass_through)
         pruned: list[str] = []
-
-        def on_event(event: dict) -> bool:
-            if event.get("event") != "epoch" or settings.objective not in event.get("validation", {}):
-                return False
-            epoch, value = int(event["epoch"]), float(event["validation"][settings.objective])
-            running_mean = _running_mean(values, value)
-            trial.report(running_mean, pruning_step(position, epoch, settings.epochs_cap))
-            logger.debug("Trial %d fold %d/%d epoch %d: %s %.4f (running mean %.4f)", trial.number, position + 1,
-                         len(settings.folds), epoch, settings.objective, value, running_mean)
-            if trial.should_prune():
-                pruned.append(f"pruned at fold {fold} epoch {epoch} (running mean {running_mean:.4f})")
-                return True
-            return False
-
+        on_event = self._pruning_reporter(trial, position, fold, values, pruned, config.optimization.epochs)
         label = f"Trial {trial.number} fold {position + 1}/{len(settings.folds)}"
         try:
             with training_progress(label, config.optimization.epochs) as show_progress:
@@ -165,9 +186,9 @@ class TrialObjective:
                                           config.output_dir, launcher=settings.launcher, on_event=on_event_shown,
                                           timeout_seconds=settings.launch.timeout_seconds,
                                           stop_grace_seconds=settings.launch.stop_grace_seconds)
-        except BaseException:  # a failed child, or the parent interrupted: the fold's run failed either way
+        except BaseException as error:  # a failed child, or the parent stopped or interrupted
             if fold_run:
-                tracker.finish(fold_run, "FAILED")
+                tracker.finish(fold_run, "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
             raise
         if result.status == "stopped":
             if fold_run:
@@ -180,7 +201,37 @@ class TrialObjective:
         logger.info("%s: %s %.4f (best epoch %s of %d), running mean %.4f, %.0f s", label, settings.objective,
                     value, metrics["best_epoch"], metrics["epochs_run"],
                     _running_mean(values, value), result.wall_seconds)
+        if pruned and position + 1 < len(settings.folds):  # the verdict came with the child's last epoch
+            raise optuna.TrialPruned(pruned[0])
         return metrics
+
+    def _pruning_reporter(self, trial, position: int, fold: int, values: list[float], pruned: list[str],
+                          epochs: int) -> Callable[[dict], bool]:
+        """The progress-event callback of one fold: report each epoch's running mean, and ask the child to stop
+        (a truthy return) when the pruner says so; the verdict is kept in ``pruned``. On the fold's last epoch
+        the child is left to finish (stopping it would save nothing and lose its records); the verdict then
+        stops the trial before its next fold."""
+        settings = self.settings
+        fold_best = float("-inf")
+
+        def on_event(event: dict) -> bool:
+            nonlocal fold_best
+            if event.get("event") != "epoch" or settings.objective not in event.get("validation", {}):
+                return False
+            epoch, value = int(event["epoch"]), float(event["validation"][settings.objective])
+            fold_best = max(fold_best, value)
+            running_mean = _running_mean(values, fold_best)
+            step = pruning_step(position, epoch, settings.epochs_cap)
+            trial.report(running_mean, step)
+            logger.debug("Trial %d fold %d/%d epoch %d: %s %.4f (running mean %.4f)", trial.number, position + 1,
+                         len(settings.folds), epoch, settings.objective, value, running_mean)
+            # The study's last step is the trial's result: stopping there would only throw the result away.
+            if not pruned and step < len(settings.folds) * settings.epochs_cap and trial.should_prune():
+                pruned.append(f"pruned at fold {fold} epoch {epoch} (running mean {running_mean:.4f})")
+                return epoch < epochs
+            return False
+
+        return on_event
 
     def _close_trial(self, trial_run: str | None, status: str, tags: dict) -> None:
         tracker = self.settings.tracker

@@ -3,9 +3,11 @@
 Pure functions of a study (finished or still running), so the pipeline's report nodes stay thin and every output
 can be rebuilt later from the study storage alone. They rely on the conventions the objective writes:
 
-* trial params are hyperparameter short names (``learning_rate``, ``batch_size``, ``backbone`` ...);
-* trial user attrs ``fold_values``, ``value_std``, ``best_epochs``, ``mlflow_run_id``, and optionally
-  ``state_detail`` and ``oom_retry``;
+* trial params are hyperparameter names in their one spelling (``learning_rate``, ``batch_size``, ``backbone`` ...);
+* trial user attrs ``effective_params`` (every hyperparameter the folds trained with: fixed dimensions and an
+  out-of-memory retry's batch included; trials of older studies lack it, and their params stand in),
+  ``fold_values``, ``value_std``, ``best_epochs``, ``mlflow_run_id``, and optionally ``state_detail`` and
+  ``oom_retry``;
 * study user attrs ``objective``, ``mlflow_run_id``, ``corpus_fingerprint``, ``splits_fingerprint``,
   ``search_space`` and ``backbone``.
 
@@ -62,6 +64,11 @@ def _duration_seconds(trial: FrozenTrial) -> float | None:
     return None if duration is None else duration.total_seconds()
 
 
+def trained_with(trial: FrozenTrial) -> dict[str, Any]:
+    """The hyperparameters ``trial``'s folds trained with (see the module docstring)."""
+    return dict(trial.user_attrs.get("effective_params") or trial.params)
+
+
 def _objective_name(study: optuna.Study) -> str:
     """The objective's metric name for axis labels, Optuna's generic label when the study does not record it."""
     return str(study.user_attrs.get("objective") or "Objective Value")
@@ -99,7 +106,7 @@ def _trial_row(trial: FrozenTrial, n_folds: int) -> dict[str, Any]:
         "std": attrs.get("value_std"),
     }
     row.update({f"fold_{index}": folds[index] if index < len(folds) else None for index in range(n_folds)})
-    row.update({f"param_{name}": value for name, value in trial.params.items()})
+    row.update({f"param_{name}": value for name, value in trained_with(trial).items()})
     row.update({
         "best_epochs": ",".join(str(epoch) for epoch in best_epochs) if best_epochs else None,
         "duration_seconds": _duration_seconds(trial),
@@ -115,14 +122,14 @@ def trials_table(study: optuna.Study) -> pd.DataFrame:
 
     Columns: ``number``, ``state`` (COMPLETE/PRUNED/FAIL/RUNNING/WAITING), ``value``, ``std``, ``fold_0`` ..
     ``fold_<k-1>`` (k: the most folds any trial completed), one ``param_<name>`` per hyperparameter any trial
-    sampled (sorted by name), ``best_epochs`` (comma-separated), ``duration_seconds`` (empty while running),
+    trained with (sorted by name), ``best_epochs`` (comma-separated), ``duration_seconds`` (empty while running),
     ``mlflow_run_id``, ``state_detail`` and ``oom_retry``. Missing values are empty cells. Param columns keep each
     value's own type (object dtype), so an integer ``batch_size`` stays 16 and not 16.0 beside a trial without it.
     """
     trials = sorted(study.get_trials(deepcopy=False), key=lambda trial: trial.number)
     n_folds = max((len(trial.user_attrs.get("fold_values") or []) for trial in trials), default=0)
     fold_columns = [f"fold_{index}" for index in range(n_folds)]
-    param_columns = [f"param_{name}" for name in sorted({name for trial in trials for name in trial.params})]
+    param_columns = [f"param_{name}" for name in sorted({name for trial in trials for name in trained_with(trial)})]
     table = pd.DataFrame([_trial_row(trial, n_folds) for trial in trials],
                          columns=BASE_COLUMNS + fold_columns + param_columns + TAIL_COLUMNS, dtype=object)
     typed = BASE_COLUMNS + fold_columns + TAIL_COLUMNS
@@ -141,7 +148,7 @@ def best_params_record(study: optuna.Study) -> dict[str, Any] | None:
         return None
     best_epochs = best.user_attrs.get("best_epochs")
     return {
-        "params": dict(best.params),
+        "params": trained_with(best),
         "best_epochs": [int(epoch) for epoch in best_epochs] if best_epochs else None,
         "study_name": study.study_name,
         "study_run_id": study.user_attrs.get("mlflow_run_id"),
@@ -184,7 +191,7 @@ def study_summary(study: optuna.Study, storage_url_redacted: str) -> dict[str, A
         "state_counts": {state: sum(trial.state.name == state for trial in trials) for state in STATES},
         "best_trial_number": None if best is None else best.number,
         "best_value": None if best is None else float(best.value),
-        "best_params": None if best is None else dict(best.params),
+        "best_params": None if best is None else trained_with(best),
         "corpus_fingerprint": attrs.get("corpus_fingerprint"),
         "splits_fingerprint": attrs.get("splits_fingerprint"),
         "search_space": attrs.get("search_space"),

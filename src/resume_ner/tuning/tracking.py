@@ -51,12 +51,20 @@ class StudyTracker:
         """End a run as FINISHED, KILLED (pruned) or FAILED."""
         self._client.set_terminated(run_id, status=status)
 
-    def fail_children(self, run_id: str) -> None:
-        """Mark ``run_id`` and its still running children FAILED (a trial whose worker died)."""
+    def fail_run_tree(self, run_id: str) -> None:
+        """End a dead worker's trial run FAILED, with its still running fold runs and the ``kedro run`` whose
+        child it was (that run died with the worker). A run this tracking store does not hold (another worker's
+        MLflow server) is left alone."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            run = self._client.get_run(run_id)
+        except MlflowException:
+            return
         children = self._client.search_runs(
-            [self.experiment_id], filter_string=f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{run_id}'")
-        for child in children:
-            if child.info.status == RunStatus.to_string(RunStatus.RUNNING):
-                self.finish(child.info.run_id, "FAILED")
-        if self._client.get_run(run_id).info.status == RunStatus.to_string(RunStatus.RUNNING):
-            self.finish(run_id, "FAILED")
+            [run.info.experiment_id], filter_string=f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{run_id}'")
+        parent = run.data.tags.get(MLFLOW_PARENT_RUN_ID)
+        for candidate in [*children, run, *([self._client.get_run(parent)] if parent else [])]:
+            if candidate.info.status == RunStatus.to_string(RunStatus.RUNNING) and \
+                    candidate.info.run_id != self.study_run_id:
+                self.finish(candidate.info.run_id, "FAILED")

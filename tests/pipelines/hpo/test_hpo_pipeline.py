@@ -37,6 +37,9 @@ SPACE = {
     "epochs": {"type": "int", "low": 2, "high": 3},  # merged into conf/base's epochs range (same type)
 }
 GOOD = {"learning_rate": 1e-3, "batch_size": 16, "max_grad_norm": 1.0, "epochs": 3}
+# SPACE without the values that make the fake trainer crash or run out of memory.
+HEALTHY_SPACE = {**SPACE, "batch_size": {"type": "categorical", "choices": [16]},
+                 "max_grad_norm": {"type": "categorical", "choices": [1.0]}}
 
 
 @pytest.fixture(scope="module")
@@ -96,10 +99,11 @@ def mlflow_runs(project: Path) -> list:
 
 @pytest.fixture(scope="module")
 def study_run(processed, tmp_path_factory):
-    """One study of five enqueued trials: good, good, clearly bad (pruned), crashing (failed), and one that runs
-    out of memory and is retried with half the batch."""
+    """One study of five enqueued trials: good, good, clearly bad (pruned at the end of its first fold), crashing
+    (failed, so not one of the four finished trials the budget asks for), and one that runs out of memory and is
+    retried with half the batch."""
     tmp_path = tmp_path_factory.mktemp("hpo_study")
-    project = fake_project(processed, tmp_path, epoch_seconds=0.4, n_trials=5)
+    project = fake_project(processed, tmp_path, epoch_seconds=0.4, n_trials=4)
     enqueue(project, GOOD, {**GOOD, "learning_rate": 2e-3}, {**GOOD, "learning_rate": 0.1},
             {**GOOD, "max_grad_norm": 13.0}, {**GOOD, "batch_size": 64})
     # Kedro's logging configuration replaces the root's handlers; these two loggers keep theirs.
@@ -142,13 +146,28 @@ def test_every_trial_ends_in_the_state_its_children_earned(study_run):
                       TrialState.COMPLETE]
 
 
-def test_a_clearly_bad_trial_is_pruned_and_its_child_stopped(study_run):
+def test_a_clearly_bad_trial_is_pruned_at_the_end_of_its_first_fold(study_run):
+    """The pruner is asked at fold ends; its verdict on the fold's last epoch, after that child had finished,
+    still stops the trial before its next fold."""
     pruned = load_study(study_run).trials[2]
-    assert "pruned at fold 0 epoch 1" in pruned.user_attrs["state_detail"]
+    assert pruned.user_attrs["state_detail"].startswith("pruned at fold 0 epoch 3 (running mean ")
     trial_dir = study_run / "data/06_models/runs/trial" / STUDY / "trial-2"
     events = [json.loads(line)["event"] for line in (trial_dir / "fold-0" / "progress.jsonl").read_text().splitlines()]
-    assert events[-1] == "stopped" and events.count("epoch") < 3  # stopped mid-run, not after it finished
+    assert events.count("epoch") == 3 and events[-1] == "finished"  # its child was left to finish
     assert not (trial_dir / "fold-1").exists()
+
+
+def test_pruning_after_every_epoch_stops_the_child_mid_fold(processed, tmp_path):
+    project = fake_project(processed, tmp_path, epoch_seconds=0.3, n_trials=3,
+                           pruner={"name": "median", "interval": "epoch", "n_startup_trials": 2})
+    enqueue(project, GOOD, {**GOOD, "learning_rate": 2e-3}, {**GOOD, "learning_rate": 0.1})
+    kedro_session(project, "hpo")
+    pruned = load_study(project).trials[2]
+    assert pruned.state == TrialState.PRUNED
+    assert pruned.user_attrs["state_detail"].startswith("pruned at fold 0 epoch 1 ")
+    fold_dir = project / "data/06_models/runs/trial" / STUDY / "trial-2" / "fold-0"
+    events = [json.loads(line)["event"] for line in (fold_dir / "progress.jsonl").read_text().splitlines()]
+    assert events[-1] == "stopped" and events.count("epoch") < 3  # stopped mid-run, not after it finished
 
 
 def test_the_trial_value_is_the_mean_over_folds_with_std_and_best_epochs(study_run):
@@ -172,9 +191,10 @@ def test_out_of_memory_is_retried_once_with_half_the_batch_and_double_accumulati
     assert retried.state == TrialState.COMPLETE and retried.user_attrs["oom_retry"] is True
     assert retried.user_attrs["effective_params"]["batch_size"] == 32
     assert retried.user_attrs["effective_params"]["gradient_accumulation"] == 2
-    config = json.loads((study_run / "data/06_models/runs/trial" / STUDY / "trial-4" / "fold-0-oom-retry" /
-                         "config.json").read_text())
-    assert config["optimization"]["batch_size"] == 32 and config["optimization"]["gradient_accumulation"] == 2
+    trial_dir = study_run / "data/06_models/runs/trial" / STUDY / "trial-4"
+    for fold in ("fold-0-oom-retry", "fold-1"):  # the later fold trains with the retried batch from the start
+        config = json.loads((trial_dir / fold / "config.json").read_text())
+        assert config["optimization"]["batch_size"] == 32 and config["optimization"]["gradient_accumulation"] == 2
 
 
 def test_mlflow_holds_the_study_run_its_trials_and_their_folds(study_run):
@@ -218,17 +238,18 @@ def test_each_fold_and_each_trial_is_one_info_line_with_its_figures(study_run):
     assert folds[:2] == ["Trial 0 fold 1/2: micro_f1 1.0000 (best epoch 3 of 3), running mean 1.0000, " +
                          folds[0].rsplit(", ", 1)[1], "Trial 0 fold 2/2: micro_f1 1.0000 (best epoch 3 of 3), "
                          "running mean 1.0000, " + folds[1].rsplit(", ", 1)[1]]
-    assert len(folds) == 2 + 2 + 0 + 0 + 2  # the pruned and the failed trial finish no fold
+    assert len(folds) == 2 + 2 + 1 + 0 + 2  # the pruned trial finishes one fold, the failed one none
     trials = {int(match.group(1)): record for record in ours
               if (match := re.match(r"Trial (\d+) (complete|pruned|failed)", record["message"]))}
     assert sorted(trials) == [0, 1, 2, 3, 4] and len([record for record in ours if re.match(
         r"Trial \d+ (complete|pruned|failed)", record["message"])]) == 5  # exactly one line per trial
     assert re.fullmatch(r"Trial 0 complete: micro_f1 1\.0000 \(std 0\.0000 over 2 folds, \d+ s\) "
-                        r"learning_rate=0\.001, batch_size=16, .*, epochs=3, max_grad_norm=1; 1/5 trials done, "
+                        r"learning_rate=0\.001, batch_size=16, .*, epochs=3, max_grad_norm=1; 1/4 trials done, "
                         r"best: trial 0 = 1\.0000", trials[0]["message"]), trials[0]["message"]
-    assert trials[2]["message"].startswith("Trial 2 pruned at fold 0 epoch 1 (running mean ")
+    assert trials[2]["message"].startswith("Trial 2 pruned at fold 0 epoch 3 (running mean ")
     assert trials[3]["level"] == "WARNING" and "exit status 1" in trials[3]["message"]
-    assert trials[4]["message"].endswith("5/5 trials done, best: trial 0 = 1.0000")
+    assert "batch_size=32, " in trials[4]["message"] and "gradient_accumulation=2" in trials[4]["message"]
+    assert trials[4]["message"].endswith("4/4 trials done, best: trial 0 = 1.0000")
     # Epochs are DEBUG; Optuna's own lines (its INFO and its double report of the failed run) are gone.
     epochs = [record for record in log if re.search(r"fold \d/2 epoch \d: ", record["message"])]
     assert epochs and {record["level"] for record in epochs} == {"DEBUG"}
@@ -244,7 +265,7 @@ def test_too_many_failed_trials_stop_the_study_with_a_clear_error(processed, tmp
     while not isinstance(error, TooManyFailedTrials) and error.__cause__:
         error = error.__cause__
     assert isinstance(error, TooManyFailedTrials)
-    assert "stopped after 2 failed trials (hpo.max_failed_trials: 2)" in str(error)
+    assert "stopped after 2 failed trials of this run (hpo.max_failed_trials: 2)" in str(error)
     assert [trial.state for trial in load_study(project).trials] == [TrialState.FAIL, TrialState.FAIL,
                                                                      TrialState.WAITING]
 
@@ -264,49 +285,140 @@ def test_an_unavailable_backbone_stops_the_study_before_any_trial(processed, tmp
     assert not (project / "data" / "07_model_output" / "hpo" / "optuna.db").exists()
 
 
-def test_a_study_killed_mid_trial_resumes_without_redoing_or_losing_work(processed, tmp_path):
-    project = fake_project(processed, tmp_path, epoch_seconds=1.0, n_trials=3)
-    enqueue(project, GOOD, {**GOOD, "learning_rate": 2e-3}, {**GOOD, "learning_rate": 3e-3})
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}", "FAKE_EPOCH_SECONDS": "1.0"}
-    worker = subprocess.Popen([KEDRO, "run", "--pipelines=hpo"], cwd=project, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 180
-    trials = []
+def kedro_env(project: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}", **extra}
+
+
+def start_worker(project: Path, *args: str, **env: str) -> subprocess.Popen:
+    """``kedro run --pipelines=hpo`` in its own process, as a user or a scheduler starts it."""
+    return subprocess.Popen([KEDRO, "run", "--pipelines=hpo", *args], cwd=project, env=kedro_env(project, **env),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def wait_mid_trial(project: Path, worker: subprocess.Popen, after: int = -1,
+                   timeout: float = 180) -> optuna.trial.FrozenTrial:
+    """The first trial numbered above ``after`` that ``worker`` trains and that has reported an epoch."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        time.sleep(0.5)
+        assert worker.poll() is None, f"the worker ended early: {worker.stderr.read()[-2000:]}"
+        time.sleep(0.3)
         try:
             trials = load_study(project).trials
-        except (KeyError, sqlalchemy.exc.OperationalError):  # not created yet
+        except (KeyError, sqlalchemy.exc.SQLAlchemyError):  # not created yet, or its tables being created
             continue
-        if trials[1].state == TrialState.RUNNING and trials[1].intermediate_values:
-            break
-    assert [trial.state for trial in trials][:2] == [TrialState.COMPLETE, TrialState.RUNNING], "never mid-trial"
-    child_dir = project / "data/06_models/runs/trial" / STUDY / "trial-1"
-    child_pid = next(json.loads(line)["pid"] for line in next(child_dir.glob("fold-*/progress.jsonl"))
-                     .read_text().splitlines() if json.loads(line)["event"] == "started")
+        running = [trial for trial in trials if trial.state == TrialState.RUNNING and trial.number > after
+                   and trial.intermediate_values and trial.user_attrs.get("worker", {}).get("pid") == worker.pid]
+        if running:
+            return running[0]
+    raise AssertionError("no trial got to an epoch in time")
+
+
+def child_pid(project: Path, trial: int) -> int:
+    progress = sorted((project / "data/06_models/runs/trial" / STUDY / f"trial-{trial}").glob("fold-*/progress.jsonl"))
+    return next(json.loads(line)["pid"] for line in progress[-1].read_text().splitlines()
+                if json.loads(line)["event"] == "started")
+
+
+def wait_gone(pid: int, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(pid), f"training child {pid} is still running"
+
+
+def kill_mid_trial(project: Path) -> int:
+    """Start a worker, SIGKILL it while a trial trains, check its child died with it; the trial's number."""
+    worker = start_worker(project, FAKE_EPOCH_SECONDS="1.0")
+    trial = wait_mid_trial(project, worker)
+    pid = child_pid(project, trial.number)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    wait_gone(pid)
+    return trial.number
+
+
+def test_a_study_killed_mid_trial_resumes_without_redoing_or_losing_work(processed, tmp_path):
+    project = fake_project(processed, tmp_path, epoch_seconds=1.0, n_trials=3, pruner={"name": "none"})
+    enqueue(project, GOOD, {**GOOD, "learning_rate": 2e-3}, {**GOOD, "learning_rate": 3e-3})
+    worker = start_worker(project, FAKE_EPOCH_SECONDS="1.0")
+    trial = wait_mid_trial(project, worker, after=0)
+    assert [state for state in (t.state for t in load_study(project).trials)][:2] == [TrialState.COMPLETE,
+                                                                                      TrialState.RUNNING]
+    pid = child_pid(project, trial.number)
     first_trial_events = (project / "data/06_models/runs/trial" / STUDY / "trial-0" / "fold-0" /
                           "progress.jsonl").read_text()
     worker.send_signal(signal.SIGKILL)
     worker.wait()
-    deadline = time.monotonic() + 20
-    while _alive(child_pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not _alive(child_pid), "the killed run's training child is still running"
+    wait_gone(pid)
 
     os.environ["FAKE_EPOCH_SECONDS"] = "0.05"
     kedro_session(project, "hpo")
     trials = load_study(project).trials
-    assert [trial.number for trial in trials] == [0, 1, 2]
-    assert [trial.state for trial in trials] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE]
-    assert trials[1].user_attrs["state_detail"] == "its run was interrupted"
+    # Trial 1 failed as interrupted; its parameters trained again (trial 3) after the trial queued before it.
+    assert [trial.state for trial in trials] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE,
+                                                 TrialState.COMPLETE]
+    assert trials[1].user_attrs["state_detail"].startswith("interrupted: its run (pid ")
+    assert trials[3].params == trials[1].params and trials[3].system_attrs["failed_trial"] == 1
     # Trial 0 was kept, not trained again.
     assert (project / "data/06_models/runs/trial" / STUDY / "trial-0" / "fold-0" / "progress.jsonl"
             ).read_text() == first_trial_events
     statuses = {run.data.tags.get("resume_ner.trial_number"): run.info.status for run in mlflow_runs(project)
                 if run.info.run_name.startswith("trial-") and "fold" not in run.info.run_name}
-    assert statuses == {"0": "FINISHED", "1": "FAILED", "2": "FINISHED"}
-    assert all(run.info.status != "RUNNING" for run in mlflow_runs(project)
-               if run.info.run_name.startswith("trial-1"))
+    assert statuses == {"0": "FINISHED", "1": "FAILED", "2": "FINISHED", "3": "FINISHED"}
+    assert all(run.info.status != "RUNNING" for run in mlflow_runs(project))
+    # The killed `kedro run` itself ends FAILED once the study resumes; the resumed one FINISHED.
+    assert sorted(run.info.status for run in mlflow_runs(project) if run.info.run_name == "hpo") == [
+        "FAILED", "FINISHED"]
+
+
+def test_a_study_killed_five_times_in_a_row_still_finishes_its_trials(processed, tmp_path):
+    project = fake_project(processed, tmp_path, epoch_seconds=1.0, n_trials=3, max_failed_trials=2,
+                           search_space=HEALTHY_SPACE)
+    killed = [kill_mid_trial(project) for _ in range(5)]
+    assert len(set(killed)) == 5
+
+    os.environ["FAKE_EPOCH_SECONDS"] = "0.05"
+    kedro_session(project, "hpo")
+    trials = load_study(project).trials
+    assert sum(trial.state in (TrialState.COMPLETE, TrialState.PRUNED) for trial in trials) == 3
+    assert {trial.state for trial in trials} <= {TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL}
+    assert all(trials[number].state == TrialState.FAIL for number in killed)
+    best = parse_best_params(yaml.safe_load((project / "data/07_model_output/best_params.yml").read_text()), "x")
+    assert best.trial_number is not None and trials[best.trial_number].state == TrialState.COMPLETE
+    runs = mlflow_runs(project)
+    assert all(run.info.status != "RUNNING" for run in runs)
+    assert sorted(run.info.status for run in runs if run.info.run_name == "hpo") == ["FAILED"] * 5 + ["FINISHED"]
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_sigterm_or_ctrl_c_stops_the_run_and_leaves_a_consistent_record(processed, tmp_path, signum, status):
+    project = fake_project(processed, tmp_path, epoch_seconds=1.0, n_trials=3, pruner={"name": "none"},
+                           search_space=HEALTHY_SPACE)
+    worker = start_worker(project, FAKE_EPOCH_SECONDS="1.0")
+    trial = wait_mid_trial(project, worker)
+    pid = child_pid(project, trial.number)
+    worker.send_signal(signum)
+    _, stderr = worker.communicate(timeout=60)
+    assert worker.returncode == status, stderr[-3000:]
+    wait_gone(pid, seconds=1)  # stopped before `kedro run` exited
+    name = signal.Signals(signum).name
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"Stopped by {name}: "), stderr[-3000:]
+
+    stopped = load_study(project).trials[trial.number]
+    assert stopped.state == TrialState.FAIL and stopped.user_attrs["state_detail"] == f"stopped by {name}"
+    runs = {run.info.run_name: run for run in mlflow_runs(project)}
+    assert runs["hpo"].info.status == "KILLED"
+    assert runs[f"trial-{trial.number}"].info.status == "KILLED"
+    assert runs[f"trial-{trial.number}"].data.tags["resume_ner.detail"] == f"stopped by {name}"
+    assert [run.info.status for run_name, run in runs.items()
+            if run_name.startswith(f"trial-{trial.number}-fold-")][-1] == "KILLED"
+    assert all(run.info.status != "RUNNING" for run in runs.values())
+
+    # The stopped trial is a failure of that run, not of the study: resuming finishes the budget.
+    os.environ["FAKE_EPOCH_SECONDS"] = "0.05"
+    kedro_session(project, "hpo")
+    assert sum(t.state == TrialState.COMPLETE for t in load_study(project).trials) == 3
 
 
 def _alive(pid: int) -> bool:

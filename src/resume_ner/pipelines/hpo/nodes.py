@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from pathlib import Path
 
@@ -11,30 +12,28 @@ from resume_ner.backbones import check_backbone_available
 from resume_ner.corpus.documents import Corpus
 from resume_ner.errors import UserInputError
 from resume_ner.execution import (
+    HYPERPARAMETER_KEYS,
     RunInputs,
     make_launcher,
+    resolved_training_settings,
     splits_fingerprint,
     write_run_inputs,
 )
 from resume_ner.pipelines.training_run.parameters import TrainingParameters
 from resume_ner.tracking.lineage import git_state, lineage_tags
-from resume_ner.training.config import OptimizationConfig
 from resume_ner.tuning import reports
 from resume_ner.tuning.objective import TrialObjective, TrialSettings
-from resume_ner.tuning.optimize import (
-    DeadWorkerCallback,
-    fail_leftover_trials,
-    optimize,
-)
-from resume_ner.tuning.search_space import parse_search_space
+from resume_ner.tuning.optimize import DeadWorkerCallback, fail_interrupted_trials, optimize
+from resume_ner.tuning.pruners import make_pruner
+from resume_ner.tuning.samplers import make_sampler
+from resume_ner.tuning.search_space import SearchSpace, check_search_space, parse_search_space
 from resume_ner.tuning.study import (
     HpoParameters,
+    check_definition,
     derive_study_name,
-    is_embedded,
-    make_pruner,
-    make_sampler,
     make_storage,
     open_study,
+    study_definition,
 )
 from resume_ner.tuning.tracking import StudyTracker
 
@@ -43,37 +42,45 @@ logger = logging.getLogger(__name__)
 
 def prepare_study(corpus: Corpus, folds: dict, label_schema: dict, workspace: Path, hpo: HpoParameters,
                   training: TrainingParameters) -> dict:
-    """Check the search space, name the study after what defines it, and snapshot its inputs in its folder."""
+    """Check the search space (every choice of every dimension builds a valid run config, every backbone it can
+    pick is available), name the study after what defines it, and snapshot its inputs in its folder."""
     space = parse_search_space(hpo.search_space)
     available = len(folds.get("folds", []))
     used = hpo.folds or available
     if used > available:
         raise UserInputError(f"hpo.folds is {used} but the splits have {available} folds")
-    objective = training.base.get("objective", "micro_f1")
-    base_epochs = training.base.get("optimization", {}).get("epochs", OptimizationConfig().epochs)
-    name = hpo.study_name or derive_study_name(
-        space.model_dump(mode="json"), objective, corpus.fingerprint(), splits_fingerprint(folds),
-        training.base.get("backbone"), used)
-    for backbone in _backbones(training.base.get("backbone"), space):
+    settings = resolved_training_settings(training.base)
+    for backbone in check_search_space(space, training.base):
         check_backbone_available(backbone, Path(workspace) / "backbones")
+    definition = study_definition(
+        search_space=space.model_dump(mode="json"), objective=settings["objective"],
+        corpus_fingerprint=corpus.fingerprint(), splits_fingerprint=splits_fingerprint(folds), folds=used,
+        training=_not_searched(settings, space), gpus=training.launch.gpus)
+    name = hpo.study_name or derive_study_name(definition)
     study_dir = Path(workspace) / "runs" / "trial" / name
     inputs = write_run_inputs(study_dir, corpus, folds, label_schema)
-    logger.info("Study %s: %d folds, objective %s, folder %s", name, used, objective, study_dir)
-    return {"study_name": name, "study_dir": str(study_dir), "folds": list(range(used)), "objective": objective,
-            "epochs_cap": space.upper_bound("epochs", base_epochs), "workspace": str(workspace),
+    logger.info("Study %s: %d folds, objective %s, folder %s", name, used, settings["objective"], study_dir)
+    return {"study_name": name, "study_dir": str(study_dir), "folds": list(range(used)),
+            "objective": settings["objective"], "definition": definition,
+            "epochs_cap": space.upper_bound("epochs", settings["optimization"]["epochs"]),
+            "workspace": str(workspace),
             "inputs": {"corpus": str(inputs.corpus), "splits": str(inputs.splits),
                        "label_schema": str(inputs.label_schema)},
             "corpus_fingerprint": inputs.corpus_fingerprint, "splits_fingerprint": inputs.splits_fingerprint}
 
 
-def _backbones(base: dict | None, space) -> list:
-    """The backbones the study can train: the base one and any the search space chooses by name."""
-    backbones = [base] if base else []
-    for name, dimension in space.root.items():
-        if name in ("backbone", "backbone.name"):
-            values = getattr(dimension, "choices", None) or [getattr(dimension, "value", None)]
-            backbones += [value for value in values if isinstance(value, str)]
-    return backbones
+def _not_searched(settings: dict, space: SearchSpace) -> dict:
+    """``settings`` without the values the search space sets in every trial (a base value it overrides changes
+    nothing a trial measures)."""
+    settings = copy.deepcopy(settings)
+    for name in space.root:
+        *parents, last = HYPERPARAMETER_KEYS.get(name, name).split(".")
+        section = settings
+        for key in parents:
+            section = section.get(key) if isinstance(section, dict) else None
+        if isinstance(section, dict):
+            section.pop(last, None)
+    return settings
 
 
 def run_study(study_spec: dict, storage_url: str, hpo: HpoParameters, training: TrainingParameters) -> str:
@@ -93,12 +100,15 @@ def run_study(study_spec: dict, storage_url: str, hpo: HpoParameters, training: 
         mlflow.set_tags(lineage_tags({"study_name": name, "corpus_fingerprint": study_spec["corpus_fingerprint"],
                                       "splits_fingerprint": study_spec["splits_fingerprint"], **git_state()}))
     storage = make_storage(storage_url, hpo.storage, DeadWorkerCallback(tracker, hpo.storage.max_retry))
-    sampler = make_sampler(hpo.sampler, space.grid())
-    max_steps = len(study_spec["folds"]) * study_spec["epochs_cap"]
-    study = open_study(name, storage, sampler, make_pruner(hpo.pruner, max_steps))
+    sampler = make_sampler(hpo.sampler.name, hpo.sampler.seed, hpo.sampler.n_startup_trials, space.grid())
+    pruner = make_pruner(hpo.pruner.name, interval=hpo.pruner.interval, epochs_cap=study_spec["epochs_cap"],
+                         folds=len(study_spec["folds"]), n_startup_trials=hpo.pruner.n_startup_trials,
+                         n_warmup_steps=hpo.pruner.n_warmup_steps, min_resource=hpo.pruner.min_resource,
+                         reduction_factor=hpo.pruner.reduction_factor)
+    study = open_study(name, storage, sampler, pruner)
+    check_definition(study, study_spec["definition"])
     _describe(study, study_spec, space, training, active)
-    if is_embedded(storage_url):
-        fail_leftover_trials(study, tracker)
+    fail_interrupted_trials(study, tracker, hpo.storage.max_retry)
     inputs = study_spec["inputs"]
     settings = TrialSettings(
         study_name=name, space=space, base=training.base,
@@ -107,7 +117,7 @@ def run_study(study_spec: dict, storage_url: str, hpo: HpoParameters, training: 
         runs_root=Path(study_spec["workspace"]) / "runs", backbone_cache_dir=Path(study_spec["workspace"]) / "backbones",
         folds=study_spec["folds"], objective=study_spec["objective"], epochs_cap=study_spec["epochs_cap"],
         launch=training.launch, launcher=make_launcher(training.launch), threads=training.environment.threads,
-        pass_through=training.environment.pass_through, oom_retry=hpo.oom_retry, tracker=tracker)
+        pass_through=training.environment.pass_through, tracker=tracker)
     optimize(study, TrialObjective(settings), n_trials=hpo.n_trials, timeout_seconds=hpo.timeout_seconds,
              n_workers=hpo.n_workers, max_failed_trials=hpo.max_failed_trials,
              study_dir=Path(study_spec["study_dir"]), keep_best_checkpoints=hpo.keep_best_checkpoints,

@@ -13,15 +13,18 @@ from resume_ner.errors import UserInputError
 from resume_ner.execution import (
     RunPurpose,
     TrainingFailed,
+    TrainingResult,
     build_training_command,
     build_training_config,
     build_training_env,
     execute_training,
-    hyperparameter_overrides,
     make_launcher,
+    resolved_training_settings,
+    with_half_batch,
     write_run_config,
     write_run_inputs,
 )
+from resume_ner.execution.config import OOM_RETRY_SUFFIX
 from resume_ner.pipelines.training_run.parameters import (
     RunParameters,
     TrainingParameters,
@@ -33,7 +36,7 @@ from resume_ner.tracking.lineage import (
     lineage_tags,
     package_versions,
 )
-from resume_ner.training.config import OptimizationConfig
+from resume_ner.training.config import load_run_config
 from resume_ner.tuning.best_params import BestParams, derive_epochs
 
 logger = logging.getLogger(__name__)
@@ -45,7 +48,7 @@ def plan_training_run(best_params: dict, run: RunParameters, training: TrainingP
     ``best_params`` is the validated best-params record (``BestParamsDataset``).
     """
     best = BestParams.model_validate(best_params)
-    base_epochs = training.base.get("optimization", {}).get("epochs", OptimizationConfig().epochs)
+    base_epochs = resolved_training_settings(training.base)["optimization"]["epochs"]
     epochs, reason = derive_epochs(best, run.epochs_rule, base_epochs)
     logger.info("%s run: %d epochs, from %s", run.purpose, epochs, reason)
     return {"purpose": run.purpose, "hyperparameters": best.params, "epochs": epochs, "epochs_reason": reason,
@@ -57,7 +60,9 @@ def prepare_training_run(plan: dict, corpus: Corpus, folds: dict, label_schema: 
     """Make the run folder (``<workspace>/runs/<purpose>/<time>-<mlflow run>``) with a snapshot of its inputs and
     its validated ``config.json``; return where they are."""
     purpose = RunPurpose(kind=plan["purpose"], name=_run_name(), epochs=plan["epochs"])
-    check_backbone_available(_effective_backbone(training.base, plan["hyperparameters"]), Path(workspace) / "backbones")
+    settings = resolved_training_settings(training.base, plan["hyperparameters"],
+                                          source=f"for the {plan['purpose']} run (training.base + best params)")
+    check_backbone_available(settings["backbone"], Path(workspace) / "backbones")
     runs_root = Path(workspace) / "runs"
     inputs = write_run_inputs(purpose.folder(runs_root), corpus, folds, label_schema)
     config = build_training_config(training.base, plan["hyperparameters"], purpose, inputs, runs_root,
@@ -67,15 +72,6 @@ def prepare_training_run(plan: dict, corpus: Corpus, folds: dict, label_schema: 
     return {"config_path": str(config_path), "run_dir": str(config.output_dir), "run_name": purpose.name,
             "purpose": plan["purpose"], "epochs": config.optimization.epochs,
             "corpus_fingerprint": inputs.corpus_fingerprint, "splits_fingerprint": inputs.splits_fingerprint}
-
-
-def _effective_backbone(base: dict, hyperparameters: dict) -> dict:
-    """The backbone a run will load: the base one, with whatever the hyperparameters set of it."""
-    backbone = dict(base.get("backbone") or {})
-    for key, value in hyperparameter_overrides(hyperparameters).items():
-        if key.startswith("backbone."):
-            backbone[key.removeprefix("backbone.")] = value
-    return backbone
 
 
 def record_lineage(plan: dict, run: dict) -> dict:
@@ -133,8 +129,35 @@ def build_environment(lineage: dict, training: TrainingParameters) -> dict[str, 
 
 
 def execute_run(command: list[str], environment: dict[str, str], run: dict, training: TrainingParameters) -> dict:
-    """Run the child and follow it, logging each epoch; a failed child raises ``TrainingFailed``."""
+    """Run the child and follow it, logging each epoch; a failed child raises ``TrainingFailed``.
+
+    A child that runs out of memory is run once more, as hpo trials are, with half the batch and twice the
+    gradient accumulation (``training.launch.oom_retry``), in a folder of its own beside the first attempt's;
+    its MLflow records carry the prefix ``<purpose>-oom-retry.``.
+    """
     launch = training.launch
+    try:
+        result = _follow(command, environment, run, launch)
+        retry = None
+    except TrainingFailed as failure:
+        retry = with_half_batch(load_run_config(Path(run["config_path"])))
+        if not (failure.result.out_of_memory and launch.oom_retry and retry is not None):
+            raise
+        retry = retry.model_copy(update={"tracking": retry.tracking.model_copy(
+            update={"prefix": f"{run['purpose']}{OOM_RETRY_SUFFIX}."})})
+        logger.warning("%s training ran out of memory; retrying with batch_size %d and gradient_accumulation %d "
+                       "(same effective batch) in %s", run["purpose"], retry.optimization.batch_size,
+                       retry.optimization.gradient_accumulation, retry.output_dir)
+        run = {**run, "config_path": str(write_run_config(retry)), "run_dir": str(retry.output_dir)}
+        result = _follow(build_training_command(Path(run["config_path"]), launch), environment, run, launch)
+    return {"metrics": result.metrics, "checkpoint": str(result.checkpoint) if result.checkpoint else None,
+            "wall_seconds": result.wall_seconds, "run_dir": run["run_dir"], "config_path": run["config_path"],
+            "oom_retry": None if retry is None else {"batch_size": retry.optimization.batch_size,
+                                                     "gradient_accumulation": retry.optimization.gradient_accumulation}}
+
+
+def _follow(command: list[str], environment: dict[str, str], run: dict, launch) -> TrainingResult:
+    """One child run of ``run``, its epochs logged and shown."""
     label = f"{run['purpose']} training {run['run_name']}"
     log_progress = _log_progress(label, run["epochs"])
     with training_progress(f"{run['purpose']} training", run["epochs"]) as show_progress:
@@ -149,12 +172,12 @@ def execute_run(command: list[str], environment: dict[str, str], run: dict, trai
     if result.status != "completed":  # nothing here asks a child to stop, but never store a stopped run
         raise TrainingFailed(result)
     logger.info("%s finished in %.1f s", label, result.wall_seconds)
-    return {"metrics": result.metrics, "checkpoint": str(result.checkpoint) if result.checkpoint else None,
-            "wall_seconds": result.wall_seconds, "run_dir": run["run_dir"]}
+    return result
 
 
 def collect_training_outputs(result: dict, lineage: dict) -> tuple[str, dict, dict]:
-    """The checkpoint folder to store as the model, the run's metrics, and the lineage record.
+    """The checkpoint folder to store as the model, the run's metrics, and the lineage record (its
+    hyperparameters those the model trained with, an out-of-memory retry's batch included).
 
     Saved only now, after training succeeded, so a failed run leaves the previous model and records intact.
     """
@@ -162,6 +185,10 @@ def collect_training_outputs(result: dict, lineage: dict) -> tuple[str, dict, di
         raise UserInputError(f"Training run {result['run_dir']} saved no checkpoint: set "
                              f"training.base.save_checkpoint to true")
     metrics = {**result["metrics"], "run_dir": result["run_dir"], "launch_wall_seconds": result["wall_seconds"]}
+    if result.get("oom_retry"):
+        hyperparameters = {**lineage["hyperparameters"], **result["oom_retry"]}
+        lineage = {**lineage, "run_dir": result["run_dir"], "oom_retry": True, "hyperparameters": hyperparameters,
+                   "hyperparameters_hash": hyperparameters_hash(hyperparameters)}
     return result["checkpoint"], metrics, lineage
 
 
