@@ -156,9 +156,7 @@ def small_main_job(tmp_path_factory) -> Path:
 
     project = copy_project(tmp_path_factory.mktemp("small_main_job"))
     params = ",".join(f"{key}={value}" for key, value in SMALL_MAIN_JOB_PARAMS.items())
-    # A wide console, so that rich does not wrap the log lines tests read.
-    env = dict(os.environ, KEDRO_DISABLE_TELEMETRY="1", MLFLOW_TRACKING_URI=f"sqlite:///{project / 'mlflow.db'}",
-               COLUMNS="250")
+    env = dict(os.environ, KEDRO_DISABLE_TELEMETRY="1", MLFLOW_TRACKING_URI=f"sqlite:///{project / 'mlflow.db'}")
     result = subprocess.run([sys.executable, "-m", "resume_ner", "--params", params], cwd=project, env=env,
                             capture_output=True, text=True, timeout=900, check=False)
     (project / "main-job.log").write_text(result.stdout + result.stderr, encoding="utf-8")
