@@ -107,6 +107,24 @@ def test_a_failed_training_run_is_not_reported_twice_but_any_other_error_is(coll
     assert failures[0].exc_info is not None and isinstance(failures[0].exc_info[1], ValueError)
 
 
+def test_a_trial_with_bad_settings_or_stopped_by_a_signal_is_not_reported_twice(collect):
+    """The objective says why on one line (the user error; 'stopped by SIGTERM'), and the CLI says it once."""
+    from resume_ner.errors import UserInputError
+    from resume_ner.execution.stop_signals import StopRequested
+
+    route_optuna_logs()
+    study = optuna.create_study(direction="maximize")
+
+    def objective(trial: optuna.Trial) -> float:
+        if trial.number == 0:
+            raise UserInputError("tokenization.stride (48) must be less than half of max_length (80)")
+        raise StopRequested()
+
+    with pytest.raises(StopRequested):
+        study.optimize(objective, n_trials=2, catch=(UserInputError,))
+    assert not [record for record in collect.records if "failed with" in record.getMessage()]
+
+
 def test_kedro_mlflows_repeated_line_is_shown_once(collect):
     silence_library_notices()
     hook_logger = logging.getLogger("kedro_mlflow.framework.hooks.mlflow_hook")

@@ -66,9 +66,10 @@ def silence_library_notices() -> None:
 
 
 class _DropReportedTrialFailures(logging.Filter):
-    """Optuna logs a caught trial failure twice at WARNING, the first time with its traceback. A failed training
-    run is already reported on one line by the objective (with the child's exit status and stderr), so Optuna's
-    pair of records is dropped for those failures only: any other error keeps Optuna's record and traceback."""
+    """Optuna logs a trial failure twice at WARNING, the first time with its traceback. A failed training run, a
+    trial's invalid settings and a stop signal are already reported on one line (by the objective, or by the
+    CLI for a stop), so Optuna's pair of records is dropped for those failures only: any other error keeps
+    Optuna's record and traceback."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -76,6 +77,7 @@ class _DropReportedTrialFailures(logging.Filter):
         self._lock = threading.Lock()
 
     def filter(self, record: logging.LogRecord) -> bool:
+        from resume_ner.errors import UserInputError
         from resume_ner.execution import TrainingFailed
 
         message = record.getMessage()
@@ -83,7 +85,7 @@ class _DropReportedTrialFailures(logging.Filter):
         if trial is None:
             return True
         with self._lock:
-            if record.exc_info and isinstance(record.exc_info[1], TrainingFailed):
+            if record.exc_info and isinstance(record.exc_info[1], (TrainingFailed, UserInputError, KeyboardInterrupt)):
                 self._dropped.add(trial.group(1))
                 return False
             if message.startswith(f"Trial {trial.group(1)} failed with value ") and trial.group(1) in self._dropped:

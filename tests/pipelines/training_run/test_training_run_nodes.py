@@ -1,26 +1,34 @@
-"""The pure nodes of refit/final_training: the run plan, the hold-out metrics for MLflow, the model card and
-collecting a finished run's outputs."""
+"""The nodes of refit/final_training: the run plan, the hold-out metrics for MLflow, the model card, executing a
+run (with its out-of-memory retry) and collecting a finished run's outputs."""
 
 from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
 
 import pytest
 from mlflow.utils.validation import _validate_metric_name
 from pydantic import ValidationError
 
 from resume_ner.errors import UserInputError
+from resume_ner.execution import TrainingFailed, write_run_config
 from resume_ner.pipelines.final_training.nodes import (
     holdout_metrics_for_mlflow,
     write_model_card,
 )
 from resume_ner.pipelines.training_run.nodes import (
+    build_command,
     collect_training_outputs,
+    execute_run,
     plan_training_run,
 )
 from resume_ner.pipelines.training_run.parameters import (
     RunParameters,
     TrainingParameters,
 )
-from resume_ner.training.config import OptimizationConfig
+from resume_ner.training.config import OptimizationConfig, RunConfig
 
 BEST = {"params": {"learning_rate": 0.003, "batch_size": 16}, "best_epochs": [1, 2, 4, 5],
         "study_name": "resume-ner-1a2b3c", "study_run_id": "abc123", "trial_number": 7, "trial_run_id": "def456",
@@ -28,7 +36,7 @@ BEST = {"params": {"learning_rate": 0.003, "batch_size": 16}, "best_epochs": [1,
 
 
 def training(epochs: int | None = 9) -> TrainingParameters:
-    base = {"precision": "fp32"}
+    base = {"backbone": {"name": "tiny-bert"}, "precision": "fp32"}  # checked by the plan: the base must be valid
     if epochs is not None:
         base["optimization"] = {"epochs": epochs}
     return TrainingParameters(base=base)
@@ -202,3 +210,53 @@ def test_collect_returns_checkpoint_metrics_and_lineage():
     assert checkpoint == "runs/final/x/checkpoint"
     assert metrics == {"train_loss": 0.1, "run_dir": "runs/final/x", "launch_wall_seconds": 3.0}
     assert lineage is LINEAGE
+
+
+# --- execute_run: the out-of-memory retry, with a real child (the fake trainer of the hpo tests) -----------------
+
+FAKE_TRAINER = Path(__file__).parents[1] / "hpo" / "fake_trainer.py"
+
+
+def fake_launch(tmp_path: Path, **settings) -> TrainingParameters:
+    python = tmp_path / "fake-python"
+    python.write_text(f"#!/bin/sh\nexec {sys.executable} {FAKE_TRAINER} \"$@\"\n")
+    python.chmod(0o755)
+    return TrainingParameters(base={"backbone": {"name": "tiny-bert"}},
+                              launch={"mode": "process", "python": str(python), "stop_grace_seconds": 5, **settings})
+
+
+def refit_run(tmp_path: Path, batch_size: int) -> dict:
+    run_dir = tmp_path / "runs" / "refit" / "r1"
+    config = RunConfig.model_validate({
+        "backbone": {"name": "tiny-bert"}, "entity_types": ["SKILL"], "output_dir": str(run_dir),
+        "data": {"corpus": str(tmp_path / "corpus.json"), "splits": str(tmp_path / "folds.json"), "fold": "all"},
+        "optimization": {"learning_rate": 1e-3, "batch_size": batch_size, "epochs": 2},
+        "tracking": {"prefix": "refit."}})
+    return {"config_path": str(write_run_config(config)), "run_dir": str(run_dir), "run_name": "r1",
+            "purpose": "refit", "epochs": 2}
+
+
+def test_a_refit_that_runs_out_of_memory_is_retried_with_half_the_batch_and_says_so_in_its_lineage(tmp_path):
+    training = fake_launch(tmp_path)
+    run = refit_run(tmp_path, batch_size=64)  # the fake trainer runs out of memory at 64 and above
+    result = execute_run(build_command(run, training), {"PATH": os.environ["PATH"]}, run, training)
+    retry_dir = tmp_path / "runs" / "refit" / "r1-oom-retry"
+    assert result["run_dir"] == str(retry_dir) and result["checkpoint"] == str(retry_dir / "checkpoint")
+    assert result["oom_retry"] == {"batch_size": 32, "gradient_accumulation": 2}
+    retried = json.loads((retry_dir / "config.json").read_text())
+    assert retried["optimization"]["batch_size"] == 32 and retried["optimization"]["gradient_accumulation"] == 2
+    assert retried["tracking"]["prefix"] == "refit-oom-retry."  # its MLflow records beside the first attempt's
+
+    lineage = {**LINEAGE, "hyperparameters": {"learning_rate": 1e-3, "batch_size": 64}}
+    _, _, collected = collect_training_outputs(result, lineage)
+    assert collected["hyperparameters"] == {"learning_rate": 1e-3, "batch_size": 32, "gradient_accumulation": 2}
+    assert collected["oom_retry"] is True and collected["run_dir"] == str(retry_dir)
+    assert collected["hyperparameters_hash"] != LINEAGE["hyperparameters_hash"]
+
+
+def test_without_oom_retry_a_run_out_of_memory_fails(tmp_path):
+    training = fake_launch(tmp_path, oom_retry=False)
+    run = refit_run(tmp_path, batch_size=64)
+    with pytest.raises(TrainingFailed, match="ran out of memory, exit status 3"):
+        execute_run(build_command(run, training), {"PATH": os.environ["PATH"]}, run, training)
+    assert not (tmp_path / "runs" / "refit" / "r1-oom-retry").exists()
