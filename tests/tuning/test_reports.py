@@ -290,6 +290,18 @@ def test_importances_without_a_varying_param_explain_themselves():
     assert "varies" in title(figure)
 
 
+def test_importances_when_every_trial_scored_the_same_explain_themselves():
+    """fANOVA has no variance to share out (it raised "zero total variance" and failed report_study)."""
+    study = new_study()
+    for index in range(3):
+        add(study, TrialState.COMPLETE, value=0.8, params={"dropout": 0.1 * index}, start_min=index)
+
+    figure = study_plots(study)["param_importances"]
+
+    assert len(figure.data) == 0
+    assert "same value" in title(figure)
+
+
 def test_one_complete_trial_draws_history_but_explains_missing_importances():
     figures = study_plots(one_complete_study())
 

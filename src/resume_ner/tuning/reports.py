@@ -234,6 +234,9 @@ def _importances_figure(study: optuna.Study, completed: list[FrozenTrial], targe
     if not _varying_params(completed):
         return _placeholder("Hyperparameter importances need a hyperparameter that varies across "
                             "the completed trials")
+    if len({trial.value for trial in completed}) < 2:
+        return _placeholder("Hyperparameter importances need completed trials that scored differently "
+                            "(every one has the same value)")
     evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)
     return optuna.visualization.plot_param_importances(study, evaluator=evaluator, target_name=target_name)
 
