@@ -463,6 +463,119 @@ def test_two_workers_share_one_study_on_postgresql(processed, tmp_path, postgres
                                                              ).read_text()
 
 
+def use_postgres(project: Path, url: str) -> None:
+    (project / "conf" / "local" / "credentials.yml").write_text(yaml.safe_dump({"optuna_storage": {"url": url}}))
+    (project / "conf" / "local" / "catalog.yml").write_text(yaml.safe_dump({"optuna_storage": {
+        "type": "resume_ner.datasets.OptunaStorageDataset", "filepath": "data/07_model_output/hpo/optuna.db",
+        "credentials": "optuna_storage"}}))
+
+
+@pytest.mark.parametrize("storage", ["sqlite", "postgresql"])
+def test_a_second_worker_starting_mid_trial_never_fails_the_first_workers_trial(processed, tmp_path, storage,
+                                                                                request):
+    study = f"later-worker-{storage}-{os.getpid()}"
+    project = fake_project(processed, tmp_path, epoch_seconds=1.0, n_trials=4, study_name=study,
+                           search_space=HEALTHY_SPACE, pruner={"name": "none"})
+    url = storage_url(project)
+    if storage == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        use_postgres(project, url)
+    first = start_worker(project, FAKE_EPOCH_SECONDS="1.0")
+    deadline = time.monotonic() + 180
+    running = None
+    while running is None and time.monotonic() < deadline:  # the first worker's first trial, mid-fold
+        time.sleep(0.3)
+        try:
+            running = next((t for t in optuna.load_study(study_name=study, storage=url).trials
+                            if t.state == TrialState.RUNNING and t.intermediate_values), None)
+        except (KeyError, sqlalchemy.exc.SQLAlchemyError):
+            continue
+    assert running is not None, "the first worker never got mid-trial"
+    second = start_worker(project, FAKE_EPOCH_SECONDS="1.0")
+    for worker in (first, second):
+        _, stderr = worker.communicate(timeout=300)
+        assert worker.returncode == 0, stderr[-3000:]
+    trials = optuna.load_study(study_name=study, storage=url).trials
+    assert trials[running.number].state == TrialState.COMPLETE
+    assert {trial.state for trial in trials} == {TrialState.COMPLETE}  # no live trial was failed
+    assert len(trials) == 4
+    workers = {trial.user_attrs["worker"]["pid"] for trial in trials}
+    assert workers == {first.pid, second.pid}  # both trained
+
+
+def test_a_resumed_study_continues_its_search_instead_of_repeating_it(processed, tmp_path):
+    """hpo with n_trials 1, then 2, then 3: each run is a new process with a new sampler, seeded as always."""
+    project = fake_project(processed, tmp_path, epoch_seconds=0.05, n_trials=1, search_space=HEALTHY_SPACE,
+                           sampler={"name": "tpe", "seed": 42, "n_startup_trials": 4}, pruner={"name": "none"})
+    for n_trials in (1, 2, 3):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(project)
+            run_kedro(project, "hpo", {"hpo": {"n_trials": n_trials}})
+    trials = load_study(project).trials
+    assert len(trials) == 3
+    assert len({json.dumps(trial.params, sort_keys=True) for trial in trials}) == 3
+    assert len({trial.value for trial in trials}) == 3
+
+
+def test_changing_what_a_trial_measures_starts_a_new_study_and_the_budget_does_not(processed, tmp_path):
+    project = fake_project(processed, tmp_path, epoch_seconds=0.05, n_trials=1, study_name=None,
+                           search_space=HEALTHY_SPACE)
+
+    def study_of(params: dict) -> str:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(project)
+            run_kedro(project, "hpo", params)
+        return yaml.safe_load((project / "data/07_model_output/best_params.yml").read_text())["study_name"]
+
+    first = study_of({})
+    assert study_of({"hpo": {"n_trials": 2, "timeout_seconds": 900, "n_workers": 2}}) == first
+    assert len(optuna.load_study(study_name=first, storage=storage_url(project)).trials) == 2
+    assert study_of({"training": {"base": {"tokenization": {"max_length": 96}}}}) != first
+
+
+def test_a_bad_choice_in_the_search_space_fails_before_any_trial_naming_it(processed, tmp_path):
+    project = fake_project(processed, tmp_path, n_trials=2,
+                           search_space={**HEALTHY_SPACE, "max_length": {"type": "categorical", "choices": [96, 4]}})
+    with pytest.raises(Exception) as caught:
+        kedro_session(project, "hpo")
+    error = find_user_error(caught.value)
+    assert error is not None and "\n" not in str(error)
+    assert "hpo.search_space.max_length = 4" in str(error) and "tokenization.max_length" in str(error)
+    assert not (project / "data" / "07_model_output" / "hpo" / "optuna.db").exists()
+
+
+def test_base_settings_of_one_backbone_do_not_break_another_in_the_search_space(processed, tmp_path):
+    """conf/base sets num_layers: 2 for minilm; a search over backbones that includes tiny-bert must run."""
+    project = fake_project(processed, tmp_path, epoch_seconds=0.05, n_trials=2, pruner={"name": "none"},
+                           search_space={**HEALTHY_SPACE,
+                                         "backbone": {"type": "categorical", "choices": ["minilm", "tiny-bert"]}})
+    enqueue(project, {**GOOD, "backbone": "tiny-bert"}, {**GOOD, "backbone": "minilm"})
+    kedro_session(project, "hpo")
+    trials = load_study(project).trials
+    assert [trial.state for trial in trials] == [TrialState.COMPLETE] * 2
+    backbones = [json.loads((project / "data/06_models/runs/trial" / STUDY / f"trial-{number}" / "fold-0" /
+                             "config.json").read_text())["backbone"] for number in (0, 1)]
+    assert (backbones[0]["name"], backbones[0]["num_layers"]) == ("tiny-bert", None)
+    assert (backbones[1]["name"], backbones[1]["num_layers"]) == ("minilm", 2)
+
+
+def test_settings_that_clash_in_one_trial_fail_that_trial_with_its_message_and_the_study_goes_on(processed,
+                                                                                                  tmp_path):
+    """Each value alone is valid on the base (max_length 128, stride 32); max_length 80 with stride 48 is not."""
+    space = {**HEALTHY_SPACE, "max_length": {"type": "categorical", "choices": [80, 128]},
+             "stride": {"type": "categorical", "choices": [16, 48]}}
+    project = fake_project(processed, tmp_path, epoch_seconds=0.05, n_trials=2, search_space=space,
+                           pruner={"name": "none"})
+    enqueue(project, {**GOOD, "max_length": 80, "stride": 48}, {**GOOD, "max_length": 80, "stride": 16},
+            {**GOOD, "max_length": 128, "stride": 48})
+    kedro_session(project, "hpo")
+    trials = load_study(project).trials
+    assert [trial.state for trial in trials] == [TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]
+    assert "stride (48) must be less than half of max_length (80)" in trials[0].user_attrs["state_detail"]
+    run = next(run for run in mlflow_runs(project) if run.info.run_name == "trial-0")
+    assert run.info.status == "FAILED"
+
+
 @pytest.mark.slow
 def test_the_real_training_program_drives_a_small_study(processed, tmp_path):
     project = tmp_path / "project"
