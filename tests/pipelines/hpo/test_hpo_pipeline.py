@@ -600,3 +600,61 @@ def test_the_real_training_program_drives_a_small_study(processed, tmp_path):
     study_dir = project / "data/06_models/runs/trial" / best.study_name
     assert len(list(study_dir.glob(f"trial-{best.trial_number}/fold-*/checkpoint/model.safetensors"))) == 2
     assert not list(study_dir.glob(f"trial-{1 - best.trial_number}/fold-*/checkpoint"))
+
+
+@pytest.mark.slow
+def test_the_final_model_trains_exactly_as_the_best_trial_did_fixed_dimension_dotted_keys_and_oom_retry(processed,
+                                                                                                       tmp_path):
+    """The best trial took every unusual path: a fixed dimension (max_length 96, not the base 64), dotted keys
+    (one with a short name, one without) and an out-of-memory retry (batch 64 -> 32 x 2). hpo runs on the fake
+    trainer; final_training then trains the real program from best_params. The final run's config.json must be
+    the best trial's effective fold config, but for what a run owns (data, folders, tracking) and its epochs."""
+    project = tmp_path / "project"
+    shutil.copytree(processed, project, ignore=shutil.ignore_patterns("mlflow.db", "mlruns"))
+    python = tmp_path / "fake-python"
+    python.write_text(f"#!/bin/sh\nexec {sys.executable} {FAKE_TRAINER} \"$@\"\n")
+    python.chmod(0o755)
+    base = {"backbone": {"name": "tiny-bert", "num_layers": None, "tiny": {"hidden_size": 64, "intermediate_size": 128}},
+            "tokenization": {"max_length": 64, "stride": 16}, "precision": "fp32"}
+    # Merged into conf/base's space (weight_decay, dropout, warmup_ratio stay searched as well).
+    space = {"learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+             "optimization.max_grad_norm": {"type": "categorical", "choices": [1.0, 2.0]},
+             "early_stopping.min_delta": {"type": "float", "low": 0.0, "high": 0.01},
+             "max_length": {"type": "fixed", "value": 96},
+             "batch_size": {"type": "categorical", "choices": [16, 64]},
+             "epochs": {"type": "int", "low": 1, "high": 2}}
+    hpo = {"study_name": STUDY, "search_space": space, "n_trials": 2, "folds": 2, "pruner": {"name": "none"}}
+    launch = {"mode": "process", "python": str(python), "stop_grace_seconds": 5}
+    (project / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(
+        {"training": {"base": base, "launch": launch}, "hpo": hpo}))
+    enqueue(project, {"learning_rate": 1e-2, "optimization.max_grad_norm": 1.0, "early_stopping.min_delta": 0.0,
+                      "batch_size": 16, "epochs": 2},
+            {"learning_rate": 1e-3, "optimization.max_grad_norm": 2.0, "early_stopping.min_delta": 0.005,
+             "batch_size": 64, "epochs": 2})
+    kedro_session(project, "hpo")
+    best = parse_best_params(yaml.safe_load((project / "data/07_model_output/best_params.yml").read_text()), "x")
+    assert best.trial_number == 1
+    assert {key: best.params[key] for key in ("learning_rate", "max_grad_norm", "early_stopping.min_delta",
+                                              "max_length", "batch_size", "gradient_accumulation", "epochs")} == {
+        "learning_rate": 1e-3, "max_grad_norm": 2.0, "early_stopping.min_delta": 0.005, "max_length": 96,
+        "batch_size": 32, "gradient_accumulation": 2, "epochs": 2}
+
+    (project / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(
+        {"training": {"base": base, "launch": {"mode": "process"}}, "hpo": hpo}))
+    kedro_session(project, "final_training")
+    lineage = json.loads((project / "data/08_reporting/final_training/lineage.json").read_text())
+    final = json.loads((Path(lineage["run_dir"]) / "config.json").read_text())
+    trial = json.loads((project / "data/06_models/runs/trial" / STUDY / "trial-1" / "fold-0-oom-retry" /
+                        "config.json").read_text())
+
+    def trained_the_same_way(config: dict) -> dict:
+        config = {key: value for key, value in config.items()
+                  if key not in ("data", "output_dir", "label_schema", "tracking")}
+        config["optimization"] = {k: v for k, v in config["optimization"].items() if k != "epochs"}
+        config["early_stopping"] = {k: v for k, v in config["early_stopping"].items() if k != "patience"}
+        return config
+
+    assert trained_the_same_way(final) == trained_the_same_way(trial)
+    assert final["optimization"]["batch_size"] == 32 and final["tokenization"]["max_length"] == 96
+    model = project / "data/06_models/final_training/model"
+    assert json.loads((model / "resume_ner.json").read_text())["max_length"] == 96
