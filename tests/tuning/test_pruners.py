@@ -8,7 +8,7 @@ import pytest
 from optuna.distributions import IntDistribution
 from optuna.trial import TrialState, create_trial
 
-from resume_ner.tuning.pruners import FoldEndPruner, make_pruner
+from resume_ner.tuning.pruners import FoldEndPruner, make_pruner, pruning_interval
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -62,3 +62,10 @@ def test_a_good_long_schedule_survives_the_fold_end():
     for step, value in ((1, 0.40), (2, 0.70), (3, 0.90)):
         trial.report(value, step)
         assert not trial.should_prune()
+
+
+@pytest.mark.parametrize(("interval", "epochs_vary", "expected"),
+                         [("auto", True, "fold"), ("auto", False, "epoch"), ("fold", False, "fold"),
+                          ("epoch", True, "epoch")])
+def test_auto_asks_after_every_epoch_only_when_every_trial_trains_as_many_epochs(interval, epochs_vary, expected):
+    assert pruning_interval(interval, epochs_vary) == expected

@@ -154,3 +154,13 @@ def test_upper_bound_of_epochs(dimension, expected):
     if dimension is not None:
         data["epochs"] = dimension
     assert parse_search_space(data).upper_bound("epochs", 11) == expected
+
+
+@pytest.mark.parametrize(("dimension", "varies"), [
+    (None, False), ({"type": "fixed", "value": 3}, False), ({"type": "categorical", "choices": [3]}, False),
+    ({"type": "categorical", "choices": [2, 3]}, True), ({"type": "int", "low": 1, "high": 3}, True)])
+def test_varies_tells_whether_trials_can_differ_in_a_hyperparameter(dimension, varies):
+    space = {"learning_rate": {"type": "float", "low": 1e-4, "high": 1e-3}}
+    if dimension is not None:
+        space["epochs"] = dimension
+    assert parse_search_space(space).varies("epochs") is varies

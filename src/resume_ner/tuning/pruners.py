@@ -5,7 +5,8 @@ A trial reports after every epoch of every fold, at step ``fold_position * epoch
 epoch: at epoch 1 one has a decayed learning rate and another is at its peak. At the end of a fold they are: each
 fold is trained to its end, and the value is the mean of whole folds' best epochs. So by default (``interval:
 fold``) the pruner is asked only at fold ends, steps ``k * epochs_cap``, where every trial reports; ``interval:
-epoch`` asks after every epoch, which is only fair when every trial trains the same number of epochs.
+epoch`` asks after every epoch, which is only fair when every trial trains the same number of epochs. ``auto``
+(the default) is ``epoch`` when the search space fixes the epochs and ``fold`` when it searches them.
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ class FoldEndPruner(BasePruner):
         if step is None or step % self._epochs_cap:
             return False
         return self._inner.prune(study, trial)
+
+
+def pruning_interval(interval: str, epochs_vary: bool) -> str:
+    """``fold`` or ``epoch``: ``auto`` asks after every epoch only when every trial trains as many epochs."""
+    if interval != "auto":
+        return interval
+    return "fold" if epochs_vary else "epoch"
 
 
 def make_pruner(name: str, *, interval: str, epochs_cap: int, folds: int, n_startup_trials: int,

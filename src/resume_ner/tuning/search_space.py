@@ -159,6 +159,11 @@ class SearchSpace(RootModel[dict[str, Dimension]]):
             grid[name] = values
         return grid
 
+    def varies(self, name: str) -> bool:
+        """Whether trials can differ in ``name`` (a range, or a choice of several values)."""
+        dimension = self.root.get(name)
+        return dimension is not None and len(dimension.edges()) > 1
+
     def upper_bound(self, name: str, default: int) -> int:
         """The largest value ``name`` can take (``epochs``: the cap every trial stays under)."""
         dimension = self.root.get(name)

@@ -30,8 +30,9 @@ class SamplerSettings(_Strict):
 
 class PrunerSettings(_Strict):
     name: Literal["median", "hyperband", "successive_halving", "none"] = "median"
-    # fold: asked only at fold ends, where trials of different epochs compare fairly; epoch: after every epoch
-    interval: Literal["fold", "epoch"] = "fold"
+    # fold: asked only at fold ends, where trials of different epochs compare fairly; epoch: after every epoch,
+    # fair only when every trial trains as many epochs; auto: epoch when the search space fixes epochs, else fold
+    interval: Literal["auto", "fold", "epoch"] = "auto"
     n_startup_trials: int = Field(2, ge=0)  # median: trials that are never pruned, to have a reference
     n_warmup_steps: int = Field(0, ge=0)  # median: steps (fold * epochs_cap + epoch) before pruning may start
     min_resource: int = Field(1, ge=1)  # hyperband / successive halving: folds (interval fold) or epochs

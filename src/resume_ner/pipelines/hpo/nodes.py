@@ -24,7 +24,7 @@ from resume_ner.tracking.lineage import git_state, lineage_tags
 from resume_ner.tuning import reports
 from resume_ner.tuning.objective import TrialObjective, TrialSettings
 from resume_ner.tuning.optimize import DeadWorkerCallback, fail_interrupted_trials, optimize
-from resume_ner.tuning.pruners import make_pruner
+from resume_ner.tuning.pruners import make_pruner, pruning_interval
 from resume_ner.tuning.samplers import make_sampler
 from resume_ner.tuning.search_space import SearchSpace, check_search_space, parse_search_space
 from resume_ner.tuning.study import (
@@ -101,7 +101,8 @@ def run_study(study_spec: dict, storage_url: str, hpo: HpoParameters, training: 
                                       "splits_fingerprint": study_spec["splits_fingerprint"], **git_state()}))
     storage = make_storage(storage_url, hpo.storage, DeadWorkerCallback(tracker, hpo.storage.max_retry))
     sampler = make_sampler(hpo.sampler.name, hpo.sampler.seed, hpo.sampler.n_startup_trials, space.grid())
-    pruner = make_pruner(hpo.pruner.name, interval=hpo.pruner.interval, epochs_cap=study_spec["epochs_cap"],
+    interval = pruning_interval(hpo.pruner.interval, space.varies("epochs"))
+    pruner = make_pruner(hpo.pruner.name, interval=interval, epochs_cap=study_spec["epochs_cap"],
                          folds=len(study_spec["folds"]), n_startup_trials=hpo.pruner.n_startup_trials,
                          n_warmup_steps=hpo.pruner.n_warmup_steps, min_resource=hpo.pruner.min_resource,
                          reduction_factor=hpo.pruner.reduction_factor)
