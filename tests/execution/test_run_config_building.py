@@ -14,6 +14,7 @@ from resume_ner.execution import (
     build_training_config,
     hyperparameter_overrides,
     splits_fingerprint,
+    with_half_batch,
     write_run_config,
     write_run_inputs,
 )
@@ -120,3 +121,24 @@ def test_splits_fingerprint_depends_on_content_not_key_order():
     b = json.loads(json.dumps(a, sort_keys=True))
     assert splits_fingerprint(a) == splits_fingerprint(dict(reversed(list(b.items()))))
     assert splits_fingerprint(a) != splits_fingerprint({**a, "folds": [{"train": ["2"], "validation": ["1"]}]})
+
+
+# --- the out-of-memory retry's config -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("batch", "accumulation", "processes", "retry"), [
+    (16, 1, 1, (8, 2)), (8, 3, 1, (4, 6)), (2, 1, 1, (1, 2)),
+    (1, 1, 1, None),  # nothing left to halve
+    (7, 1, 1, None),  # 3 x 2 would be another recipe than 7 x 1
+    (12, 1, 2, (6, 2)), (12, 1, 4, None),  # under torchrun the global batch must still split across processes
+])
+def test_the_out_of_memory_retry_keeps_the_effective_batch_or_does_not_happen(inputs, tmp_path, batch, accumulation,
+                                                                              processes, retry):
+    config = build(inputs, tmp_path, {"batch_size": batch, "gradient_accumulation": accumulation})
+    halved = with_half_batch(config, processes)
+    if retry is None:
+        assert halved is None
+        return
+    assert (halved.optimization.batch_size, halved.optimization.gradient_accumulation) == retry
+    assert str(halved.output_dir) == f"{config.output_dir}-oom-retry"
+    assert halved.optimization.learning_rate == config.optimization.learning_rate

@@ -170,14 +170,16 @@ def _switches_backbone(base: dict[str, Any], overrides: dict[str, Any]) -> bool:
 OOM_RETRY_SUFFIX = "-oom-retry"
 
 
-def with_half_batch(config: RunConfig) -> RunConfig | None:
+def with_half_batch(config: RunConfig, processes: int = 1) -> RunConfig | None:
     """The config of a run's out-of-memory retry: half the batch and twice the gradient accumulation (the same
-    effective batch, so the same recipe), in a folder of its own beside the first attempt's; None when the batch
-    cannot shrink any more."""
+    effective batch, so the same recipe), in a folder of its own beside the first attempt's. None when halving
+    would change the recipe or cannot run: a batch of 1, an odd batch, or (under torchrun with ``processes``
+    ranks) a half that no longer splits evenly across the ranks."""
     optimization = config.optimization
-    if optimization.batch_size < 2:
+    half = optimization.batch_size // 2
+    if half < 1 or optimization.batch_size % 2 or half % processes:
         return None
-    smaller = optimization.model_copy(update={"batch_size": optimization.batch_size // 2,
+    smaller = optimization.model_copy(update={"batch_size": half,
                                               "gradient_accumulation": optimization.gradient_accumulation * 2})
     return config.model_copy(update={"optimization": smaller,
                                      "output_dir": Path(f"{config.output_dir}{OOM_RETRY_SUFFIX}")})

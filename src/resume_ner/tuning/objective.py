@@ -151,7 +151,7 @@ class TrialObjective:
         try:
             return self._train_fold(trial, config, position, fold, values, trial_run), params
         except TrainingFailed as failure:
-            retry = with_half_batch(config)
+            retry = with_half_batch(config, max(1, settings.launch.gpus))
             if not (failure.result.out_of_memory and settings.launch.oom_retry and retry is not None
                     and not trial.user_attrs.get("oom_retry")):
                 raise

@@ -140,7 +140,7 @@ def execute_run(command: list[str], environment: dict[str, str], run: dict, trai
         result = _follow(command, environment, run, launch)
         retry = None
     except TrainingFailed as failure:
-        retry = with_half_batch(load_run_config(Path(run["config_path"])))
+        retry = with_half_batch(load_run_config(Path(run["config_path"])), max(1, launch.gpus))
         if not (failure.result.out_of_memory and launch.oom_retry and retry is not None):
             raise
         retry = retry.model_copy(update={"tracking": retry.tracking.model_copy(
