@@ -20,14 +20,17 @@ tiny-bert backbone (hidden 64, intermediate 128), max_length 64, stride 16, fp32
      run configs; waiting for the child's exit).
 
    Overhead = (study wall - training) / study wall. Target (from the issue): under 10 % with preloaded.
-2. Pruning: ``--prune-trials`` trials x ``--folds`` folds x ``--prune-epochs`` epochs (fixed), preloaded, random
-   sampler with the same seed (so both studies try the same hyperparameters, trial by trial), with a wide
-   learning-rate range (log 1e-5..3e-2) so that some trials are clearly bad; once with the median pruner
-   (n_startup_trials 2, n_warmup_steps 0), once with none. Reported: compute used (children's train seconds and
-   children's whole-life seconds), epochs trained ("epoch" events in the progress.jsonl files), trials pruned,
-   study wall time, best value. The verdict rests on the epoch counts and the best value, which do not depend
-   on the machine's load; the seconds do, so a warning is printed when the two studies trained at clearly
-   different speeds (seconds per epoch of completed folds; the same check compares the two launch modes).
+2. Pruning with the shipped pruner settings (median, n_startup_trials 2, ``interval: auto``) against none:
+   ``--prune-trials`` trials x ``--folds`` folds, preloaded, random sampler with the same seed (so both studies
+   try the same hyperparameters, trial by trial), a wide learning-rate range (log 1e-5..3e-2) so that some trials
+   are clearly bad. Two cases, as ``auto`` treats them: (a) epochs fixed at ``--prune-epochs`` (every trial
+   trains as many epochs, so the pruner is asked after every epoch) and (b) epochs searched, 1..
+   ``--prune-epochs`` (asked only at fold ends, where trials of different epochs compare fairly). Reported:
+   compute used (children's train seconds and children's whole-life seconds), epochs trained ("epoch" events
+   in the progress.jsonl files), trials pruned, study wall time, best value. The verdict rests on the epoch
+   counts and the best value, which do not depend on the machine's load; the seconds do, so a warning is
+   printed when the two studies trained at clearly different speeds (seconds per epoch of completed folds; the
+   same check compares the two launch modes).
 
 The tiny-bert backbone of each fold is built before any timing (one-time cost, reported on its own). Run folders
 and the storage go to a temporary folder that is removed at the end unless ``--output-dir`` names one.
@@ -155,6 +158,18 @@ def training_base(threads: int | None) -> dict:
 
 def shipped_search_space() -> dict:
     return dict(load_yaml("parameters_hpo.yml")["hpo"]["search_space"])
+
+
+def shipped_pruner() -> dict:
+    """``hpo.pruner`` of conf/base/parameters_hpo.yml (median, interval auto)."""
+    return dict(load_yaml("parameters_hpo.yml")["hpo"]["pruner"])
+
+
+def pruning_cases(epochs: int) -> dict[str, dict]:
+    """The epochs dimension of the two pruning cases: fixed (auto asks after every epoch) and searched (auto asks
+    at fold ends)."""
+    return {"epochs-fixed": {"type": "fixed", "value": epochs},
+            "epochs-searched": {"type": "int", "low": 1, "high": epochs}}
 
 
 def prebuild_backbones(corpus, folds: dict, schema: dict, workspace: Path, base: dict, n_folds: int) -> float:
@@ -342,9 +357,9 @@ def print_overhead(studies: dict[str, dict]) -> dict:
             "preloaded_break_even_train_seconds_per_fold": break_even}
 
 
-def print_pruning(studies: dict[str, dict]) -> dict:
+def print_pruning(studies: dict[str, dict], title: str) -> dict:
     print()
-    print("2. Pruning (preloaded, random sampler with the same seed: both studies try the same hyperparameters)")
+    print(f"2{title} (preloaded, random sampler with the same seed: both studies try the same hyperparameters)")
     header = (f"{'pruner':<7} | {'trials (pruned)':>15} | {'fold runs':>9} | {'epochs':>6} | {'train s':>8} | "
               f"{'child s':>8} | {'study wall s':>12} | {'best value':>10}")
     print(header)
@@ -372,6 +387,14 @@ def print_pruning(studies: dict[str, dict]) -> dict:
         print(f"best value: none {none['best_value']:.4f} (trial {none['best_trial']}), median "
               f"{median['best_value']:.4f} (trial {median['best_trial']}) -> "
               f"{'same best trial found' if same_best else 'DIFFERENT best'}")
+    unpruned = {trial["number"]: trial["value"] for trial in none["trials"]}
+    pruned = [(unpruned[trial["number"]], trial["number"]) for trial in median["trials"]
+              if trial["state"] == "PRUNED" and unpruned.get(trial["number"]) is not None]
+    if pruned:
+        value, number = max(pruned)
+        best_pruned = none["best_trial"] in {trial for _, trial in pruned}
+        print(f"the pruned trials, trained to the end in the study without a pruner: best {value:.4f} (trial "
+              f"{number}); the best trial was {'PRUNED' if best_pruned else 'never pruned'}")
     print(f"pruning pays: {'YES' if pays else 'NO'} (trials pruned, fewer epochs trained, same best value)")
     ratio = speed_check(none, median)
     return {"pruned_trials": median["trials_pruned"], "epochs_saved_fraction": saved_epochs,
@@ -421,19 +444,19 @@ def main(argv: list[str] | None = None) -> int:
                                            overhead_space, args.trials, args.folds, {"name": "none"})
             print(f"  {overhead[mode]['study_wall_seconds']:.1f} s", flush=True)
 
-        pruning: dict[str, dict] = {}
+        pruning: dict[str, dict[str, dict]] = {}
         if not args.skip_pruning:
-            prune_space = {**shipped_search_space(), "learning_rate": WIDE_LEARNING_RATE,
-                           "epochs": {"type": "fixed", "value": args.prune_epochs}}
-            pruners = {"none": {"name": "none"},
-                       "median": {"name": "median", "n_startup_trials": 2, "n_warmup_steps": 0}}
-            for name, pruner in pruners.items():
-                print(f"Pruning study, pruner {name}: {args.prune_trials} trials x {args.folds} folds x "
-                      f"{args.prune_epochs} epochs, preloaded...", flush=True)
-                pruning[name] = run_one_study(f"pruning-{name}", data, workspace, storage_url, training,
-                                              "preloaded", prune_space, args.prune_trials, args.folds, pruner)
-                print(f"  {pruning[name]['study_wall_seconds']:.1f} s, {pruning[name]['trials_pruned']} pruned",
-                      flush=True)
+            for case, epochs in pruning_cases(args.prune_epochs).items():
+                prune_space = {**shipped_search_space(), "learning_rate": WIDE_LEARNING_RATE, "epochs": epochs}
+                pruning[case] = {}
+                for name, pruner in {"none": {"name": "none"}, "median": shipped_pruner()}.items():
+                    print(f"Pruning study ({case}), pruner {name}: {args.prune_trials} trials x {args.folds} "
+                          f"folds, preloaded...", flush=True)
+                    pruning[case][name] = run_one_study(f"pruning-{case}-{name}", data, workspace, storage_url,
+                                                        training, "preloaded", prune_space, args.prune_trials,
+                                                        args.folds, pruner)
+                    print(f"  {pruning[case][name]['study_wall_seconds']:.1f} s, "
+                          f"{pruning[case][name]['trials_pruned']} pruned", flush=True)
 
         load_end = os.getloadavg()
         machine = machine_info()
@@ -447,8 +470,8 @@ def main(argv: list[str] | None = None) -> int:
               f"Python {machine['python']}, torch {machine['torch']}, transformers {machine['transformers']}, "
               f"optuna {machine['optuna']}")
         verdicts = {"overhead": print_overhead(overhead)}
-        if pruning:
-            verdicts["pruning"] = print_pruning(pruning)
+        for index, (case, studies) in enumerate(pruning.items()):
+            verdicts[f"pruning_{case}"] = print_pruning(studies, f"{'ab'[index]}. Pruning, {case}")
         elapsed = time.perf_counter() - began
         print()
         print("'training' = the children's own train_seconds (metrics.json: time inside the training epochs); "
