@@ -246,3 +246,39 @@ def test_a_checkpoint_folder_missing_files_is_refused(trained, tmp_path):
     with pytest.raises((UserInputError, DatasetError)):
         target.save(broken)
     target.load()  # the stored model is untouched
+
+
+@pytest.mark.slow
+def test_sigterm_to_a_refit_stops_its_child_and_closes_its_run_killed(trained, tmp_path):
+    import shutil
+    import signal
+    import time
+
+    project = tmp_path / "project"
+    shutil.copytree(trained, project, ignore=shutil.ignore_patterns("mlflow.db", "mlruns", "refit"))
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}"}
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).parent / "kedro"), "run", "--pipelines=refit", "--params",
+         "training.base.backbone.name=tiny-bert,training.base.backbone.num_layers=null,"
+         "training.base.tokenization.max_length=64,training.base.tokenization.stride=16,"
+         "training.base.precision=fp32,refit.run.epochs_rule=params,training.base.optimization.epochs=50"],
+        cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    progress = []
+    while time.monotonic() < deadline and not any('"event": "step"' in line or '"event": "epoch"' in line
+                                                  for line in progress):
+        time.sleep(0.5)
+        progress = [line for path in (project / "data/06_models/runs/refit").glob("*/progress.jsonl")
+                    for line in path.read_text().splitlines()]
+    assert progress, "the refit child never started training"
+    child = next(json.loads(line)["pid"] for line in progress if json.loads(line)["event"] == "started")
+    worker.send_signal(signal.SIGTERM)
+    _, stderr = worker.communicate(timeout=60)
+    assert worker.returncode == 143, stderr[-3000:]
+    assert [line for line in stderr.splitlines() if line.strip()][0].startswith("Stopped by SIGTERM: ")
+    assert len([line for line in stderr.splitlines() if line.strip()]) == 1, stderr
+    assert not Path(f"/proc/{child}").exists() or Path(f"/proc/{child}/stat").read_text().split()[2] == "Z"
+    stream = next((project / "data/06_models/runs/refit").glob("*/progress.jsonl"))
+    assert json.loads(stream.read_text().splitlines()[-1])["event"] == "stopped"  # it stopped cleanly
+    assert [run.info.status for run in runs(project) if run.info.run_name == "refit"] == ["KILLED"]
+    assert not (project / "data/06_models/refit/model").exists()  # nothing half-stored
