@@ -16,7 +16,11 @@ import click
 from kedro.framework.cli.project import run as kedro_run
 
 from resume_ner.errors import UserInputError, find_reported_error, find_user_error
-from resume_ner.execution.stop_signals import StopRequested, stop_detail, stopping_on_signals
+from resume_ner.execution.stop_signals import (
+    StopRequested,
+    stop_detail,
+    stopping_on_signals,
+)
 
 USER_ERROR_EXIT_STATUS = 2
 REPORTED_FAILURE_EXIT_STATUS = 1

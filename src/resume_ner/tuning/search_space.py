@@ -25,7 +25,10 @@ from pydantic import (
 )
 
 from resume_ner.errors import UserInputError
-from resume_ner.execution.config import normalise_hyperparameters, resolved_training_settings
+from resume_ner.execution.config import (
+    normalise_hyperparameters,
+    resolved_training_settings,
+)
 
 
 class _Strict(BaseModel):

@@ -10,7 +10,12 @@ from typing import Any, Literal
 
 import optuna
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import (
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 
 from resume_ner.errors import UserInputError
 from resume_ner.logs import route_optuna_logs

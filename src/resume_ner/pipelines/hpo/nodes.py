@@ -23,10 +23,18 @@ from resume_ner.pipelines.training_run.parameters import TrainingParameters
 from resume_ner.tracking.lineage import git_state, lineage_tags
 from resume_ner.tuning import reports
 from resume_ner.tuning.objective import TrialObjective, TrialSettings
-from resume_ner.tuning.optimize import DeadWorkerCallback, fail_interrupted_trials, optimize
+from resume_ner.tuning.optimize import (
+    DeadWorkerCallback,
+    fail_interrupted_trials,
+    optimize,
+)
 from resume_ner.tuning.pruners import make_pruner, pruning_interval
 from resume_ner.tuning.samplers import make_sampler
-from resume_ner.tuning.search_space import SearchSpace, check_search_space, parse_search_space
+from resume_ner.tuning.search_space import (
+    SearchSpace,
+    check_search_space,
+    parse_search_space,
+)
 from resume_ner.tuning.study import (
     HpoParameters,
     check_definition,
