@@ -243,3 +243,25 @@ def test_killing_the_parent_leaves_no_orphan_child(study_inputs, tmp_path, mode)
     while alive(child) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not alive(child), f"child {child} outlived its killed parent"
+
+
+@pytest.mark.parametrize("mode", ["process", "preloaded"])
+def test_a_secret_in_the_parents_environment_never_reaches_a_child(study_inputs, tmp_path, mode):
+    """Not in the child's environment block either (/proc/PID/environ, which any process of the user can read):
+    the preloaded mode's fork server, which every child is a fork of, starts with the allow-listed environment."""
+    config, path = prepared_run(study_inputs, f"canary-{mode}", epochs=200)
+    pid_file = tmp_path / "child.pid"
+    canary = "canary-7f3a9-never-in-a-child"
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(path), str(config.output_dir), mode, str(pid_file)],
+                              env={**os.environ, "AWS_SECRET_ACCESS_KEY": canary})
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pid_file.exists(), "the child never started"
+        environ = Path(f"/proc/{int(pid_file.read_text())}/environ").read_bytes()
+        assert b"PYTHONPATH=" in environ  # what the child needs is there
+        assert canary.encode() not in environ and b"AWS_SECRET_ACCESS_KEY" not in environ
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()

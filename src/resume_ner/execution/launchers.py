@@ -138,6 +138,10 @@ class PreloadedLauncher:
     The server starts on the first launch (or ``warm_up``) and exits with the parent; a child's parent is the
     server, so a child dies with it (see ``lifeline``). Only the training program's own command can run this
     way; any other command (torchrun) is started as a fresh process, and the fallback is logged.
+
+    The server starts with the allow-listed environment a fresh child gets (``build_training_env``), never the
+    parent's whole one: a forked child's environment block (``/proc/PID/environ``) is the server's, so a secret
+    the server had would be readable in every child even after the child replaces ``os.environ``.
     """
 
     def __init__(self, preload: tuple[str, ...] = PRELOAD_MODULES) -> None:
@@ -148,7 +152,9 @@ class PreloadedLauncher:
     def warm_up(self) -> None:
         """Start the server and import the preloaded modules now rather than at the first launch."""
         process = self._context.Process(target=_noop, daemon=True)
-        process.start()
+        with _main_module_not_rerun():
+            _ensure_server()
+            process.start()
         process.join()
 
     def start(self, command, env, cwd, stdout, stderr) -> ChildHandle:
@@ -160,8 +166,33 @@ class PreloadedLauncher:
                                         args=(command[3:], dict(env), str(cwd), str(stdout), str(stderr)),
                                         name="resume-ner-training", daemon=True)
         with _main_module_not_rerun():
+            _ensure_server()
             process.start()
         return _Forked(process)
+
+
+def _ensure_server() -> None:
+    """Start multiprocessing's fork server, if it is not running, with only the allow-listed environment.
+
+    multiprocessing gives the server the process's environment as it is when the server is spawned, and has no
+    option for another; so ``os.environ`` is swapped for the few milliseconds of that spawn (under the launch
+    lock, and only when the server is not running yet) and restored at once.
+    """
+    from multiprocessing import forkserver
+
+    from resume_ner.execution.environment import build_training_env
+
+    if getattr(forkserver._forkserver, "_forkserver_pid", None) is not None:
+        return  # running: it exits only with this process
+    allowed = build_training_env()
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(allowed)
+    try:
+        forkserver.ensure_running()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 _MAIN_MODULE_LOCK = threading.Lock()
