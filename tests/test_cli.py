@@ -21,6 +21,15 @@ def _kedro(project: Path, *args: str, timeout: int = 300) -> subprocess.Complete
     return subprocess.run([KEDRO, *args], cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
 
 
+def _written(project: Path) -> list[Path]:
+    """Every file a run left under data/ besides the default raw corpus copy_project put there."""
+    return [path for path in (project / "data").rglob("*") if path.is_file() and path.parent.name != "01_raw"]
+
+
+def _error_lines(result: subprocess.CompletedProcess) -> list[str]:
+    return result.stderr[result.stderr.index("Error: "):].strip().splitlines()
+
+
 def test_kedro_run_reports_a_malformed_corpus_without_a_traceback(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "1", "text": "Jane", "annotations": [[0, 9, "NAME"]]}\n{"id": "1", "text": 3}\n')
@@ -33,6 +42,21 @@ def test_kedro_run_reports_a_malformed_corpus_without_a_traceback(tmp_path):
     assert f"{bad}: line 1 (id '1'), span [0, 9, 'NAME']: offsets fall outside the text" in error
     assert "[duplicate-id]" in error and "[text-not-string]" in error and "[annotations-missing]" in error
     assert not (project / "data" / "03_primary" / "corpus.json").exists()
+
+
+def test_kedro_run_shows_the_projects_message_first_not_kedros_dataset_wrapper(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"id": "1", "text": "Jane", "annotations": [[0, 9, "NAME"]]}]), encoding="utf-8")
+    project = copy_project(tmp_path, raw_corpus=bad)
+    result = _kedro(project, "run", "--pipelines=data_processing")
+    assert result.returncode == 2
+    assert "Failed while loading data from dataset" not in result.stderr + result.stdout
+    assert _error_lines(result) == [
+        f"Error: Corpus {bad} is not valid: 1 problem(s), all listed. Fix these records in the file (or drop or "
+        "rename labels with the corpus.label_mapping parameters).",
+        f"  - {bad}: record 0 (id '1'), span [0, 9, 'NAME']: offsets fall outside the text (length 4) "
+        "[span-out-of-range]",
+    ]
 
 
 def test_kedro_run_reports_bad_parameters_one_line_each_by_name(tmp_path):
@@ -101,3 +125,4 @@ def test_the_main_jobs_log_has_one_line_per_fold_and_trial_and_no_library_noise(
     for noise in ("finished with value", "Loading data from", "Add type hints", "Creating initial MLflow database",
                   "Loading weights", "Traceback", "Warning"):
         assert noise not in log, noise
+

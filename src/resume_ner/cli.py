@@ -76,7 +76,8 @@ def _check_pipeline_names(names: list[str]) -> None:
 
 def describe_error(error: BaseException) -> str:
     """The message to print: Kedro's parameter validation error is rewritten one line per problem
-    (``hpo.n_trails: extra inputs are not permitted (got 5)``); any other error is its own message."""
+    (``hpo.n_trails: extra inputs are not permitted (got 5)``); any other error is its own message, without the
+    ``Failed while loading data from dataset ...`` wrappers Kedro's catalog puts around it."""
     from kedro.validation import ParameterValidationError
 
     reported = find_reported_error(error) or error
@@ -85,7 +86,21 @@ def describe_error(error: BaseException) -> str:
         if problems:
             return ("Invalid parameters (conf/base/parameters*.yml, conf/local or --params):\n"
                     + "\n".join(f"  - {problem}" for problem in problems))
-    return str(error)
+    return str(_without_catalog_wrappers(error, reported))
+
+
+def _without_catalog_wrappers(error: BaseException, reported: BaseException) -> BaseException:
+    """``reported`` where only Kedro's DatasetErrors wrap it (``raw_corpus: Failed while loading data from dataset
+    CorpusDataset(filepath=..., ...).`` then the project's message): they repeat the dataset's arguments and push
+    the message that says what to fix off the first line. Any other wrapper may add context, so it is kept."""
+    from kedro.io import DatasetError
+
+    current = error
+    while current is not reported and isinstance(current, DatasetError):
+        current = current.__cause__ or current.__context__
+        if current is None:
+            return error
+    return current if current is reported else error
 
 
 # One entry of Kedro's message: "- Parameter 'hpo': Failed to instantiate HpoParameters for parameter 'hpo': 1
