@@ -126,3 +126,19 @@ def test_the_main_jobs_log_has_one_line_per_fold_and_trial_and_no_library_noise(
                   "Loading weights", "Traceback", "Warning"):
         assert noise not in log, noise
 
+
+def test_kedro_run_refuses_a_corpus_without_documents_or_entities_in_one_line_writing_nothing(tmp_path):
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]", encoding="utf-8")
+    no_spans = tmp_path / "no_spans.json"
+    no_spans.write_text(json.dumps([{"id": "1", "text": "Jane Doe, engineer", "annotations": []}]), encoding="utf-8")
+    for corpus, expected in [(empty, f"Error: Corpus {empty} has no documents: the list is empty"),
+                             (no_spans, f"Error: Corpus {no_spans} has 1 document(s) but no entity spans")]:
+        project = copy_project(tmp_path / corpus.stem, raw_corpus=corpus)
+        result = _kedro(project, "run", "--pipelines=data_processing")
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr + result.stdout
+        lines = _error_lines(result)
+        assert len(lines) == 1 and lines[0].startswith(expected), lines
+        assert "label mapping" not in result.stderr
+        assert not _written(project)

@@ -140,3 +140,36 @@ def test_top_level_must_be_a_list(tmp_path):
     path.write_text('{"documents": []}', encoding="utf-8")
     with pytest.raises(CorpusValidationError, match=r"top level must be a list of records, found dict \[not-a-list\]"):
         read_corpus(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "format", "content", "expected"),
+    [
+        ("empty.json", "json", "[]", "has no documents: the list is empty"),
+        ("blank.jsonl", "jsonl", "\n\n", "has no documents: the file has no records"),
+        ("blank.conll", "conll", "\n", "has no documents: the file has no token lines"),
+        ("no-spans.json", "json", json.dumps([{"id": "1", "text": "Jane Doe", "annotations": []}]),
+         "has 1 document(s) but no entity spans: field 'annotations' is empty in every record"),
+        ("no-spans.jsonl", "doccano", json.dumps({"id": "1", "text": "Jane Doe", "label": []}),
+         "has 1 document(s) but no entity spans: field 'label' is empty in every record"),
+        ("all-o.conll", "conll", "Jane O\nDoe O\n", "has 1 document(s) but no entity spans: every tag is O"),
+    ],
+)
+def test_a_corpus_without_documents_or_entities_fails_at_load_in_one_line(tmp_path, name, format, content, expected):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(UserInputError) as caught:
+        read_corpus(path, format)
+    message = str(caught.value)
+    assert len(message.splitlines()) == 1
+    assert message.startswith(f"Corpus {path} {expected}")
+
+
+def test_an_inline_xml_folder_without_files_or_labels_fails_in_one_line(tmp_path):
+    with pytest.raises(UserInputError, match=r"has no documents: no \.xml files in the folder") as caught:
+        read_corpus(tmp_path, "inline_xml")
+    assert len(str(caught.value).splitlines()) == 1
+    (tmp_path / "1.xml").write_text("<cv>Jane Doe, engineer</cv>", encoding="utf-8")
+    with pytest.raises(UserInputError, match=r"has 1 document\(s\) but no entity spans: no <label type=") as caught:
+        read_corpus(tmp_path, "inline_xml")
+    assert len(str(caught.value).splitlines()) == 1

@@ -39,6 +39,13 @@ class CorpusValidationError(UserInputError, ValueError):
         super().__init__("\n".join(lines))
 
 
+class EmptyCorpusError(UserInputError, ValueError):
+    """A corpus that reads cleanly but holds no documents, or no entity spans: there is nothing to learn from it.
+
+    One line, raised at load, so that a wrong file or format stops the run before anything is written.
+    """
+
+
 class ProblemCollector:
     """Keeps the first ``limit`` problems and counts the rest."""
 

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from resume_ner.corpus.documents import Span
 from resume_ner.corpus.labels import LabelSchema
 from resume_ner.corpus.problems import CorpusValidationError
+from resume_ner.errors import UserInputError
 from resume_ner.pipelines.data_processing import nodes
 from resume_ner.pipelines.data_processing.parameters import (
     CorpusParameters,
@@ -61,3 +62,12 @@ def test_split_parameters_are_checked_by_name(settings, key):
 def test_overlap_policy_must_be_known():
     with pytest.raises(ValidationError, match="overlapping_spans"):
         CorpusParameters(overlapping_spans="merge")
+
+
+def test_a_label_mapping_that_drops_every_label_fails_naming_the_drop_list(small_corpus):
+    params = CorpusParameters(label_mapping={"drop": ["NAME", "COMPANY", "SKILL", "EMAIL"]})
+    with pytest.raises(UserInputError) as caught:
+        nodes.map_labels(small_corpus, params)
+    assert str(caught.value) == (
+        "Corpus small_corpus has no entity spans left after label mapping: corpus.label_mapping.drop removes every "
+        "label it has (COMPANY, EMAIL, NAME, SKILL); drop fewer labels")

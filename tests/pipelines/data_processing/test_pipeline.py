@@ -11,6 +11,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
 from resume_ner.corpus.reading import read_corpus
+from resume_ner.errors import find_user_error
 from resume_ner.pipelines.data_processing import create_pipeline
 from resume_ner.pipelines.data_processing.parameters import (
     CorpusParameters,
@@ -109,6 +110,26 @@ def test_a_malformed_corpus_stops_the_run_listing_every_fault_and_writes_nothing
     assert not [path for path in _outputs(project).values() if path.exists()]
     assert _last_run(project).info.status == "FAILED"
     assert mlflow.active_run() is None
+
+
+def test_a_corpus_without_entities_stops_the_run_at_load_and_writes_nothing(tmp_path):
+    raw = tmp_path / "unlabelled.json"
+    raw.write_text(json.dumps([{"id": "1", "text": "Jane Doe, engineer", "annotations": []}]), encoding="utf-8")
+    project = copy_project(tmp_path, raw_corpus=raw)
+    with pytest.raises(Exception) as caught:
+        run_kedro(project, "data_processing")
+    assert str(find_user_error(caught.value)).startswith(f"Corpus {raw} has 1 document(s) but no entity spans")
+    assert not [path for path in _outputs(project).values() if path.exists()]
+    assert _last_run(project).info.status == "FAILED"
+
+
+def test_a_label_mapping_that_drops_every_label_stops_the_run_before_writing(tmp_path):
+    project = copy_project(tmp_path)
+    labels = sorted(read_corpus(project / "data" / "01_raw" / "synthetic_resumes.json").label_counts())
+    with pytest.raises(Exception) as caught:
+        run_kedro(project, "data_processing", runtime_params={"corpus": {"label_mapping": {"drop": labels}}})
+    assert "corpus.label_mapping.drop removes every label it has" in str(find_user_error(caught.value))
+    assert not [path for path in _outputs(project).values() if path.exists()]
 
 
 def test_bad_parameters_fail_before_any_node_runs(tmp_path):

@@ -31,8 +31,6 @@ def read_inline_xml(path: Path, collector: ProblemCollector) -> list[RawRecord]:
             ]
     else:
         members = [(str(path), path.stem, path.read_bytes())]
-    if not members:
-        collector.add("folder", "no-documents", "no .xml files found; inline_xml reads a folder or zip of .xml files")
     members.sort(key=lambda member: _natural_key(member[0]))
     records = []
     for file, stem, raw in members:

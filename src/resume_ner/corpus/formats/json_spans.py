@@ -52,7 +52,7 @@ def read_jsonl(path: Path, collector: ProblemCollector, doccano: bool = False) -
         except json.JSONDecodeError as error:
             collector.add(where, "invalid-json", f"not valid JSON at column {error.colno}: {error.msg}")
             continue
-        records.append(RawRecord(file, where, _from_doccano(record) if doccano else record))
+        records.append(RawRecord(file, where, record, _doccano_fields(record) if doccano else {}))
     return records
 
 
@@ -61,23 +61,13 @@ def read_doccano(path: Path, collector: ProblemCollector) -> list[RawRecord]:
     return read_jsonl(path, collector, doccano=True)
 
 
-def _from_doccano(record):
+def _doccano_fields(record) -> dict[str, str]:
+    """Where a doccano record keeps its spans: ``entities`` (objects with ``start_offset``, ``end_offset``,
+    ``label``; newer exports) or ``label`` (``[start, end, label]`` lists; older exports). Validation reads that
+    field as it is, so its messages name the field the file has."""
     if not isinstance(record, dict) or "annotations" in record:
-        return record
-    record = dict(record)
-    if "entities" in record:
-        entities = record.pop("entities")
-        if isinstance(entities, list):
-            entities = [
-                [entity.get("start_offset"), entity.get("end_offset"), entity.get("label")]
-                if isinstance(entity, dict)
-                else entity
-                for entity in entities
-            ]
-        record["annotations"] = entities
-    elif "label" in record:
-        record["annotations"] = record.pop("label")
-    return record
+        return {}
+    return {"annotations": "entities" if "entities" in record else "label"}
 
 
 def corpus_to_json(corpus: Corpus) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,19 @@ from resume_ner.corpus.problems import ProblemCollector
 class RawRecord:
     """A record as read from a file: ``data`` should be ``{"id"?, "text", "annotations"}`` but is not trusted yet.
 
-    ``where`` says how to find it in ``file`` (``record 12``, ``line 40``, ``member cvs/7.xml``).
+    ``where`` says how to find it in ``file`` (``record 12``, ``line 40``, ``member cvs/7.xml``). ``fields`` maps
+    a field of that schema to the name the file itself gives it (doccano's ``label`` is our ``annotations``), so
+    that messages name what the user sees in the file.
     """
 
     file: str
     where: str
     data: Any
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+    def field_name(self, name: str) -> str:
+        """The file's own name for the schema field ``name``."""
+        return self.fields.get(name, name)
 
 
 def decode_utf8(raw: bytes, collector: ProblemCollector, file: str, where: str) -> str | None:

@@ -7,6 +7,7 @@ import statistics
 
 from resume_ner.corpus import labels, near_duplicates, splits
 from resume_ner.corpus.documents import Corpus
+from resume_ner.errors import UserInputError
 from resume_ner.pipelines.data_processing.parameters import (
     CorpusParameters,
     SplitParameters,
@@ -16,8 +17,19 @@ logger = logging.getLogger(__name__)
 
 
 def map_labels(raw_corpus: Corpus, corpus_params: CorpusParameters) -> Corpus:
-    """Rename, merge and drop entity labels so the corpus uses the label set the user wants."""
-    return labels.apply_label_mapping(raw_corpus, corpus_params.label_mapping)
+    """Rename, merge and drop entity labels so the corpus uses the label set the user wants.
+
+    A mapping that leaves no entity at all stops here, before ``corpus.json`` is written, naming the drop list.
+    """
+    mapped = labels.apply_label_mapping(raw_corpus, corpus_params.label_mapping)
+    if not mapped.label_counts():
+        present = sorted(raw_corpus.label_counts())
+        if present:  # only drop removes spans: a rename to an empty name is refused with the parameters
+            raise UserInputError(
+                f"Corpus {raw_corpus.source} has no entity spans left after label mapping: corpus.label_mapping.drop "
+                f"removes every label it has ({', '.join(present)}); drop fewer labels")
+        raise UserInputError(f"Corpus {raw_corpus.source} has no entity spans, so there is nothing to learn")
+    return mapped
 
 
 def resolve_overlaps(mapped_corpus: Corpus, corpus_params: CorpusParameters) -> Corpus:
