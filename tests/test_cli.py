@@ -142,3 +142,17 @@ def test_kedro_run_refuses_a_corpus_without_documents_or_entities_in_one_line_wr
         assert len(lines) == 1 and lines[0].startswith(expected), lines
         assert "label mapping" not in result.stderr
         assert not _written(project)
+
+
+def test_kedro_run_refuses_text_that_cannot_be_saved_as_utf8_before_writing_anything(tmp_path):
+    bad = tmp_path / "surrogate.json"
+    bad.write_text('[{"id": "1", "text": "Jane \\ud800 Doe", "annotations": [[0, 4, "NAME"]]}]', encoding="utf-8")
+    project = copy_project(tmp_path, raw_corpus=bad)
+    result = _kedro(project, "run", "--pipelines=data_processing")
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout and "codec can't encode" not in result.stderr
+    assert _error_lines(result)[1] == (
+        f"  - {bad}: record 0 (id '1'): field 'text' has a lone surrogate \\ud800 at offset 5, which cannot be "
+        "written as UTF-8 (half of an escaped pair such as an emoji's); remove it or restore the pair "
+        "[unencodable-text]")
+    assert not _written(project)

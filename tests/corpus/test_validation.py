@@ -173,3 +173,28 @@ def test_an_inline_xml_folder_without_files_or_labels_fails_in_one_line(tmp_path
     with pytest.raises(UserInputError, match=r"has 1 document\(s\) but no entity spans: no <label type=") as caught:
         read_corpus(tmp_path, "inline_xml")
     assert len(str(caught.value).splitlines()) == 1
+
+
+def test_text_that_cannot_be_written_as_utf8_is_a_problem_naming_record_field_and_offset(tmp_path):
+    # A lone surrogate: JSON allows the escape, UTF-8 cannot encode it (a pair split by a bad export or a cut).
+    path = tmp_path / "corpus.json"
+    path.write_text(
+        '[{"id": "a", "text": "Jane Doe \\ud83d", "annotations": [[0, 8, "NAME"]]},\n'
+        ' {"id": "b", "text": "fine \\ud83d\\ude00 pair", "annotations": [[0, 4, "X"]]},\n'
+        ' {"id": "c\\udc00", "text": "ok", "annotations": [[0, 2, "LAB\\ud800"]]}]',
+        encoding="utf-8",
+    )
+    with pytest.raises(CorpusValidationError) as caught:
+        read_corpus(path)
+    found = [(p.record, p.rule, p.detail) for p in caught.value.problems]
+    assert found == [
+        ("record 0 (id 'a')", "unencodable-text",
+         "field 'text' has a lone surrogate \\ud83d at offset 9, which cannot be written as UTF-8 (half of an escaped "
+         "pair such as an emoji's); remove it or restore the pair"),
+        ("record 2", "unencodable-text",
+         "field 'id' has a lone surrogate \\udc00 at offset 1, which cannot be written as UTF-8 (half of an escaped "
+         "pair such as an emoji's); remove it or restore the pair"),
+        ("record 2", "unencodable-text",
+         "the label has a lone surrogate \\ud800 at offset 3, which cannot be written as UTF-8 (half of an escaped "
+         "pair such as an emoji's); remove it or restore the pair"),
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 
 from resume_ner.corpus.documents import Corpus, Document, Span
@@ -10,6 +11,10 @@ from resume_ner.corpus.formats.records import RawRecord
 from resume_ner.corpus.problems import ProblemCollector
 
 logger = logging.getLogger(__name__)
+
+# Half of a UTF-16 surrogate pair: JSON's "\ud83d" escape decodes to it, but UTF-8 cannot encode it, so saving the
+# corpus would fail long after loading it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def validate_records(records: list[RawRecord], collector: ProblemCollector) -> Corpus:
@@ -54,15 +59,20 @@ def _validate_content(record: RawRecord, doc_id: str | None, collector: ProblemC
     elif not isinstance(text, str):
         collector.add(where, "text-not-string", f"field 'text' is not a string (found {type(text).__name__})", file=record.file)
         ok = False
-    annotations = data.get("annotations")
+    elif unencodable := _unencodable(text, "field 'text'"):
+        collector.add(where, "unencodable-text", unencodable, file=record.file)
+        ok = False
+    spans_field = record.field_name("annotations")
+    annotations = data.get(spans_field)
     if annotations is None:
         collector.add(
-            where, "annotations-missing", "field 'annotations' is missing (use [] for no entities)", file=record.file
+            where, "annotations-missing", f"field {spans_field!r} is missing (use [] for no entities)", file=record.file
         )
         return None, 0
     if not isinstance(annotations, list):
         collector.add(
-            where, "annotations-not-list", f"field 'annotations' is not a list (found {type(annotations).__name__})", file=record.file
+            where, "annotations-not-list", f"field {spans_field!r} is not a list (found {type(annotations).__name__})",
+            file=record.file,
         )
         return None, 0
     spans, trimmed = [], 0
@@ -84,7 +94,21 @@ def _document_id(data: Mapping, index: int, record: RawRecord, collector: Proble
         collector.add(record.where, "invalid-id", f"field 'id' must be a non-empty string or integer, found {value!r}",
                       file=record.file)
         return None
+    if isinstance(value, str) and (unencodable := _unencodable(value, "field 'id'")):
+        collector.add(record.where, "unencodable-text", unencodable, file=record.file)
+        return None
     return str(value)
+
+
+def _unencodable(value: str, what: str) -> str | None:
+    """Why ``value`` cannot be written as UTF-8 (a lone surrogate, with its offset), or None when it can."""
+    found = _LONE_SURROGATE.findall(value)
+    if not found:
+        return None
+    offset = _LONE_SURROGATE.search(value).start()
+    others = f" (the first of {len(found)})" if len(found) > 1 else ""
+    return (f"{what} has a lone surrogate \\u{ord(found[0]):04x} at offset {offset}{others}, which cannot be written "
+            f"as UTF-8 (half of an escaped pair such as an emoji's); remove it or restore the pair")
 
 
 def _where(record: RawRecord, doc_id: str | None) -> str:
@@ -119,6 +143,8 @@ def _validate_span(raw_span, text: str | None, where: str, file: str, collector:
         problems.append(("label-not-string", f"the label is not a string (found {type(label).__name__})"))
     elif not label.strip():
         problems.append(("label-missing", "the label is empty"))
+    elif unencodable := _unencodable(label, "the label"):
+        problems.append(("unencodable-text", unencodable))
     if not problems:
         if start > end:
             problems.append(("start-after-end", "start is after end"))
