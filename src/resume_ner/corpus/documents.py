@@ -20,11 +20,16 @@ class Span(NamedTuple):
 
 @dataclass(frozen=True)
 class Document:
-    """One resume: its text and entity spans, sorted by (start, end, label)."""
+    """One resume: its text and entity spans, sorted by (start, end, label).
+
+    ``where`` says where it was read (``record 4 (id '17')``), so that a later check can point the user at the
+    record in the file; it is not part of the document's identity (equality, fingerprint, saved file).
+    """
 
     id: str
     text: str
     spans: tuple[Span, ...] = ()
+    where: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "spans", tuple(sorted(Span(*s) for s in self.spans)))
@@ -33,7 +38,11 @@ class Document:
         return frozenset(span.label for span in self.spans)
 
     def with_spans(self, spans) -> Document:
-        return Document(self.id, self.text, tuple(spans))
+        return Document(self.id, self.text, tuple(spans), self.where)
+
+    def location(self) -> str:
+        """Where to find this document: the record it was read from, or else its id."""
+        return self.where or f"document {self.id!r}"
 
 
 @dataclass(frozen=True)

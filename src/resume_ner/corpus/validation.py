@@ -6,6 +6,8 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 
+from typing import Literal
+
 from resume_ner.corpus.documents import Corpus, Document, Span
 from resume_ner.corpus.formats.records import RawRecord
 from resume_ner.corpus.problems import ProblemCollector
@@ -83,7 +85,7 @@ def _validate_content(record: RawRecord, doc_id: str | None, collector: ProblemC
             spans.append(span)
     if not ok or len(spans) != len(annotations):
         return None, 0
-    return Document(doc_id, text, tuple(spans)), trimmed
+    return Document(doc_id, text, tuple(spans), where), trimmed
 
 
 def _document_id(data: Mapping, index: int, record: RawRecord, collector: ProblemCollector) -> str | None:
@@ -162,3 +164,30 @@ def _validate_span(raw_span, text: str | None, where: str, file: str, collector:
         collector.add(where, "whitespace-only-span", "the span covers only whitespace", span=shown, file=file)
         return None
     return Span(trimmed_start, trimmed_end, label)
+
+
+EmptyTextPolicy = Literal["error", "drop"]
+
+
+def apply_empty_text_policy(corpus: Corpus, policy: EmptyTextPolicy = "drop", max_problems: int = 50) -> Corpus:
+    """Documents whose text is empty or whitespace only: ``drop`` removes them (counted and named in the log),
+    ``error`` fails listing each one.
+
+    They are never kept: a resume with no text teaches nothing, and would take a place in the hold-out set or a
+    fold as if it were one.
+    """
+    if policy not in ("error", "drop"):
+        raise ValueError(f"empty_texts must be 'error' or 'drop', got {policy!r}")
+    empty = [doc for doc in corpus if not doc.text.strip()]
+    if not empty:
+        return corpus
+    if policy == "error":
+        collector = ProblemCollector(corpus.source, max_problems)
+        for doc in empty:
+            collector.add(doc.location(), "empty-text", f"field 'text' is {'empty' if not doc.text else 'whitespace only'}")
+        collector.raise_if_any("Remove these records from the file, or set corpus.empty_texts: drop.")
+    shown = ", ".join(doc.location() for doc in empty[:10]) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
+    logger.info("Dropped %d document(s) whose text is empty or whitespace only from %s: %s (corpus.empty_texts: drop; "
+                "set it to error to stop instead)", len(empty), corpus.source, shown)
+    dropped = {id(doc) for doc in empty}
+    return corpus.replace(doc for doc in corpus if id(doc) not in dropped)

@@ -6,7 +6,7 @@ import json
 
 import mlflow
 import pytest
-from conftest import DOTIN_JSON, copy_project, requires_shared_data, run_kedro
+from conftest import DEFAULT_CORPUS, DOTIN_JSON, copy_project, requires_shared_data, run_kedro
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
@@ -129,6 +129,35 @@ def test_a_label_mapping_that_drops_every_label_stops_the_run_before_writing(tmp
     with pytest.raises(Exception) as caught:
         run_kedro(project, "data_processing", runtime_params={"corpus": {"label_mapping": {"drop": labels}}})
     assert "corpus.label_mapping.drop removes every label it has" in str(find_user_error(caught.value))
+    assert not [path for path in _outputs(project).values() if path.exists()]
+
+
+def _with_an_empty_resume(tmp_path):
+    records = json.loads(DEFAULT_CORPUS.read_text(encoding="utf-8"))
+    records.append({"id": "empty", "text": " \n ", "annotations": []})
+    path = tmp_path / "with_empty.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    return path
+
+
+def test_an_empty_resume_is_dropped_with_a_logged_count_never_kept(tmp_path, caplog):
+    project = copy_project(tmp_path, raw_corpus=_with_an_empty_resume(tmp_path))
+    run_kedro(project, "data_processing")
+    paths = _outputs(project)
+    assert "empty" not in read_corpus(paths["corpus"]).ids()
+    holdout = json.loads(paths["holdout_split"].read_text())
+    assert "empty" not in holdout["train"] + holdout["holdout"]
+    assert any(message.startswith("Dropped 1 document(s) whose text is empty or whitespace only")
+               for message in caplog.messages)
+
+
+def test_an_empty_resume_stops_the_run_under_the_error_policy_writing_nothing(tmp_path):
+    raw = _with_an_empty_resume(tmp_path)
+    project = copy_project(tmp_path, raw_corpus=raw)
+    with pytest.raises(Exception) as caught:
+        run_kedro(project, "data_processing", runtime_params={"corpus": {"empty_texts": "error"}})
+    assert f"{raw}: record 300 (id 'empty'): field 'text' is whitespace only [empty-text]" in str(
+        find_user_error(caught.value))
     assert not [path for path in _outputs(project).values() if path.exists()]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import statistics
 
-from resume_ner.corpus import labels, near_duplicates, splits
+from resume_ner.corpus import labels, near_duplicates, splits, validation
 from resume_ner.corpus.documents import Corpus
 from resume_ner.errors import UserInputError
 from resume_ner.pipelines.data_processing.parameters import (
@@ -17,11 +17,14 @@ logger = logging.getLogger(__name__)
 
 
 def map_labels(raw_corpus: Corpus, corpus_params: CorpusParameters) -> Corpus:
-    """Rename, merge and drop entity labels so the corpus uses the label set the user wants.
+    """Drop (or refuse) documents with empty texts, then rename, merge and drop entity labels so the corpus uses
+    the label set the user wants.
 
+    The empty-text policy is applied here because this is the first step that sees the parameters (loading cannot).
     A mapping that leaves no entity at all stops here, before ``corpus.json`` is written, naming the drop list.
     """
-    mapped = labels.apply_label_mapping(raw_corpus, corpus_params.label_mapping)
+    texts = validation.apply_empty_text_policy(raw_corpus, corpus_params.empty_texts)
+    mapped = labels.apply_label_mapping(texts, corpus_params.label_mapping)
     if not mapped.label_counts():
         present = sorted(raw_corpus.label_counts())
         if present:  # only drop removes spans: a rename to an empty name is refused with the parameters

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from resume_ner.corpus.labels import LabelMapping, OverlapPolicy
+from resume_ner.corpus.validation import EmptyTextPolicy
 
 
 class CorpusParameters(BaseModel):
@@ -15,6 +16,7 @@ class CorpusParameters(BaseModel):
 
     label_mapping: LabelMapping = Field(default_factory=LabelMapping)
     overlapping_spans: OverlapPolicy = "keep_longest"
+    empty_texts: EmptyTextPolicy = "drop"
 
 
 class NearDuplicateParameters(BaseModel):
