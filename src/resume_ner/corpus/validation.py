@@ -52,11 +52,18 @@ def validate_records(records: list[RawRecord], collector: ProblemCollector) -> C
 
 def _validate_content(record: RawRecord, doc_id: str | None, collector: ProblemCollector) -> tuple[Document | None, int]:
     data = record.data
-    where = _where(record, doc_id)
+    where = _where(record, doc_id if data.get("id") is not None else None)
     ok = doc_id is not None
+    spans_field = record.field_name("annotations")
     text = data.get("text")
+    annotations = data.get(spans_field)
+    if text is None and annotations is None:
+        # Usually another tool's export: one problem that names the fields it has, instead of two generic ones.
+        collector.add(where, "fields-missing", f"fields 'text' and {spans_field!r} are missing; "
+                      f"{_other_fields_hint(data, record)}", file=record.file)
+        return None, 0
     if text is None:
-        collector.add(where, "text-missing", "field 'text' is missing", file=record.file)
+        collector.add(where, "text-missing", "field 'text' is missing" + _hint(data, record), file=record.file)
         ok = False
     elif not isinstance(text, str):
         collector.add(where, "text-not-string", f"field 'text' is not a string (found {type(text).__name__})", file=record.file)
@@ -64,12 +71,10 @@ def _validate_content(record: RawRecord, doc_id: str | None, collector: ProblemC
     elif unencodable := _unencodable(text, "field 'text'"):
         collector.add(where, "unencodable-text", unencodable, file=record.file)
         ok = False
-    spans_field = record.field_name("annotations")
-    annotations = data.get(spans_field)
     if annotations is None:
-        collector.add(
-            where, "annotations-missing", f"field {spans_field!r} is missing (use [] for no entities)", file=record.file
-        )
+        collector.add(where, "annotations-missing",
+                      f"field {spans_field!r} is missing (use [] for no entities)" + _hint(data, record),
+                      file=record.file)
         return None, 0
     if not isinstance(annotations, list):
         collector.add(
@@ -86,6 +91,26 @@ def _validate_content(record: RawRecord, doc_id: str | None, collector: ProblemC
     if not ok or len(spans) != len(annotations):
         return None, 0
     return Document(doc_id, text, tuple(spans), where), trimmed
+
+
+def _hint(data: Mapping, record: RawRecord) -> str:
+    """``; the record has ...`` when it has fields this format does not read (likely the missing one under another
+    name), else nothing."""
+    known = {"id", "text", record.field_name("annotations")}
+    return f"; {_other_fields_hint(data, record)}" if set(data) - known else ""
+
+
+def _other_fields_hint(data: Mapping, record: RawRecord) -> str:
+    """What the record has instead, and what to do when it is a known export's shape."""
+    has = f"the record has {', '.join(map(repr, data)) or 'no fields'}"
+    if "content" in data and "annotation" in data:
+        return (f"{has} (a DataTurks export): rename 'content' to 'text' and turn 'annotation' into 'annotations', "
+                f"[start, end, label] for each point and label, and load with end: inclusive (DataTurks' end offsets "
+                f"are inclusive)")
+    if record.field_name("annotations") == "annotations" and ("label" in data or "entities" in data):
+        field = "entities" if "entities" in data else "label"
+        return f"the record has {field!r} (doccano's name for it): use format: doccano"
+    return has
 
 
 def _document_id(data: Mapping, index: int, record: RawRecord, collector: ProblemCollector) -> str | None:
@@ -117,13 +142,18 @@ def _where(record: RawRecord, doc_id: str | None) -> str:
     return record.where if doc_id is None or repr(doc_id) in record.where else f"{record.where} (id {doc_id!r})"
 
 
+def _span_fields(raw_span) -> tuple[str, str, str] | None:
+    """The names of a span object's start, end and label fields (``start_offset`` in doccano's entities), so that
+    messages name what the file has; None for a ``[start, end, label]`` list."""
+    if not isinstance(raw_span, Mapping):
+        return None
+    return ("start" if "start" in raw_span else "start_offset", "end" if "end" in raw_span else "end_offset", "label")
+
+
 def _as_triple(raw_span):
-    if isinstance(raw_span, Mapping):
-        return (
-            raw_span.get("start", raw_span.get("start_offset")),
-            raw_span.get("end", raw_span.get("end_offset")),
-            raw_span.get("label"),
-        )
+    names = _span_fields(raw_span)
+    if names is not None:
+        return tuple(raw_span.get(name) for name in names)
     if isinstance(raw_span, Sequence) and not isinstance(raw_span, str):
         return tuple(raw_span) + (None,) * (3 - len(raw_span)) if len(raw_span) <= 3 else None
     return None
@@ -136,11 +166,13 @@ def _validate_span(raw_span, text: str | None, where: str, file: str, collector:
         return None
     start, end, label = triple
     shown = f"[{start!r}, {end!r}, {label!r}]"
+    start_name, end_name, label_name = _span_fields(raw_span) or ("start", "end", "label")
     problems = []
     if not all(isinstance(offset, int) and not isinstance(offset, bool) for offset in (start, end)):
-        problems.append(("non-integer-offset", "start and end must be integers"))
+        problems.append(("non-integer-offset", f"{start_name} and {end_name} must be integers"))
     if label is None:
-        problems.append(("label-missing", "the label is missing"))
+        problems.append(("label-missing", f"field {label_name!r} is missing" if isinstance(raw_span, Mapping)
+                         else "the label is missing"))
     elif not isinstance(label, str):
         problems.append(("label-not-string", f"the label is not a string (found {type(label).__name__})"))
     elif not label.strip():

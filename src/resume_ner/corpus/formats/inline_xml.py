@@ -59,10 +59,24 @@ def _parse_document(raw: bytes, file: str, stem: str, collector: ProblemCollecto
             collector.add(where, "unexpected-element", f"<{element.tag}> found; only <{LABEL_TAG}> is allowed", file=file)
         elif len(element):
             collector.add(where, "nested-label", f"<{LABEL_TAG}> contains other elements", file=file)
+        elif (missing := _type_problem(element, text[start:])) is not None:
+            collector.add(where, "label-missing", missing, span=f"[{start}, {len(text)}]", file=file)
         else:
             annotations.append([start, len(text), element.get(TYPE_ATTRIBUTE)])
         text += element.tail or ""
     return {"id": stem, "text": text, "annotations": annotations}
+
+
+def _type_problem(element: ElementTree.Element, content: str) -> str | None:
+    """What is wrong with a ``<label>``'s ``type`` attribute, in the file's own terms, or None when it is fine."""
+    value = element.get(TYPE_ATTRIBUTE)
+    shown = f"<{LABEL_TAG}>{content[:40]!r}</{LABEL_TAG}>"
+    if value is None:
+        others = f" (it has {', '.join(f'{name}=' for name in element.attrib)})" if element.attrib else ""
+        return f"`{TYPE_ATTRIBUTE}` attribute missing from {shown}{others}; add {TYPE_ATTRIBUTE}=\"<entity type>\""
+    if not value.strip():
+        return f"`{TYPE_ATTRIBUTE}` attribute of {shown} is empty; add the entity type"
+    return None
 
 
 def _natural_key(name: str) -> list:

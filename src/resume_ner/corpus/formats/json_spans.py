@@ -30,10 +30,12 @@ def read_json(path: Path, collector: ProblemCollector) -> list[RawRecord]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        collector.add("file", "invalid-json", f"not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}")
+        hint = "; the file holds one JSON record per line (JSON Lines): use format: jsonl" if _is_json_lines(text) else ""
+        collector.add("file", "invalid-json",
+                      f"not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}{hint}")
         return []
     if not isinstance(data, list):
-        collector.add("file", "not-a-list", f"the top level must be a list of records, found {type(data).__name__}")
+        collector.add("file", "not-a-list", f"the top level must be a list of records, found {type(data).__name__}{_top_level_hint(data)}")
         return []
     return [RawRecord(file, f"record {index}", record) for index, record in enumerate(data)]
 
@@ -41,8 +43,13 @@ def read_json(path: Path, collector: ProblemCollector) -> list[RawRecord]:
 def read_jsonl(path: Path, collector: ProblemCollector, doccano: bool = False) -> list[RawRecord]:
     """One JSON record per line; blank lines are skipped. With ``doccano``, read doccano's field names."""
     file = str(path)
+    raw = path.read_bytes()
+    if _is_json_list(raw):
+        # Otherwise every line of the list would be its own invalid-json problem, and none would say why.
+        collector.add("file", "invalid-json", "the file is one JSON list, not one record per line: use format: json")
+        return []
     records = []
-    for number, raw_line in enumerate(path.read_bytes().splitlines(), start=1):
+    for number, raw_line in enumerate(raw.splitlines(), start=1):
         where = f"line {number}"
         line = decode_utf8(raw_line, collector, file, where)
         if line is None or not line.strip():
@@ -54,6 +61,38 @@ def read_jsonl(path: Path, collector: ProblemCollector, doccano: bool = False) -
             continue
         records.append(RawRecord(file, where, record, _doccano_fields(record) if doccano else {}))
     return records
+
+
+def _top_level_hint(data) -> str:
+    """Where the records probably are when the top level is an object instead of a list."""
+    if not isinstance(data, dict):
+        return ""
+    inner = next((key for key, value in data.items() if isinstance(value, list) and value
+                  and all(isinstance(item, dict) for item in value)), None)
+    if inner is not None:
+        return f" (its field {inner!r} holds a list of objects: make that list the whole file)"
+    if "text" in data or "content" in data:
+        return " (one record? put it in a list, [{...}], or use format: jsonl)"
+    return ""
+
+
+def _is_json_lines(text: str) -> bool:
+    """Whether ``text`` (not valid JSON as a whole) starts with a line that is a JSON object of its own."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    try:
+        return isinstance(json.loads(first), dict)
+    except json.JSONDecodeError:
+        return False
+
+
+def _is_json_list(raw: bytes) -> bool:
+    """Whether the whole file is one JSON list: a ``json`` file given to a line reader."""
+    if not raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
+        return False
+    try:
+        return isinstance(json.loads(raw.decode("utf-8-sig")), list)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return False
 
 
 def read_doccano(path: Path, collector: ProblemCollector) -> list[RawRecord]:
