@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import zipfile
 
@@ -159,3 +160,24 @@ def test_inline_xml_loads_then_saves_to_json_that_loads_the_same(tmp_path):
     corpus = read_corpus(tmp_path / "cvs.zip", "inline_xml")
     write_json(corpus, tmp_path / "cvs.json")
     assert read_corpus(tmp_path / "cvs.json") == corpus
+
+
+def test_conll_logs_how_many_inside_tags_it_repaired(tmp_path, caplog):
+    path = tmp_path / "broken.conll"
+    path.write_text("Jane B-NAME\nDoe I-NAME\nknows O\nSQL I-SKILL\nand O\nC E-SKILL\n\nBob I-NAME\n",
+                    encoding="utf-8")
+    caplog.set_level(logging.INFO, logger="resume_ner")
+    corpus = read_corpus(path, "conll")
+    assert [doc.text[s.start:s.end] for doc in corpus for s in doc.spans] == ["Jane Doe", "SQL", "C", "Bob"]
+    assert (f"Repaired 3 I-/E- tag(s) in {path} that did not continue an entity of their type (each starts one, as "
+            "B- would; the first at line 4)") in caplog.messages
+
+
+@pytest.mark.parametrize("relative", ["wnut17/wnut17train.conll", "job_descriptions_green2022/testset.conll"])
+def test_conll_logs_no_repairs_for_clean_bio_files(relative, caplog):
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"needs {path}")
+    caplog.set_level(logging.INFO, logger="resume_ner")
+    read_corpus(path, "conll")
+    assert not [message for message in caplog.messages if message.startswith("Repaired")]

@@ -8,10 +8,13 @@ is a document.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from resume_ner.corpus.formats.records import RawRecord, decode_utf8
 from resume_ner.corpus.problems import ProblemCollector
+
+logger = logging.getLogger(__name__)
 
 DOCSTART = "-DOCSTART-"
 OUTSIDE = "O"
@@ -58,13 +61,22 @@ def read_conll(path: Path, collector: ProblemCollector) -> list[RawRecord]:
         else:
             sentence.append((number, columns[0], columns[-1]))
     close_document()
-    return [
-        RawRecord(file, f"document {index} (line {doc[0][0][0]})", _to_record(f"{path.stem}-{index}", doc, file, collector))
+    repaired: list[int] = []
+    records = [
+        RawRecord(file, f"document {index} (line {doc[0][0][0]})",
+                  _to_record(f"{path.stem}-{index}", doc, file, collector, repaired))
         for index, doc in enumerate(documents)
     ]
+    if repaired:
+        # Normal in IOB1 files, a sign of a broken export in BIO ones: either way the user should know it happened.
+        logger.info("Repaired %d I-/E- tag(s) in %s that did not continue an entity of their type (each starts one, "
+                    "as B- would; the first at line %d)", len(repaired), file, repaired[0])
+    return records
 
 
-def _to_record(doc_id: str, sentences, file: str, collector: ProblemCollector) -> dict:
+def _to_record(doc_id: str, sentences, file: str, collector: ProblemCollector, repaired: list[int]) -> dict:
+    """One document's text and spans; the line numbers of inside tags that had to start an entity go to
+    ``repaired``."""
     text = ""
     annotations: list[list] = []
     open_entity: list | None = None  # [start, end, label] of the entity the next I- tag may continue
@@ -91,6 +103,8 @@ def _to_record(doc_id: str, sentences, file: str, collector: ProblemCollector) -
             if continues:
                 open_entity[1] = end
             else:
+                if prefix in INSIDE_PREFIXES:
+                    repaired.append(number)
                 open_entity = [start, end, label]
                 annotations.append(open_entity)
             if prefix in ENDING_PREFIXES:
