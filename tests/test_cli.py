@@ -156,3 +156,12 @@ def test_kedro_run_refuses_text_that_cannot_be_saved_as_utf8_before_writing_anyt
         "written as UTF-8 (half of an escaped pair such as an emoji's); remove it or restore the pair "
         "[unencodable-text]")
     assert not _written(project)
+
+
+def test_kedro_run_names_the_conf_environment_of_a_missing_corpus_file(tmp_path):
+    missing = tmp_path / "resumes" / "train.json"
+    project = copy_project(tmp_path, raw_corpus=missing)  # the entry is in conf/local/catalog.yml
+    result = _kedro(project, "run", "--pipelines=data_processing")
+    assert result.returncode == 2
+    assert _error_lines(result) == [
+        f"Error: Corpus file {missing} does not exist: fix the filepath of raw_corpus in conf/local/catalog.yml"]

@@ -9,7 +9,21 @@ from kedro.io import AbstractDataset, DatasetError
 
 from resume_ner.corpus.documents import Corpus
 from resume_ner.corpus.formats import READERS, write_json
-from resume_ner.corpus.reading import read_corpus
+from resume_ner.corpus.reading import CorpusFileNotFoundError, read_corpus
+from resume_ner.errors import UserInputError
+
+
+class CorpusDatasetConfigError(UserInputError, DatasetError):
+    """A catalog entry with an argument CorpusDataset does not take; reported in one line, exit status 2."""
+
+
+class CorpusLoadError(UserInputError, DatasetError):
+    """A corpus that cannot be loaded, for a reason the user can fix (its message says which); the original error,
+    with its list of problems, is its ``__cause__``.
+
+    Being a DatasetError, Kedro passes it on as it is instead of burying the message under its own
+    ``Failed while loading data from dataset CorpusDataset(filepath=..., format=..., max_problems=...)`` line.
+    """
 
 
 class CorpusDataset(AbstractDataset[Corpus, Corpus]):
@@ -32,14 +46,22 @@ class CorpusDataset(AbstractDataset[Corpus, Corpus]):
         self, filepath: str, format: str = "json", max_problems: int = 50, metadata: dict[str, Any] | None = None
     ) -> None:
         if format not in READERS:
-            raise DatasetError(f"CorpusDataset format {format!r} is not one of {', '.join(READERS)} ({filepath})")
+            raise CorpusDatasetConfigError(
+                f"CorpusDataset format {format!r} is not one of {', '.join(READERS)} ({filepath})")
         self._filepath = Path(filepath)
         self._format = format
         self._max_problems = max_problems
         self.metadata = metadata
 
     def load(self) -> Corpus:
-        return read_corpus(self._filepath, self._format, self._max_problems)
+        """Read and validate the file; a missing one names the catalog entry that points at it."""
+        try:
+            if not self._filepath.exists():
+                raise CorpusFileNotFoundError(
+                    f"Corpus file {self._filepath} does not exist: {_missing_file_hint(self._filepath)}")
+            return read_corpus(self._filepath, self._format, self._max_problems)
+        except UserInputError as error:
+            raise CorpusLoadError(str(error)) from error
 
     def save(self, data: Corpus) -> None:
         if self._format != "json":
@@ -53,3 +75,44 @@ class CorpusDataset(AbstractDataset[Corpus, Corpus]):
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath), "format": self._format, "max_problems": self._max_problems}
+
+
+def _missing_file_hint(path: Path) -> str:
+    """Which catalog entry to fix: the dataset never learns its name or conf environment from Kedro, so look for
+    the entries whose filepath resolves to ``path`` in the project around the file or the working folder."""
+    entries = _catalog_entries_for(path)
+    # conf/local (or the --env given) overrides conf/base: an entry there is the one in effect.
+    overriding = [entry for entry in entries if not entry[1].startswith("conf/base/")] or entries
+    if not overriding:
+        return ("fix the filepath of its entry in the catalog (conf/base/catalog.yml, or conf/local/catalog.yml where "
+                "that overrides it)")
+    names = " or ".join(f"{name} in {catalog}" for _, catalog, name, _ in overriding)
+    project, _, _, relative = overriding[0]
+    note = f" (a relative path is relative to the project folder, {project})" if relative else ""
+    return f"fix the filepath of {names}{note}"
+
+
+def _catalog_entries_for(path: Path) -> list[tuple[Path, str, str, bool]]:
+    """``(project, catalog file relative to it, entry name, whether its filepath is relative)`` for every catalog
+    entry of the nearby Kedro projects whose filepath is ``path``."""
+    import yaml
+    from kedro.utils import find_kedro_project
+
+    target = path.resolve()
+    projects = {find_kedro_project(folder) for folder in (path.parent, Path.cwd())} - {None}
+    found = []
+    for project in sorted(projects):
+        conf = project / "conf"
+        for catalog in sorted(conf.glob("*/**/*.y*ml")):
+            relative_name = catalog.relative_to(project).as_posix()
+            if "catalog" not in catalog.relative_to(conf).as_posix():
+                continue
+            try:
+                entries = yaml.safe_load(catalog.read_text(encoding="utf-8")) or {}
+            except (OSError, yaml.YAMLError):
+                continue  # Kedro itself reports a catalog it cannot read
+            for name, entry in entries.items() if isinstance(entries, dict) else ():
+                filepath = entry.get("filepath") if isinstance(entry, dict) else None
+                if isinstance(filepath, str) and (project / filepath).resolve() == target:
+                    found.append((project, relative_name, name, not Path(filepath).is_absolute()))
+    return found
