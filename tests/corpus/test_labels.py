@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
 
 import pytest
 from conftest import make_document
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from resume_ner.corpus.documents import Corpus, Document, Span
@@ -103,3 +106,114 @@ def test_entity_types_that_look_like_prefixes_are_parsed_from_ids_not_letters():
 def test_a_corpus_without_entities_has_no_schema():
     with pytest.raises(ValueError, match="no entities left after label mapping"):
         LabelSchema.from_corpus(_corpus(Document("d", "text")))
+
+
+def _resolve_quadratically(corpus: Corpus, policy: str) -> tuple[list[tuple[Span, ...]], list[tuple[str, str]]]:
+    """The specification resolve_overlaps keeps to: spans longest first (ties: earlier start, then label), each
+    kept unless it overlaps a kept span; a dropped span's clash is the first-kept span it overlaps. Quadratic, for
+    small documents only. Returns each document's kept spans and the (span, clash) of every dropped span."""
+    kept_per_doc, clashes = [], []
+    for doc in corpus:
+        kept: list[Span] = []
+        for span in sorted(set(doc.spans), key=lambda s: (s.start - s.end, s.start, s.label)):
+            clash = next((other for other in kept if span.start < other.end and other.start < span.end), None)
+            if clash is None:
+                kept.append(span)
+            else:
+                clashes.append((str(list(span)), f"overlaps span {list(clash)}"))
+        kept_per_doc.append(tuple(sorted(kept)))
+    return kept_per_doc, clashes
+
+
+@st.composite
+def _span_soups(draw) -> Corpus:
+    """Documents whose spans nest, overlap, touch, repeat and share starts or ends: what overlap policies face."""
+    documents = []
+    for index in range(draw(st.integers(1, 3))):
+        length = draw(st.integers(1, 40))
+        spans = draw(st.lists(
+            st.tuples(st.integers(0, length - 1), st.integers(1, 8), st.sampled_from(["A", "B", "C"])).map(
+                lambda drawn, length=length: Span(drawn[0], min(length, drawn[0] + drawn[1]), drawn[2])),
+            max_size=30))
+        documents.append(Document(f"d{index}", "x" * length, tuple(spans)))
+    return _corpus(*documents)
+
+
+@settings(max_examples=300, deadline=None)
+@given(corpus=_span_soups())
+def test_both_policies_match_the_quadratic_specification(corpus):
+    expected_spans, expected_clashes = _resolve_quadratically(corpus, "keep_longest")
+    resolved = resolve_overlaps(corpus, "keep_longest")
+    assert [doc.spans for doc in resolved] == expected_spans
+    if not expected_clashes:
+        assert [doc.spans for doc in resolve_overlaps(corpus, "error")] == expected_spans
+        return
+    with pytest.raises(CorpusValidationError) as caught:
+        resolve_overlaps(corpus, "error", max_problems=1000)
+    assert caught.value.total == len(expected_clashes)
+    assert [(p.span, p.detail) for p in caught.value.problems] == expected_clashes
+
+
+class _CountedOffset(int):
+    """A span offset that counts its comparisons and stops the test once they exceed the budget."""
+
+    comparisons = 0
+    budget = math.inf
+
+    def _count(self) -> None:
+        _CountedOffset.comparisons += 1
+        if _CountedOffset.comparisons > _CountedOffset.budget:
+            raise AssertionError(f"more than {_CountedOffset.budget:,} comparisons of span offsets")
+
+    def __lt__(self, other):
+        self._count()
+        return int.__lt__(self, other)
+
+    def __le__(self, other):
+        self._count()
+        return int.__le__(self, other)
+
+    def __gt__(self, other):
+        self._count()
+        return int.__gt__(self, other)
+
+    def __ge__(self, other):
+        self._count()
+        return int.__ge__(self, other)
+
+    def __eq__(self, other):
+        self._count()
+        return int.__eq__(self, other)
+
+    __hash__ = int.__hash__
+
+
+def _many_spans(count: int) -> Document:
+    """``count`` spans in one long document: mostly disjoint words, every tenth nested in or straddling others."""
+    spans = []
+    for index in range(count):
+        start = 6 * index
+        if index % 10 == 3:
+            spans.append(Span(_CountedOffset(start - 3), _CountedOffset(start + 1), "STRADDLE"))
+        elif index % 10 == 7:
+            spans.append(Span(_CountedOffset(start + 1), _CountedOffset(start + 3), "NESTED"))
+        spans.append(Span(_CountedOffset(start), _CountedOffset(start + 5), "WORD"))
+    return Document("long", "x" * (6 * count + 6), tuple(spans))
+
+
+@pytest.mark.parametrize("policy", ["keep_longest", "error"])
+def test_overlap_resolution_takes_n_log_n_comparisons_on_a_document_with_many_spans(policy, request):
+    # A resume with 84,000 spans did not finish in 15 minutes when every span was compared with every kept span.
+    # Counting comparisons of offsets (sorting included) keeps this test about the algorithm, not the machine.
+    document = _many_spans(20_000)
+    spans = len(document.spans)
+    _CountedOffset.comparisons, _CountedOffset.budget = 0, int(8 * spans * math.log2(spans))
+    request.addfinalizer(lambda: setattr(_CountedOffset, "budget", math.inf))
+    if policy == "keep_longest":
+        resolved = resolve_overlaps(_corpus(document), policy)
+        assert len(resolved.documents[0].spans) == 20_000  # the straddling and nested spans were dropped
+    else:
+        with pytest.raises(CorpusValidationError) as caught:
+            resolve_overlaps(_corpus(document), policy)
+        assert caught.value.total == 4_000
+    assert _CountedOffset.comparisons <= _CountedOffset.budget

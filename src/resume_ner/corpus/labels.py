@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sortedcontainers import SortedList
 
 from resume_ner.corpus.documents import Corpus, Span
 from resume_ner.corpus.problems import ProblemCollector
@@ -63,7 +64,12 @@ OverlapPolicy = Literal["error", "keep_longest"]
 
 def resolve_overlaps(corpus: Corpus, policy: OverlapPolicy = "keep_longest", max_problems: int = 50) -> Corpus:
     """Make spans disjoint: drop exact duplicates, then fail on overlaps (``error``) or keep the longest span of
-    each overlapping set (``keep_longest``; ties go to the earlier span)."""
+    each overlapping set (``keep_longest``; ties go to the earlier span).
+
+    Spans are taken longest first (ties: earlier start, then label); a span is kept unless it overlaps a span
+    kept before it. ``error`` lists every span that is not kept, with the first-kept span it overlaps.
+    O(n log n) in a document's n spans.
+    """
     if policy not in ("error", "keep_longest"):
         raise ValueError(f"overlapping_spans must be 'error' or 'keep_longest', got {policy!r}")
     collector = ProblemCollector(corpus.source, max_problems)
@@ -71,16 +77,12 @@ def resolve_overlaps(corpus: Corpus, policy: OverlapPolicy = "keep_longest", max
     for doc in corpus:
         unique = sorted(set(doc.spans))
         duplicates += len(doc.spans) - len(unique)
-        kept: list[Span] = []
-        for span in sorted(unique, key=lambda s: (s.start - s.end, s.start, s.label)):
-            clash = next((other for other in kept if span.start < other.end and other.start < span.end), None)
-            if clash is None:
-                kept.append(span)
-            elif policy == "error":
+        kept, clashes = _longest_first(unique)
+        for span, clash in clashes:
+            if policy == "error":
                 collector.add(f"document {doc.id!r}", "overlapping-spans",
                               f"overlaps span {list(clash)}", span=str(list(span)))
-            else:
-                dropped += 1
+        dropped += len(clashes)
         documents.append(doc.with_spans(kept))
     collector.raise_if_any("Fix them in the file, or set corpus.overlapping_spans: keep_longest.")
     if duplicates:
@@ -88,6 +90,38 @@ def resolve_overlaps(corpus: Corpus, policy: OverlapPolicy = "keep_longest", max
     if dropped:
         logger.info("Overlapping spans: kept the longest, dropped %d shorter span(s) in %s", dropped, corpus.source)
     return corpus.replace(documents)
+
+
+def _longest_first(spans: list[Span]) -> tuple[list[Span], list[tuple[Span, Span]]]:
+    """The spans kept (longest first, each unless it overlaps one kept before it) and, for each span not kept
+    in the order they were considered, the first-kept span it overlaps.
+
+    The kept spans never overlap one another, so sorted by (start, end) their ends do not decrease either: the
+    kept spans that overlap a new span are the few just before the first kept span starting at or after its
+    end. A sorted list finds them in O(log n) instead of comparing the new span with every kept span (a resume
+    with 84,000 spans did not finish in 15 minutes that way). Spans have ``start <= end`` (checked on reading).
+    """
+    kept = SortedList()  # (start, end, rank): rank is the order spans were kept in, for the first-kept clash
+    clashes: list[tuple[Span, Span]] = []
+    by_rank: list[Span] = []
+    for span in sorted(spans, key=lambda s: (s.start - s.end, s.start, s.label)):
+        first_kept = None
+        # Every kept span before `index` starts before span.end; walking back, they overlap while they end after
+        # span.start (at most two can: each is at least as long as the span, and they are disjoint).
+        index = kept.bisect_left((span.end,))
+        while index > 0:
+            index -= 1
+            start, end, rank = kept[index]
+            if end <= span.start:
+                break
+            if first_kept is None or rank < first_kept:
+                first_kept = rank
+        if first_kept is None:
+            kept.add((span.start, span.end, len(by_rank)))
+            by_rank.append(span)
+        else:
+            clashes.append((span, by_rank[first_kept]))
+    return by_rank, clashes
 
 
 @dataclass(frozen=True)
