@@ -285,3 +285,23 @@ def test_inline_xml_says_type_attribute_missing_when_only_that_is_absent(tmp_pat
                                           "type=\"<entity type>\""),
         ("document '1'", "label-missing", "`type` attribute of <label>'x'</label> is empty; add the entity type"),
     ]
+
+
+def test_inclusive_end_offsets_are_checked_against_the_text_as_the_file_wrote_them(tmp_path):
+    path = tmp_path / "inclusive.jsonl"
+    path.write_text("\n".join(json.dumps(record) for record in [
+        {"id": "a", "text": "Jane Doe, C", "annotations": [[0, 7, "NAME"], [10, 10, "SKILL"]]},
+        {"id": "b", "text": "Jane Doe", "annotations": [[0, 8, "NAME"], [5, 3, "NAME"]]},
+    ]), encoding="utf-8")
+    with pytest.raises(CorpusValidationError) as caught:
+        read_corpus(path, "jsonl", end="inclusive")
+    assert [(p.record, p.rule, p.detail) for p in caught.value.problems] == [
+        ("line 2 (id 'b')", "span-out-of-range", "offsets fall outside the text (length 8; end is inclusive, so at "
+                                                 "most 7)"),
+        ("line 2 (id 'b')", "start-after-end", "start is after end"),
+    ]
+    path.write_text(path.read_text(encoding="utf-8").splitlines()[0], encoding="utf-8")
+    doc = read_corpus(path, "jsonl", end="inclusive").documents[0]
+    assert [doc.text[s.start:s.end] for s in doc.spans] == ["Jane Doe", "C"]
+    with pytest.raises(UserInputError, match=r"end: inclusive applies to the json and jsonl formats, not conll"):
+        read_corpus(path, "conll", end="inclusive")

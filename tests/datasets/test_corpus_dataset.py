@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-from conftest import copy_project
+import json
+import logging
 
+import pytest
+from conftest import DOTIN_JSON, copy_project, requires_shared_data
+
+from resume_ner.corpus.reading import read_corpus
 from resume_ner.datasets import CorpusDataset
 from resume_ner.errors import UserInputError
 
@@ -55,3 +59,55 @@ def test_unknown_format_or_end_is_one_line_naming_the_choices(tmp_path):
     with pytest.raises(UserInputError, match=r"^CorpusDataset format 'xml' is not one of json, jsonl, doccano, "
                                              r"inline_xml, conll \(.*cvs.json\)$"):
         CorpusDataset(filepath=str(tmp_path / "cvs.json"), format="xml")
+
+
+def _dataturks_style(record: dict) -> dict:
+    """A dotin resume (the DataTurks Indeed resumes are among their sources) with DataTurks' inclusive end offsets."""
+    return {"id": record["id"], "text": record["text"],
+            "annotations": [[start, end - 1, label] for start, end, label in record["annotations"]]}
+
+
+@requires_shared_data(DOTIN_JSON)
+def test_inclusive_end_offsets_load_a_real_dataturks_style_record_with_its_spans_intact(tmp_path, caplog):
+    record = json.loads(DOTIN_JSON.read_text(encoding="utf-8"))[0]
+    path = tmp_path / "dataturks.jsonl"
+    path.write_text(json.dumps(_dataturks_style(record)) + "\n", encoding="utf-8")
+    expected = read_corpus(DOTIN_JSON).by_id()[record["id"]]
+
+    intact = CorpusDataset(filepath=str(path), format="jsonl", end="inclusive").load().documents[0]
+    assert intact == expected
+    assert intact.text[intact.spans[0].start:intact.spans[0].end] == "Meda Cronin"
+
+    # Read as exclusive, a one-character entity is empty, and the problem says what to set.
+    with pytest.raises(UserInputError) as caught:
+        CorpusDataset(filepath=str(path), format="jsonl").load()
+    assert (f"  - {path}: line 1 (id '1'), span [864, 864, 'Tech Tools']: start equals end, the span is empty (if the "
+            "file's end offsets are inclusive, as DataTurks exports them, set end: inclusive) [empty-span]"
+            ) in str(caught.value).splitlines()
+
+    # Without such entities it loads, every span one character short, and the log says what to set.
+    longer = dict(record, annotations=[span for span in record["annotations"] if span[1] - span[0] > 1])
+    path.write_text(json.dumps(_dataturks_style(longer)) + "\n", encoding="utf-8")
+    caplog.set_level(logging.WARNING, logger="resume_ner")
+    drifted = CorpusDataset(filepath=str(path), format="jsonl").load().documents[0]
+    assert drifted.text[drifted.spans[0].start:drifted.spans[0].end] == "Meda Croni"
+    warning = next(message for message in caplog.messages if "end inside a word" in message)
+    # 33: three of the 36 spans lose a character that is not a letter or digit ("C++" becomes "C+").
+    assert warning == (f"33 of {len(drifted.spans)} spans in {path} end inside a word (e.g. line 1 "
+                       "(id '1'): 'Meda Croni' before 'n'): if the file's end offsets are inclusive (DataTurks "
+                       "exports them so), set end: inclusive on its CorpusDataset entry")
+
+
+@requires_shared_data(DOTIN_JSON)
+def test_the_dotin_resumes_give_no_drift_warning(caplog):
+    caplog.set_level(logging.WARNING, logger="resume_ner")
+    CorpusDataset(filepath=str(DOTIN_JSON)).load()
+    assert not [message for message in caplog.messages if "end inside a word" in message]
+
+
+def test_end_must_be_exclusive_or_inclusive_and_inclusive_only_for_span_lists(tmp_path):
+    with pytest.raises(UserInputError, match=r"^CorpusDataset end 'closed' is not one of exclusive, inclusive"):
+        CorpusDataset(filepath=str(tmp_path / "cvs.json"), end="closed")
+    with pytest.raises(UserInputError, match=r"^CorpusDataset end: inclusive applies to the json and jsonl formats, "
+                                             r"not doccano"):
+        CorpusDataset(filepath=str(tmp_path / "cvs.jsonl"), format="doccano", end="inclusive")

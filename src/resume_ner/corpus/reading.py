@@ -7,7 +7,7 @@ from pathlib import Path
 from resume_ner.corpus.documents import Corpus
 from resume_ner.corpus.formats import READERS
 from resume_ner.corpus.problems import EmptyCorpusError, ProblemCollector
-from resume_ner.corpus.validation import validate_records
+from resume_ner.corpus.validation import validate_records, warn_if_ends_look_inclusive
 from resume_ner.errors import UserInputError
 
 
@@ -17,20 +17,41 @@ class CorpusFileNotFoundError(UserInputError, FileNotFoundError):
 
 FIX_HINT = "Fix these records in the file (or drop or rename labels with the corpus.label_mapping parameters)."
 
+# End offset conventions: exclusive (text[start:end], ours and doccano's) or inclusive (the last character, as
+# DataTurks exports). Only the formats whose files carry offsets have one to choose.
+END_CONVENTIONS = ("exclusive", "inclusive")
+FORMATS_WITH_END_CHOICE = ("json", "jsonl")
 
-def read_corpus(path: str | Path, format: str = "json", max_problems: int = 50) -> Corpus:
-    """Parse and validate ``path``; raise one CorpusValidationError listing every problem found."""
+
+def read_corpus(path: str | Path, format: str = "json", max_problems: int = 50, end: str = "exclusive") -> Corpus:
+    """Parse and validate ``path``; raise one CorpusValidationError listing every problem found.
+
+    ``end`` says how the file's span end offsets count (see END_CONVENTIONS); the corpus always holds exclusive ones.
+    """
     if format not in READERS:
         raise UserInputError(f"Unknown corpus format {format!r} for {path}; choose one of {', '.join(READERS)}")
+    check_end_convention(end, format, path)
     path = Path(path)
     if not path.exists():
         raise CorpusFileNotFoundError(f"Corpus file {path} does not exist (check its filepath in conf/base/catalog.yml)")
     collector = ProblemCollector(str(path), max_problems)
     records = READERS[format](path, collector)
-    corpus = validate_records(records, collector)
+    corpus = validate_records(records, collector, end if format in FORMATS_WITH_END_CHOICE else None)
     collector.raise_if_any(FIX_HINT)
     _require_documents_and_entities(corpus, path, format, records)
+    if format in FORMATS_WITH_END_CHOICE and end == "exclusive":
+        warn_if_ends_look_inclusive(corpus)
     return corpus
+
+
+def check_end_convention(end: str, format: str, where: str | Path) -> None:
+    """Refuse an unknown ``end`` value, or ``inclusive`` for a format whose offsets are not written in the file
+    (CoNLL, inline XML) or are exclusive by definition (doccano)."""
+    if end not in END_CONVENTIONS:
+        raise UserInputError(f"end {end!r} is not one of {', '.join(END_CONVENTIONS)} ({where})")
+    if end == "inclusive" and format not in FORMATS_WITH_END_CHOICE:
+        raise UserInputError(f"end: inclusive applies to the {' and '.join(FORMATS_WITH_END_CHOICE)} formats, not "
+                             f"{format} ({where})")
 
 
 def _require_documents_and_entities(corpus: Corpus, path: Path, format: str, records) -> None:

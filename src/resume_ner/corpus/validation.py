@@ -19,11 +19,14 @@ logger = logging.getLogger(__name__)
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def validate_records(records: list[RawRecord], collector: ProblemCollector) -> Corpus:
+def validate_records(records: list[RawRecord], collector: ProblemCollector, end: str | None = None) -> Corpus:
     """Documents from ``records``; problems go to ``collector`` (the caller raises them).
 
     Span offsets must be integers with ``0 <= start < end <= len(text)``; labels non-empty strings; ids unique.
-    Whitespace around a span is trimmed (a span of whitespace only is a problem).
+    Whitespace around a span is trimmed (a span of whitespace only is a problem). ``end`` is the file's end offset
+    convention, or None where the reader computed the offsets itself: with ``inclusive`` the file's ``end`` is the
+    span's last character (DataTurks exports), so ``0 <= start <= end < len(text)``; problems show the offsets as
+    the file has them, and the documents always hold exclusive ends.
     """
     documents = []
     first_seen: dict[str, str] = {}
@@ -41,7 +44,7 @@ def validate_records(records: list[RawRecord], collector: ProblemCollector) -> C
             unique = False
         elif doc_id is not None:
             first_seen[doc_id] = record.where
-        document, record_trimmed = _validate_content(record, doc_id, collector)
+        document, record_trimmed = _validate_content(record, doc_id, collector, end)
         if document is not None and unique:
             documents.append(document)
             trimmed += record_trimmed
@@ -50,7 +53,9 @@ def validate_records(records: list[RawRecord], collector: ProblemCollector) -> C
     return Corpus(tuple(documents), source=collector.source)
 
 
-def _validate_content(record: RawRecord, doc_id: str | None, collector: ProblemCollector) -> tuple[Document | None, int]:
+def _validate_content(
+    record: RawRecord, doc_id: str | None, collector: ProblemCollector, end_convention: str | None = None
+) -> tuple[Document | None, int]:
     data = record.data
     where = _where(record, doc_id if data.get("id") is not None else None)
     ok = doc_id is not None
@@ -84,9 +89,10 @@ def _validate_content(record: RawRecord, doc_id: str | None, collector: ProblemC
         return None, 0
     spans, trimmed = [], 0
     for raw_span in annotations:
-        span = _validate_span(raw_span, text if ok else None, where, record.file, collector)
+        span = _validate_span(raw_span, text if ok else None, where, record.file, collector, end_convention)
         if span is not None:
-            trimmed += span != _as_triple(raw_span)
+            start, end, label = _as_triple(raw_span)
+            trimmed += span != (start, end + (end_convention == "inclusive"), label)
             spans.append(span)
     if not ok or len(spans) != len(annotations):
         return None, 0
@@ -159,7 +165,9 @@ def _as_triple(raw_span):
     return None
 
 
-def _validate_span(raw_span, text: str | None, where: str, file: str, collector: ProblemCollector) -> Span | None:
+def _validate_span(
+    raw_span, text: str | None, where: str, file: str, collector: ProblemCollector, end_convention: str | None = None
+) -> Span | None:
     triple = _as_triple(raw_span)
     if triple is None:
         collector.add(where, "malformed-span", f"a span must be [start, end, label], found {raw_span!r}", file=file)
@@ -167,6 +175,7 @@ def _validate_span(raw_span, text: str | None, where: str, file: str, collector:
     start, end, label = triple
     shown = f"[{start!r}, {end!r}, {label!r}]"
     start_name, end_name, label_name = _span_fields(raw_span) or ("start", "end", "label")
+    inclusive_end = end_convention == "inclusive"
     problems = []
     if not all(isinstance(offset, int) and not isinstance(offset, bool) for offset in (start, end)):
         problems.append(("non-integer-offset", f"{start_name} and {end_name} must be integers"))
@@ -182,14 +191,19 @@ def _validate_span(raw_span, text: str | None, where: str, file: str, collector:
     if not problems:
         if start > end:
             problems.append(("start-after-end", "start is after end"))
-        elif start == end:
-            problems.append(("empty-span", "start equals end, the span is empty"))
-        elif text is not None and (start < 0 or end > len(text)):
-            problems.append(("span-out-of-range", f"offsets fall outside the text (length {len(text)})"))
+        elif start == end and not inclusive_end:
+            # A one-character entity of a file with inclusive ends (DataTurks) reads as exactly this.
+            hint = (" (if the file's end offsets are inclusive, as DataTurks exports them, set end: inclusive)"
+                    if end_convention == "exclusive" else "")
+            problems.append(("empty-span", f"start equals end, the span is empty{hint}"))
+        elif text is not None and (start < 0 or end + inclusive_end > len(text)):
+            inclusive = f"; end is inclusive, so at most {len(text) - 1}" if inclusive_end else ""
+            problems.append(("span-out-of-range", f"offsets fall outside the text (length {len(text)}{inclusive})"))
     for rule, detail in problems:
         collector.add(where, rule, detail, span=shown, file=file)
     if problems or text is None:
         return None
+    end += inclusive_end  # from here on, end is exclusive whatever the file's convention
     trimmed_start = start + len(text[start:end]) - len(text[start:end].lstrip())
     trimmed_end = end - (len(text[start:end]) - len(text[start:end].rstrip()))
     if trimmed_start >= trimmed_end:
@@ -223,3 +237,21 @@ def apply_empty_text_policy(corpus: Corpus, policy: EmptyTextPolicy = "drop", ma
                 "set it to error to stop instead)", len(empty), corpus.source, shown)
     dropped = {id(doc) for doc in empty}
     return corpus.replace(doc for doc in corpus if id(doc) not in dropped)
+
+
+def warn_if_ends_look_inclusive(corpus: Corpus) -> None:
+    """Log a warning when most spans end inside a word, cutting its last character off: the mark of a file whose
+    end offsets are inclusive (DataTurks exports) read as exclusive. Only a warning: text without spaces between
+    words (Chinese, Japanese) ends spans inside "words" all the time."""
+    total, cut, example = 0, 0, None
+    for doc in corpus:
+        for span in doc.spans:
+            total += 1
+            if span.end < len(doc.text) and doc.text[span.end - 1].isalnum() and doc.text[span.end].isalnum():
+                cut += 1
+                example = example or (doc, span)
+    if cut >= 5 and cut > total / 2:
+        doc, span = example
+        logger.warning("%d of %d spans in %s end inside a word (e.g. %s: %r before %r): if the file's end offsets are "
+                       "inclusive (DataTurks exports them so), set end: inclusive on its CorpusDataset entry",
+                       cut, total, corpus.source, doc.location(), doc.text[span.start:span.end], doc.text[span.end])

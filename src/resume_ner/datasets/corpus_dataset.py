@@ -9,7 +9,7 @@ from kedro.io import AbstractDataset, DatasetError
 
 from resume_ner.corpus.documents import Corpus
 from resume_ner.corpus.formats import READERS, write_json
-from resume_ner.corpus.reading import CorpusFileNotFoundError, read_corpus
+from resume_ner.corpus.reading import CorpusFileNotFoundError, check_end_convention, read_corpus
 from resume_ner.errors import UserInputError
 
 
@@ -31,8 +31,9 @@ class CorpusDataset(AbstractDataset[Corpus, Corpus]):
 
     ``format`` is one of ``json`` (a list of ``{"id", "text", "annotations": [[start, end, label], ...]}``),
     ``jsonl``, ``doccano``, ``inline_xml`` (a folder or zip of ``<label type="X">`` tagged files) or ``conll``.
-    Loading validates every record and raises one error listing up to ``max_problems`` problems. Saving always
-    writes the ``json`` format, atomically.
+    Loading validates every record and raises one error listing up to ``max_problems`` problems. ``end:
+    inclusive`` (json and jsonl) reads span end offsets that point at the last character, as DataTurks exports
+    them. Saving always writes the ``json`` format with exclusive ends, atomically.
 
     Example ``conf/base/catalog.yml`` entry::
 
@@ -43,14 +44,24 @@ class CorpusDataset(AbstractDataset[Corpus, Corpus]):
     """
 
     def __init__(
-        self, filepath: str, format: str = "json", max_problems: int = 50, metadata: dict[str, Any] | None = None
+        self,
+        filepath: str,
+        format: str = "json",
+        max_problems: int = 50,
+        end: str = "exclusive",
+        metadata: dict[str, Any] | None = None,
     ) -> None:
         if format not in READERS:
             raise CorpusDatasetConfigError(
                 f"CorpusDataset format {format!r} is not one of {', '.join(READERS)} ({filepath})")
+        try:
+            check_end_convention(end, format, filepath)
+        except UserInputError as error:
+            raise CorpusDatasetConfigError(f"CorpusDataset {error}") from error
         self._filepath = Path(filepath)
         self._format = format
         self._max_problems = max_problems
+        self._end = end
         self.metadata = metadata
 
     def load(self) -> Corpus:
@@ -59,13 +70,16 @@ class CorpusDataset(AbstractDataset[Corpus, Corpus]):
             if not self._filepath.exists():
                 raise CorpusFileNotFoundError(
                     f"Corpus file {self._filepath} does not exist: {_missing_file_hint(self._filepath)}")
-            return read_corpus(self._filepath, self._format, self._max_problems)
+            return read_corpus(self._filepath, self._format, self._max_problems, self._end)
         except UserInputError as error:
             raise CorpusLoadError(str(error)) from error
 
     def save(self, data: Corpus) -> None:
         if self._format != "json":
             raise DatasetError(f"CorpusDataset saves only the json format; set format: json for {self._filepath}")
+        if self._end != "exclusive":
+            # What it writes has exclusive ends: read back as inclusive, every span would gain a character.
+            raise DatasetError(f"CorpusDataset saves exclusive end offsets only; remove end: inclusive for {self._filepath}")
         if not isinstance(data, Corpus):
             raise DatasetError(f"CorpusDataset saves a Corpus, got {type(data).__name__}")
         write_json(data, self._filepath)
@@ -74,7 +88,8 @@ class CorpusDataset(AbstractDataset[Corpus, Corpus]):
         return self._filepath.exists()
 
     def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath), "format": self._format, "max_problems": self._max_problems}
+        return {"filepath": str(self._filepath), "format": self._format, "max_problems": self._max_problems,
+                "end": self._end}
 
 
 def _missing_file_hint(path: Path) -> str:

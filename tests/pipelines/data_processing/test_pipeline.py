@@ -79,6 +79,21 @@ def test_kedro_run_on_the_dotin_resumes_unchanged(tmp_path):
     assert report["holdout"]["documents"] in range(40, 55)
 
 
+@requires_shared_data(DOTIN_JSON)
+def test_kedro_run_reads_inclusive_end_offsets_set_in_the_catalog_with_spans_intact(tmp_path):
+    # The dotin resumes with DataTurks' inclusive end offsets: `end: inclusive` on the catalog entry restores them.
+    records = json.loads(DOTIN_JSON.read_text(encoding="utf-8"))
+    inclusive = tmp_path / "dataturks.jsonl"
+    inclusive.write_text("".join(json.dumps({**record, "annotations": [[s, e - 1, label] for s, e, label in
+                                                                         record["annotations"]]}) + "\n"
+                                 for record in records), encoding="utf-8")
+    project = copy_project(tmp_path, raw_corpus=inclusive, corpus_format="jsonl")
+    catalog = project / "conf" / "local" / "catalog.yml"
+    catalog.write_text(catalog.read_text(encoding="utf-8") + "  end: inclusive\n", encoding="utf-8")
+    run_kedro(project, "data_processing")
+    assert read_corpus(_outputs(project)["corpus"]).fingerprint() == read_corpus(DOTIN_JSON).fingerprint()
+
+
 MALFORMED = [
     {"id": "1", "text": "Jane Doe", "annotations": [[0, 99, "NAME"]]},
     {"id": "2", "text": "Jane Doe", "annotations": [[4, 4, "NAME"]]},
