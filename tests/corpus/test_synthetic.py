@@ -11,11 +11,22 @@ from pathlib import Path
 
 import pytest
 
+from resume_ner.corpus.overlap import (
+    DEFAULT_PARAMETERS,
+    mention_overlap,
+    pipeline_splits,
+    read_parameters,
+    split_overlap,
+)
+from resume_ner.corpus.reading import read_corpus
+from resume_ner.corpus.splits import SplitError
 from resume_ner.corpus.synthetic import ENTITY_TYPES, generate_corpus, main
 from resume_ner.corpus.synthetic import vocabulary as vocab
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_CORPUS = REPO_ROOT / "data" / "01_raw" / "synthetic_resumes.json"
+# The entity types whose values are held apart: what a model must recognise rather than recall.
+HELD_APART_TYPES = ("NAME", "COMPANY", "TITLE", "SKILL", "COLLEGE")
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +78,8 @@ def test_independent_of_hash_randomisation():
 def test_ids_are_numbered_in_order():
     assert generate_corpus(12).ids() == [f"synthetic-{index:04d}" for index in range(12)]
     assert len(generate_corpus(0)) == 0
-    assert len(generate_corpus(1)) == 1
+    # One document cannot be split into hold-out and folds, so nothing can be planned for it to hold apart.
+    assert len(generate_corpus(1, hold_apart=False)) == 1
 
 
 def test_spans_are_valid(default_corpus):
@@ -197,7 +209,8 @@ def _labels_by_line(doc) -> dict[str, frozenset]:
     return {line: frozenset(spans) for line, spans in out.items()}
 
 
-def test_shipped_corpus_is_what_the_cli_writes(tmp_path):
+def test_shipped_corpus_is_what_the_cli_writes(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)  # as the README runs it: the split is planned with conf/base's parameters
     output = tmp_path / "synthetic_resumes.json"
     assert main(["--output", str(output), "--documents", "300", "--seed", "0"]) == 0
     assert SHIPPED_CORPUS.is_file(), f"{SHIPPED_CORPUS} is missing; run python -m resume_ner.corpus.synthetic"
@@ -205,3 +218,214 @@ def test_shipped_corpus_is_what_the_cli_writes(tmp_path):
         "the shipped corpus is stale: regenerate it with "
         "python -m resume_ner.corpus.synthetic --output data/01_raw/synthetic_resumes.json --documents 300 --seed 0"
     )
+
+
+# --- vocabulary held apart from training (issue 12) -------------------------------------------------------------
+
+
+def _value_parts() -> dict[str, dict[str, str]]:
+    """For each held-apart entity type, the vocabulary part of each value (lower-cased, as styles change case)."""
+    from resume_ner.corpus.synthetic.parts import POOLS
+
+    out: dict[str, dict[str, str]] = {label: {} for label in ("FIRST", "LAST", "COMPANY", "TITLE", "SKILL", "COLLEGE")}
+    for part, pools in POOLS.items():
+        for label, values in (("FIRST", pools.first_names), ("LAST", pools.last_names), ("COMPANY", pools.companies),
+                              ("COLLEGE", pools.colleges), ("SKILL", pools.shared_skills),
+                              ("TITLE", [title for domain in pools.domains for title in domain.titles]),
+                              ("SKILL", [skill for domain in pools.domains for skill in domain.skills])):
+            out[label].update((value.lower(), part) for value in values)
+    return out
+
+
+def _mention_parts(text: str, label: str, value_parts: dict[str, dict[str, str]]) -> set[str]:
+    """The vocabulary parts a mention's values come from (a name has two: first and last name)."""
+    lowered = text.lower()
+    if label == "NAME":
+        words = lowered.split()
+        return {value_parts["FIRST"][words[0]], value_parts["LAST"][words[-1]]}
+    if label == "COMPANY":
+        # A company may carry a suffix ("Pvt. Ltd."); the base name is the vocabulary value.
+        bases = [lowered] + [lowered[:-len(suffix) - 1] for suffix in vocab.COMPANY_SUFFIXES
+                             if lowered.endswith(" " + suffix.lower())]
+        return {value_parts["COMPANY"][base] for base in bases if base in value_parts["COMPANY"]}
+    return {value_parts[label][lowered]}
+
+
+def _planned_part(doc_id: str, splits) -> str:
+    if doc_id in splits.holdout_split["holdout"]:
+        return "holdout"
+    return "validation" if doc_id in splits.folds["folds"][0]["validation"] else "train"
+
+
+def _assert_documents_draw_from_their_sides_part(splits) -> None:
+    value_parts = _value_parts()
+    for doc in splits.corpus:
+        found = set().union(*(_mention_parts(doc.text[span.start:span.end], span.label, value_parts)
+                              for span in doc.spans if span.label in HELD_APART_TYPES))
+        assert found == {_planned_part(doc.id, splits)}, doc.id
+
+
+@pytest.fixture(scope="module")
+def shipped_splits():
+    """The shipped corpus split exactly as `kedro run --pipelines=data_processing` splits it."""
+    return pipeline_splits(read_corpus(SHIPPED_CORPUS), read_parameters(REPO_ROOT / DEFAULT_PARAMETERS))
+
+
+def test_shipped_hold_out_names_companies_titles_skills_and_colleges_never_occur_in_training(shipped_splits):
+    corpus, holdout, folds = shipped_splits.corpus, shipped_splits.holdout_split, shipped_splits.folds
+    report = split_overlap(corpus, holdout, folds)
+    for name, overlap in (("hold-out", report["holdout"]), ("fold 0 validation", report["folds"][0])):
+        for label in HELD_APART_TYPES:
+            assert overlap["per_type"][label]["in_training"] == 0, (name, label, overlap["per_type"][label])
+    # Fold 0's validation documents train refit, final training and the other folds: none of the hold-out's values.
+    between = mention_overlap(corpus, folds["folds"][0]["validation"], holdout["holdout"])
+    assert all(between["per_type"][label]["in_training"] == 0 for label in HELD_APART_TYPES)
+
+
+def test_the_shipped_corpus_splits_as_planned(shipped_splits):
+    # Every hold-out document draws from the hold-out part, every fold-0 validation document from the validation
+    # part, every other document from the training part: data_processing's split is the one the generator planned.
+    _assert_documents_draw_from_their_sides_part(shipped_splits)
+    assert len(shipped_splits.holdout_split["holdout"]) == 45
+
+
+def test_near_duplicates_draw_from_their_originals_part(shipped_splits):
+    value_parts = _value_parts()
+    groups = [group for group in shipped_splits.document_groups["groups"] if len(group) > 1]
+    by_id = shipped_splits.corpus.by_id()
+    parts = {doc_id: set().union(*(_mention_parts(by_id[doc_id].text[span.start:span.end], span.label, value_parts)
+                                   for span in by_id[doc_id].spans if span.label in HELD_APART_TYPES))
+             for group in groups for doc_id in group}
+    assert len(groups) >= 10
+    for group in groups:
+        assert len(parts[group[0]]) == 1 and all(parts[doc_id] == parts[group[0]] for doc_id in group), group
+    held = [group for group in groups if parts[group[0]] != {"train"}]
+    assert held, "no near-duplicate group among the held-apart documents to check"
+
+
+def test_a_generated_corpus_splits_as_planned_with_other_seeds_and_parameters():
+    parameters = {"splits": {"seed": 7, "holdout_fraction": 0.2, "n_folds": 3}}
+    corpus = generate_corpus(60, seed=11, parameters=parameters)
+    _assert_documents_draw_from_their_sides_part(pipeline_splits(corpus, parameters))
+
+
+def test_held_apart_documents_keep_their_structure_and_only_their_values_change():
+    from resume_ner.corpus.synthetic import generate_held_apart
+
+    held = generate_held_apart(60, seed=11)
+    planned_on = generate_corpus(60, seed=11, hold_apart=False)
+    assert held.corpus.ids() == planned_on.ids()
+    for document, before in zip(held.corpus, planned_on):
+        assert [span.label for span in document.spans] == [span.label for span in before.spans], document.id
+        if held.parts[document.id] == "train":
+            assert document == before
+        else:
+            assert document.text != before.text
+    assert set(held.parts.values()) == {"train", "holdout", "validation"}
+
+
+def test_a_split_that_moves_after_drawing_again_is_a_loud_error(monkeypatch):
+    from resume_ner.corpus import synthetic
+
+    real, calls = synthetic.pipeline_splits, []
+
+    def moved_on_second_call(corpus, parameters=None):
+        made = real(corpus, parameters)
+        calls.append(corpus)
+        if len(calls) == 2:  # as if drawing a document again had made it a near-duplicate of a training document
+            holdout = dict(made.holdout_split, holdout=made.holdout_split["holdout"][1:],
+                           train=made.holdout_split["train"] + made.holdout_split["holdout"][:1])
+            made = made._replace(holdout_split=holdout)
+        return made
+
+    monkeypatch.setattr(synthetic, "pipeline_splits", moved_on_second_call)
+    moved = r"1 document\(s\) moved: synthetic-\d{4} \(holdout -> fold None\)"
+    with pytest.raises(synthetic.HeldApartError, match=moved):
+        synthetic.generate_held_apart(40, seed=3)
+
+
+def test_a_near_duplicate_planned_apart_from_its_original_is_a_loud_error():
+    from resume_ner.corpus.synthetic import HeldApartError, _draw
+
+    # Parts that ignore the near-duplicate groups: some copy lands in another part than its original.
+    with pytest.raises(HeldApartError, match="a near-duplicate of synthetic-"):
+        _draw(60, 0, [("train", "holdout", "validation")[index % 3] for index in range(60)])
+
+
+def test_too_few_documents_to_plan_a_split_is_a_clear_error():
+    with pytest.raises(SplitError, match="hold_apart=False"):
+        generate_corpus(3)
+    assert len(generate_corpus(3, hold_apart=False)) == 3
+
+
+def test_the_cli_plans_with_the_parameters_file_it_is_given(tmp_path, capsys):
+    parameters = tmp_path / "parameters.yml"
+    parameters.write_text("splits:\n  seed: 7\n  holdout_fraction: 0.2\n  n_folds: 3\n", encoding="utf-8")
+    output = tmp_path / "corpus.json"
+    assert main(["--output", str(output), "--documents", "40", "--seed", "2", "--parameters", str(parameters)]) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"vocabulary held apart: \d+ hold-out and \d+ fold-0 validation documents", printed)
+    _assert_documents_draw_from_their_sides_part(pipeline_splits(read_corpus(output), read_parameters(parameters)))
+
+
+def test_vocabulary_parts_are_disjoint_and_large_enough_for_a_resume():
+    from resume_ner.corpus.synthetic.parts import PARTS, POOLS
+
+    assert tuple(POOLS) == PARTS == ("train", "holdout", "validation")
+    practices = set(vocab.PRACTICES)
+    kinds = {
+        "first_names": lambda pools: pools.first_names, "last_names": lambda pools: pools.last_names,
+        "companies": lambda pools: pools.companies, "colleges": lambda pools: pools.colleges,
+        "titles": lambda pools: [title for domain in pools.domains for title in domain.titles],
+        "skills": lambda pools: [*pools.shared_skills, *(skill for domain in pools.domains for skill in domain.skills)],
+    }
+    for kind, values_of in kinds.items():
+        parts = [{value.lower() for value in values_of(POOLS[part])} for part in PARTS]
+        assert not parts[0] & parts[1] and not parts[0] & parts[2] and not parts[1] & parts[2], kind
+    # Every value is in the vocabulary once, whatever its case, so an upper- or lower-cased mention of one part's
+    # value can never be another part's value.
+    everything = [value.lower() for pool in (vocab.FIRST_NAMES, vocab.LAST_NAMES, vocab.COMPANIES, vocab.COLLEGES,
+                                             vocab.ALL_SKILLS) for value in pool]
+    everything += [title.lower() for domain in vocab.DOMAINS for title in domain.titles]
+    assert len(everything) == len(set(everything))
+    assert not set(vocab.SHARED_SKILLS) & {skill for domain in vocab.DOMAINS for skill in domain.skills}
+    for part, pools in POOLS.items():
+        # A long resume has up to 16 jobs at different companies and two colleges; a resume lists 7 to 16 skills
+        # of its domain and up to 3 shared ones; bullets need up to 3 tools and 2 practices of the domain.
+        assert len(pools.companies) >= 16 and len(pools.colleges) >= 10, part
+        assert len(pools.first_names) >= 20 and len(pools.last_names) >= 20, part
+        assert len(pools.shared_skills) >= 3, part
+        for domain in pools.domains:
+            assert len(domain.titles) >= 5, (part, domain.name)
+            assert len(domain.skills) >= 16, (part, domain.name)
+            assert sum(skill in practices for skill in domain.skills) >= 2, (part, domain.name)
+            assert sum(skill not in practices for skill in domain.skills) >= 3, (part, domain.name)
+
+
+def test_partition_deals_each_pool_by_its_shares():
+    from resume_ner.corpus.synthetic.parts import partition
+
+    single = partition([list("abcdefghij")])
+    assert Counter(single.values()) == {0: 4, 1: 3, 2: 3}
+    assert [single[value] for value in "abc"] == [0, 1, 2]  # neighbours go to different parts
+    # A value in two pools gets one part; both pools still get their shares.
+    shared = partition([list("xabcdefghi"), list("xjklmnopqr")])
+    for pool in ("xabcdefghi", "xjklmnopqr"):
+        assert Counter(shared[value] for value in pool) == {0: 4, 1: 3, 2: 3}
+
+
+def test_picks_use_the_same_randomness_whatever_the_pool_size():
+    import random
+
+    from resume_ner.corpus.synthetic.parts import pick, pick_distinct
+
+    states = set()
+    for size in (3, 17, 40):
+        rng = random.Random(5)
+        pick(rng, range(size))
+        pick_distinct(rng, range(size), 3)
+        states.add(rng.getstate())
+    assert len(states) == 1
+    assert sorted(pick_distinct(random.Random(1), "abc", 3)) == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="cannot pick 4"):
+        pick_distinct(random.Random(1), "abc", 4)

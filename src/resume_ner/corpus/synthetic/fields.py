@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from resume_ner.corpus.synthetic import vocabulary as vocab
 from resume_ner.corpus.synthetic.layout import Draft, Segment, Style
+from resume_ner.corpus.synthetic.parts import pick
 
 # A fixed "today", so the same seed gives the same corpus in any year.
 CURRENT_YEAR, CURRENT_MONTH = 2024, 6
@@ -101,15 +102,16 @@ def fill_template(rng: random.Random, template: str, draft: Draft, **values: Cal
     used: list[str] = []
 
     def skill(kind: str) -> Callable[[], Segment]:
-        def pick() -> Segment:
+        def fill() -> Segment:
             def fits(name: str) -> bool:
                 return name not in used and (kind == "skill" or (name in _PRACTICES) == (kind == "practice"))
 
             # The resume's own skills first, so bullets agree with the skills section.
             candidates = [s for s in draft.skills if fits(s)] or [s for s in draft.domain.skills if fits(s)]
-            used.append(rng.choice(candidates or [s for s in draft.skills if s not in used]))
+            # ``pick``, not ``rng.choice``: how many candidates there are depends on the vocabulary part.
+            used.append(pick(rng, candidates or [s for s in draft.skills if s not in used]))
             return (used[-1], "SKILL")
-        return pick
+        return fill
 
     fillers: dict[str, Callable[[], Segment]] = {
         "skill": skill("skill"), "tool": skill("tool"), "practice": skill("practice"),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from resume_ner.corpus.documents import Document, Span
 from resume_ner.corpus.synthetic import vocabulary as vocab
+from resume_ner.corpus.synthetic.parts import Pools
 
 ENTITY_TYPES = (
     "NAME", "EMAIL", "PHONE", "LOCATION", "TITLE", "COMPANY", "YEARS_EXPERIENCE", "DEGREE", "COLLEGE",
@@ -54,10 +55,14 @@ class Style:
 
 @dataclass
 class Draft:
-    """A resume before rendering, kept so a near-duplicate can be derived from it line by line."""
+    """A resume before rendering, kept so a near-duplicate can be derived from it line by line.
+
+    ``pools`` is the part of the vocabulary it draws from and ``domain`` that part's version of its domain.
+    """
 
     lines: list[Line]
     style: Style
+    pools: Pools
     domain: vocab.Domain
     first: str
     last: str

@@ -5,19 +5,21 @@ Not to be confused with ``resume_ner.corpus.near_duplicates``, which finds near-
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from collections.abc import Callable
 
 from resume_ner.corpus.synthetic.fields import random_email, random_phone
 from resume_ner.corpus.synthetic.layout import Draft, Line, segment
+from resume_ner.corpus.synthetic.parts import pick
 from resume_ner.corpus.synthetic.sections import bullet_line
 
 
 def near_duplicate(rng: random.Random, original: Draft) -> Draft:
     """The same resume re-submitted with one or two lines changed; spans follow because segments move with text."""
-    draft = Draft(list(original.lines), original.style, original.domain, original.first, original.last,
-                  original.country, original.phone_format, original.skills)
+    # The same part of the vocabulary as the original (``pools``, ``domain``): the copy sits in its group.
+    draft = dataclasses.replace(original, lines=list(original.lines))
     changes = rng.sample(("phone", "email", "add-bullet", "drop-bullet", "years", "title"), 2)[: rng.randint(1, 2)]
     for change in changes:
         if not _apply_change(rng, draft, change):
@@ -55,7 +57,10 @@ def _apply_change(rng: random.Random, draft: Draft, change: str) -> bool:
     if change == "years":
         return _replace_entity(draft, "YEARS_EXPERIENCE", _one_more_year)
     if change == "title":
-        return _replace_entity(draft, "TITLE", lambda old: rng.choice(draft.domain.titles))
+        # Another title than the old one, never "the same, so try something else": whether a random title equals
+        # the old one would depend on the vocabulary part, and then so would the copy's structure.
+        return _replace_entity(draft, "TITLE", lambda old: pick(
+            rng, [title for title in draft.domain.titles if title.lower() != old.lower()]))
     if change == "drop-bullet":
         per_job = [i for i in bullets if sum(draft.lines[j].group == draft.lines[i].group for j in bullets) > 2]
         if not per_job:

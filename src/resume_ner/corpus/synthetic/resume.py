@@ -7,6 +7,7 @@ import random
 from resume_ner.corpus.synthetic import vocabulary as vocab
 from resume_ner.corpus.synthetic.fields import CURRENT_MONTH, CURRENT_YEAR, years_phrase
 from resume_ner.corpus.synthetic.layout import Draft, Line, make_line, new_style
+from resume_ner.corpus.synthetic.parts import Pools, pick, pick_distinct
 from resume_ner.corpus.synthetic.sections import (
     education_lines,
     extra_section,
@@ -19,19 +20,21 @@ from resume_ner.corpus.synthetic.sections import (
 )
 
 
-def new_resume(rng: random.Random, long: bool) -> Draft:
+def new_resume(rng: random.Random, long: bool, pools: Pools) -> Draft:
+    """A new resume whose names, companies, colleges, titles and skills come from ``pools``; the same ``rng``
+    state gives the same resume structure whichever part of the vocabulary ``pools`` is."""
     style = new_style(rng)
-    domain = rng.choice(vocab.DOMAINS)
-    first, last = rng.choice(vocab.FIRST_NAMES), rng.choice(vocab.LAST_NAMES)
+    domain = pick(rng, pools.domains)
+    first, last = pick(rng, pools.first_names), pick(rng, pools.last_names)
     home = rng.choice(vocab.CITIES)
-    skills = rng.sample(domain.skills, rng.randint(7, min(16, len(domain.skills))))
-    skills += [s for s in rng.sample(vocab.SHARED_SKILLS, rng.randint(0, 3)) if s not in skills]
-    draft = Draft([], style, domain, first, last, home.country, rng.randrange(4), skills)
+    skills = pick_distinct(rng, domain.skills, min(rng.randint(7, 16), len(domain.skills)))
+    skills += [s for s in pick_distinct(rng, pools.shared_skills, rng.randint(0, 3)) if s not in skills]
+    draft = Draft([], style, pools, domain, first, last, home.country, rng.randrange(4), skills)
 
     display = f"{first} {rng.choice('ABCDEFGHJKLMNPRSTV')}. {last}" if rng.random() < 0.15 else f"{first} {last}"
     display = display.upper() if style.upper_name else display
     count = rng.randint(12, 16) if long else rng.choice((1, 2, 2, 3, 3, 3, 4, 4, 5, 6))
-    jobs = make_jobs(rng, draft, count, long, home, rng.choice(domain.titles))
+    jobs = make_jobs(rng, draft, count, long, home, pick(rng, domain.titles))
     months = CURRENT_YEAR * 12 + CURRENT_MONTH - (jobs[-1].start[0] * 12 + jobs[-1].start[1])
 
     header = header_lines(rng, draft, display, jobs[0].title, jobs[0].company, home)

@@ -25,6 +25,7 @@ from resume_ner.corpus.synthetic.layout import (
     join_present,
     make_line,
 )
+from resume_ner.corpus.synthetic.parts import pick, pick_distinct
 
 
 def heading_lines(style: Style, text: str) -> list[Line]:
@@ -97,7 +98,7 @@ def job_lines(rng: random.Random, draft: Draft, job: Job, index: int) -> list[Li
 def make_jobs(rng: random.Random, draft: Draft, count: int, long: bool, home: vocab.City,
               first_title: str) -> list[Job]:
     jobs, year, month = [], CURRENT_YEAR, CURRENT_MONTH
-    companies = rng.sample(vocab.COMPANIES, count)
+    companies = pick_distinct(rng, draft.pools.companies, count)
     titles = list(draft.domain.titles)
     for index in range(count):
         # Long resumes are mostly contractors: many short engagements.
@@ -111,7 +112,7 @@ def make_jobs(rng: random.Random, draft: Draft, count: int, long: bool, home: vo
         city = home if rng.random() < 0.5 else rng.choice(vocab.CITIES)
         location = format_location(city, draft.style) if rng.random() < 0.8 else None
         bullets = rng.randint(4, 6) if long else rng.randint(2, 6)
-        title = first_title if index == 0 else rng.choice(titles)
+        title = first_title if index == 0 else pick(rng, titles)
         jobs.append(Job(title, company, location, start, end, bullets))
         gap = rng.choice((0, 0, 1, 2, 4))
         total -= gap
@@ -127,7 +128,7 @@ def education_lines(rng: random.Random, draft: Draft, career_start: int) -> list
         bachelor_year -= rng.choice((2, 2, 3))
         entries.append((rng.choice(vocab.DEGREES_MASTER), master_year, 2))
     entries.append((rng.choice(vocab.DEGREES_BACHELOR), bachelor_year, rng.choice((3, 4))))
-    colleges = rng.sample(vocab.COLLEGES, len(entries))
+    colleges = pick_distinct(rng, draft.pools.colleges, len(entries))
     style, lines = draft.style, []
     for (degree_text, year, length), college_text in zip(entries, colleges):
         degree, college, grad = (degree_text, "DEGREE"), (college_text, "COLLEGE"), (str(year), "GRAD_YEAR")

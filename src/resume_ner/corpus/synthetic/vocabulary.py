@@ -8,6 +8,12 @@ Fixed template text (bullets, summaries, headings, extra sections) must never co
 ``ALL_SKILLS``: the generator labels a skill only where it fills a skill slot, so a skill written into a template
 would be an unlabelled mention. ``tests/corpus/test_synthetic.py`` checks this.
 
+``parts`` deals the names, companies, colleges, titles and skills into disjoint training, hold-out and validation
+parts, so: a value appears once in the whole vocabulary, ignoring case (styles upper- or lower-case mentions);
+a shared skill is in no domain's list; and each pool is large enough that every part of it still holds what one
+resume draws (16 companies, 16 skills of a domain with tools and practices among them). Grow a pool with more
+invented values rather than shrinking what a resume draws. The tests check all three.
+
 Slots in templates: ``{skill}`` a SKILL (``{tool}`` one not in ``PRACTICES``, ``{practice}`` one in it), ``{title}``
 a TITLE, ``{company}`` a COMPANY, ``{years}``/``{Years}`` a YEARS_EXPERIENCE phrase (capitalised when the slot is),
 ``{num}``, ``{pct}``, ``{team}`` plain numbers.
@@ -39,7 +45,9 @@ FIRST_NAMES = (
     "Bilal", "Carmen", "Chen", "Chiara", "Daniel", "Deepika", "Dmitri", "Elena", "Emeka", "Farah", "Felix",
     "Grace", "Hannah", "Haruto", "Ibrahim", "Ines", "Isabel", "Jasper", "Kavya", "Kenji", "Laila", "Lucas",
     "Mei", "Meera", "Mateo", "Nadia", "Nikhil", "Noah", "Olivia", "Omar", "Priya", "Rahul", "Rosa", "Samuel",
-    "Sanjay", "Sofia", "Tariq", "Thandiwe", "Tomasz", "Vikram", "Yara", "Zoe",
+    "Sanjay", "Sofia", "Tariq", "Thandiwe", "Tomasz", "Vikram", "Yara", "Zoe", "Aditi", "Akira", "Anika", "Bruno",
+    "Camila", "Dario", "Divya", "Elif", "Esther", "Fatima", "Gabriel", "Hugo", "Ishaan", "Jonas", "Kiran", "Leona",
+    "Malik", "Nora", "Oscar", "Pooja", "Quentin", "Rohan", "Selin", "Tobias", "Uma", "Valentina", "Wei", "Yusuf",
 )
 
 LAST_NAMES = (
@@ -48,7 +56,10 @@ LAST_NAMES = (
     "Hargrove", "Hollis", "Iyengar", "Jankowski", "Kapoor", "Kowalczyk", "Lindqvist", "Maddox", "Mahajan",
     "Marchetti", "Nakagawa", "Novak", "Okafor", "Oyelaran", "Pemberton", "Quintero", "Raghunathan",
     "Rasmussen", "Sandoval", "Sethi", "Takahashi", "Thornbury", "Underwood", "Vasquez", "Venkatesh",
-    "Whitfield", "Yamamoto", "Zielinski", "Brannigan", "Kulkarni", "Osei",
+    "Whitfield", "Yamamoto", "Zielinski", "Brannigan", "Kulkarni", "Osei", "Andersen", "Banerjee", "Bianchi",
+    "Chaudhry", "Costa", "Dimitrov", "Dubois", "Eze", "Fitzgerald", "Gonzaga", "Halvorsen", "Ishikawa", "Jaramillo",
+    "Kovacs", "Lindahl", "Mensah", "Moreau", "Nair", "Olsen", "Park", "Petrov", "Reddy", "Rossi", "Schofield",
+    "Szabo", "Tanaka", "Trivedi", "Vermeulen", "Wojcik", "Xu", "Zamora", "Lindgren",
 )
 
 # Reserved example domains (RFC 2606 and friends), so no generated address can belong to anyone.
@@ -104,7 +115,18 @@ COMPANIES = (
     "Skylark Mobility", "Arrowroot Labs", "Tidewater Systems", "Beacon Hill Software", "Oakmont Manufacturing",
     "Sunspire Pharma", "Quartzline Payments", "Everfield Education", "Crimson Kite Studios", "Hollowell Freight",
     "Mosaic Loop", "Driftwood Digital", "Larkspur Capital", "Northcote Infotech", "Velvet Anchor Games",
-    "Ashgrove Consulting",
+    "Ashgrove Consulting", "Aldercrest Analytics", "Blackthorn Robotics", "Bramblewood Insurance",
+    "Cinderpath Software", "Clearbrook Finance", "Cloudberry Retail", "Coralbay Logistics", "Dawnridge Technologies",
+    "Duskfield Media", "Elmstead Health", "Emberline Systems", "Falconmere Consulting", "Foxglove Biotech",
+    "Glasswing Solutions", "Goldcrest Outsourcing", "Greyhaven Security", "Hazelmoor Foods", "Heronsgate Capital",
+    "Lanternfly Games", "Lindenbrook Energy", "Moonrise Telecom", "Nettlebrook Pharma", "Oakhaven Bank",
+    "Obsidian Reef Technologies", "Palisade Grove Partners", "Peregrine Arc Systems", "Quarry Lane Digital",
+    "Ravenstone Infotech", "Riverbend Mobility", "Rookwood Manufacturing", "Saltmarsh Studios", "Sandpiper Payments",
+    "Seabright Education", "Shalebrook Consulting", "Sorrelwood Labs", "Starling Vale Networks",
+    "Sycamore Bay Software", "Thistledown Health", "Thornvale Freight", "Umberfield Data", "Upland Crest Solutions",
+    "Verdant Hollow Retail", "Wicker Lane Media", "Willowmere Financial", "Windrose Aerospace",
+    "Yarrowfield Insurance", "Zephyrine Cloud", "Amberfall Infosystems", "Brackenridge Systems", "Driftstone Networks",
+    "Elderglen Logistics", "Gullwing Motors",
 )
 
 COMPANY_SUFFIXES = ("Inc.", "Pvt. Ltd.", "Pvt Ltd", "LLC", "Ltd", "Ltd.", "GmbH", "Corp.", "Technologies Pvt. Ltd.")
@@ -134,13 +156,19 @@ COLLEGES = (
     "Silver Oak Institute of Technology",
     "Highland Valley University", "Narmada College of Arts and Science", "Bellmont Technical University",
     "Old Quarry College", "Willowdale University", "Deccan Heights Institute of Technology",
-    "Emberton School of Engineering", "Saint Brendan University",
+    "Emberton School of Engineering", "Saint Brendan University", "Cedarbrook University",
+    "Fallowmere College of Engineering", "Glenhaven Institute of Management", "Hollyfield University",
+    "Ironvale Polytechnic", "Juniper Heights College", "Meadowcroft University", "Norbury College of Commerce",
+    "Quillfield University", "Redcliff School of Engineering", "Sablewood College", "Tamarind Institute of Technology",
+    "Valewood State University", "Wrenfield College of Arts and Science", "Ashcombe Institute of Science",
 )
 
 # Skills used by every domain next to the domain's own.
 SHARED_SKILLS = (
     "SQL", "Git", "Jira", "Microsoft Excel", "MS Office", "Agile", "Scrum", "project management",
-    "problem solving", "stakeholder management", "technical documentation",
+    "problem solving", "stakeholder management", "technical documentation", "Slack", "Microsoft Teams",
+    "Google Workspace", "Trello", "time management", "critical thinking", "presentation skills",
+    "Microsoft PowerPoint", "Microsoft Word", "teamwork",
 )
 
 _TECH_BULLETS = (
@@ -180,10 +208,17 @@ DOMAINS = (
         "software",
         ("Software Engineer", "Senior Software Engineer", "Backend Developer", "Full Stack Developer",
          "Java Developer", "Software Developer", "Associate Software Engineer", "Application Developer",
-         "Systems Engineer", "Technical Lead"),
+         "Systems Engineer", "Technical Lead", "Staff Software Engineer", "Principal Engineer",
+         "Lead Software Engineer", "Junior Software Developer", "Programmer Analyst", "Member of Technical Staff",
+         "Senior Backend Engineer"),
         ("Python", "Java", "C++", "C#", ".NET", "ASP.NET Core", "Golang", "JavaScript", "TypeScript", "Node.js",
          "Spring Boot", "Django", "Flask", "REST APIs", "microservices", "PostgreSQL", "MySQL", "MongoDB", "Redis",
-         "Kafka", "Hibernate", "GraphQL", "object-oriented design", "unit testing", "Docker", "Kubernetes"),
+         "Kafka", "Hibernate", "GraphQL", "object-oriented design", "unit testing", "Docker", "Kubernetes",
+         "Rust", "Scala", "Kotlin", "Ruby on Rails", "PHP", "Laravel", "Elixir", "FastAPI", "Express.js", "gRPC",
+         "RabbitMQ", "Elasticsearch", "Cassandra", "DynamoDB", "Oracle Database", "Maven", "Gradle", "JUnit",
+         "Apache Camel", "Quarkus", "WebSockets", "OAuth 2.0", "Protocol Buffers", "design patterns",
+         "test-driven development", "domain-driven design", "multithreading", "event-driven architecture",
+         "system design", "API design", "data structures", "algorithms"),
         _TECH_BULLETS + (
             "Designed public endpoints in {tool} consumed by {num} partner integrations.",
             "Rewrote the order service in {tool}, reducing memory use by {pct}%.",
@@ -193,11 +228,18 @@ DOMAINS = (
     Domain(
         "data",
         ("Data Scientist", "Data Analyst", "Data Engineer", "Machine Learning Engineer",
-         "Business Intelligence Analyst", "Analytics Consultant", "Senior Data Scientist", "Research Analyst"),
+         "Business Intelligence Analyst", "Analytics Consultant", "Senior Data Scientist", "Research Analyst",
+         "Junior Data Analyst", "Analytics Engineer", "Senior Data Engineer", "Lead Data Scientist",
+         "Quantitative Analyst", "Decision Scientist", "Applied Scientist", "Data Architect", "Reporting Analyst"),
         ("Python", "R programming", "machine learning", "deep learning", "natural language processing",
          "computer vision", "pandas", "NumPy", "scikit-learn", "TensorFlow", "PyTorch", "Apache Spark",
          "Apache Airflow", "Tableau", "Power BI", "data visualization", "ETL", "Hadoop", "Snowflake",
-         "A/B testing", "statistical modeling", "time series forecasting", "SAS", "BigQuery"),
+         "A/B testing", "statistical modeling", "time series forecasting", "SAS", "BigQuery", "Keras", "XGBoost",
+         "LightGBM", "SciPy", "Matplotlib", "Seaborn", "Jupyter", "Databricks", "dbt", "Looker", "Qlik Sense",
+         "Apache Hive", "Redshift", "Azure Data Factory", "MLflow", "Hugging Face Transformers", "spaCy", "NLTK",
+         "OpenCV", "Statsmodels", "Plotly", "SPSS", "Stata", "MATLAB", "PySpark", "Kafka", "PostgreSQL",
+         "feature engineering", "regression analysis", "hypothesis testing", "data cleaning", "predictive modeling",
+         "clustering", "data mining", "recommender systems", "Bayesian statistics", "data modeling"),
         _TECH_BULLETS + (
             "Applied {practice} with {tool} and improved forecast accuracy by {pct}%.",
             "Built dashboards in {tool} used daily by {num} business users.",
@@ -209,10 +251,19 @@ DOMAINS = (
     Domain(
         "devops",
         ("DevOps Engineer", "Site Reliability Engineer", "Cloud Engineer", "Systems Administrator",
-         "Network Engineer", "Platform Engineer", "Cloud Architect", "Infrastructure Engineer"),
+         "Network Engineer", "Platform Engineer", "Cloud Architect", "Infrastructure Engineer",
+         "Senior DevOps Engineer", "Release Engineer", "Build Engineer", "Linux Administrator",
+         "Network Administrator", "Security Engineer", "Database Administrator", "Cloud Operations Engineer",
+         "IT Support Engineer"),
         ("AWS", "Microsoft Azure", "Google Cloud Platform", "Docker", "Kubernetes", "Terraform", "Ansible",
          "Jenkins", "CI/CD", "Linux", "Bash", "shell scripting", "Prometheus", "Grafana", "Helm", "TCP/IP",
-         "VMware", "Nginx", "Python", "GitLab CI", "infrastructure as code", "incident management"),
+         "VMware", "Nginx", "Python", "GitLab CI", "infrastructure as code", "incident management", "Puppet",
+         "Chef", "SaltStack", "Packer", "Vagrant", "Consul", "HashiCorp Vault", "ArgoCD", "GitHub Actions",
+         "CircleCI", "Azure DevOps", "CloudFormation", "AWS Lambda", "Amazon EC2", "Amazon S3", "OpenShift",
+         "Istio", "ELK Stack", "Splunk", "Datadog", "Nagios", "Zabbix", "PowerShell", "Windows Server",
+         "Active Directory", "HAProxy", "Golang", "load balancing", "disaster recovery", "capacity planning",
+         "network security", "configuration management", "release management", "log management",
+         "cost optimization", "GitOps", "blue-green deployments"),
         _TECH_BULLETS + (
             "Provisioned {num} servers with {tool} and {tool}, removing manual setup.",
             "Kept platform uptime above 99.9% with monitoring and alerting built on {tool}.",
@@ -223,10 +274,18 @@ DOMAINS = (
     Domain(
         "frontend",
         ("Frontend Developer", "Web Developer", "UI Developer", "Mobile Developer", "iOS Developer",
-         "Android Developer", "UI/UX Designer", "Senior Frontend Engineer"),
+         "Android Developer", "UI/UX Designer", "Senior Frontend Engineer", "Front End Engineer", "Web Designer",
+         "Product Designer", "Visual Designer", "Junior Web Developer", "Mobile App Developer", "UX Designer",
+         "UX Researcher", "Senior Mobile Engineer"),
         ("JavaScript", "TypeScript", "React", "Angular", "Vue.js", "HTML5", "CSS3", "Redux", "Webpack",
          "Swift", "Kotlin", "Flutter", "React Native", "responsive design", "Figma", "jQuery", "Bootstrap",
-         "Sass", "web accessibility", "Next.js", "user research"),
+         "Sass", "web accessibility", "Next.js", "user research", "Svelte", "Nuxt.js", "Gatsby", "Tailwind CSS",
+         "Material UI", "Styled Components", "Storybook", "Vite", "Babel", "ESLint", "Jest", "Cypress", "RxJS",
+         "NgRx", "Ionic", "Xamarin", "SwiftUI", "Jetpack Compose", "Objective-C", "Dart", "Android SDK", "Xcode",
+         "Firebase", "Adobe XD", "Sketch", "InVision", "Adobe Photoshop", "Adobe Illustrator", "GraphQL",
+         "Three.js", "D3.js", "wireframing", "prototyping", "cross-browser compatibility", "progressive web apps",
+         "interaction design", "design systems", "usability testing", "mobile-first design", "state management",
+         "web performance optimization"),
         _TECH_BULLETS + (
             "Built reusable UI components in {tool} used across {num} screens.",
             "Improved page load time by {pct}% by code splitting with {tool}.",
@@ -237,10 +296,18 @@ DOMAINS = (
     Domain(
         "qa",
         ("QA Engineer", "Test Automation Engineer", "Quality Analyst", "Software Test Engineer",
-         "SDET", "QA Lead"),
+         "SDET", "QA Lead", "Senior QA Engineer", "QA Analyst", "Manual Tester", "Automation Tester", "Test Engineer",
+         "Test Lead", "Performance Test Engineer", "Quality Assurance Specialist", "Test Analyst", "QA Manager",
+         "Senior Test Analyst"),
         ("Selenium", "Cypress", "JUnit", "TestNG", "Postman", "JMeter", "test automation", "regression testing",
          "manual testing", "API testing", "Java", "Python", "Cucumber", "performance testing", "SQL Server",
-         "defect tracking"),
+         "defect tracking", "Playwright", "Appium", "Robot Framework", "SoapUI", "LoadRunner", "Gatling", "Locust",
+         "k6", "Katalon Studio", "TestRail", "Zephyr", "qTest", "BrowserStack", "Sauce Labs", "Mocha", "Jest",
+         "Jasmine", "pytest", "NUnit", "xUnit", "Mockito", "WireMock", "REST Assured", "Karate", "SpecFlow",
+         "Behave", "Allure", "Bugzilla", "HP ALM", "Charles Proxy", "Fiddler", "Burp Suite", "JavaScript", "C#",
+         "Jenkins", "exploratory testing", "smoke testing", "integration testing", "end-to-end testing",
+         "load testing", "security testing", "test planning", "test case design", "user acceptance testing",
+         "behaviour-driven development", "mobile testing", "cross-browser testing", "root cause analysis"),
         _TECH_BULLETS + (
             "Automated {num} regression scenarios with {tool} and {tool}.",
             "Wrote and executed test plans; logged and tracked defects to closure.",
@@ -251,10 +318,19 @@ DOMAINS = (
     Domain(
         "management",
         ("Project Manager", "Product Manager", "Scrum Master", "Program Manager", "Delivery Manager",
-         "Engineering Manager", "Product Owner"),
-        ("project management", "Agile", "Scrum", "Kanban", "stakeholder management", "risk management",
-         "budgeting", "Confluence", "MS Project", "roadmap planning", "team leadership", "PRINCE2",
-         "product strategy", "vendor management", "resource planning", "OKRs"),
+         "Engineering Manager", "Product Owner", "Senior Project Manager", "Technical Program Manager",
+         "Project Coordinator", "Agile Coach", "Portfolio Manager", "IT Manager", "Release Manager",
+         "Associate Product Manager", "Head of Engineering", "PMO Analyst"),
+        ("Kanban", "risk management", "budgeting", "Confluence", "MS Project", "roadmap planning", "team leadership",
+         "PRINCE2", "product strategy", "vendor management", "resource planning", "OKRs", "Asana", "Monday.com",
+         "Smartsheet", "Miro", "Aha!", "Productboard", "Azure Boards", "Microsoft Planner", "Basecamp", "ClickUp",
+         "Wrike", "Primavera P6", "Microsoft Visio", "Lucidchart", "Power BI", "Tableau", "Notion", "Airtable",
+         "Targetprocess", "Rally", "Power Automate", "SharePoint", "SAFe", "change management",
+         "earned value management", "portfolio management", "release planning", "backlog management",
+         "user stories", "dependency management", "capacity planning", "people management", "scope management",
+         "go-to-market strategy", "KPI tracking", "program governance", "conflict resolution", "performance reviews",
+         "business case development", "requirements prioritization", "Gantt charts", "quality management",
+         "procurement", "contract management", "product lifecycle management", "competitive analysis"),
         _BUSINESS_BULLETS + (
             "Managed a team of {team} and delivered {num} releases on schedule.",
             "Ran sprint planning and retrospectives for {team} teams using {skill}.",
@@ -266,11 +342,19 @@ DOMAINS = (
         "business",
         ("Business Analyst", "Financial Analyst", "Accountant", "HR Generalist", "Recruiter", "Marketing Manager",
          "Digital Marketing Specialist", "Sales Executive", "Operations Manager", "Customer Support Specialist",
-         "Account Manager"),
+         "Account Manager", "Senior Accountant", "HR Manager", "Talent Acquisition Specialist",
+         "Marketing Executive", "Sales Manager", "Operations Analyst", "Business Development Manager"),
         ("financial modeling", "SAP", "Tally ERP", "QuickBooks", "Salesforce", "SEO", "Google Analytics",
          "content marketing", "CRM", "talent acquisition", "payroll processing", "negotiation",
          "customer service", "market research", "lead generation", "accounts payable", "business analysis",
-         "requirements gathering", "Microsoft Excel", "Power BI", "email marketing", "HubSpot"),
+         "requirements gathering", "Power BI", "email marketing", "HubSpot", "Oracle NetSuite", "Xero",
+         "Zoho Books", "Workday", "BambooHR", "ADP", "Marketo", "Mailchimp", "Hootsuite", "Google Ads", "SEMrush",
+         "Canva", "Zendesk", "Freshdesk", "Microsoft Dynamics 365", "Tableau", "Sage", "Google Sheets", "Greenhouse",
+         "Power Query", "accounts receivable", "bookkeeping", "financial reporting", "variance analysis",
+         "GST compliance", "tax preparation", "employee relations", "performance management",
+         "social media marketing", "brand management", "copywriting", "sales forecasting", "key account management",
+         "cold calling", "process improvement", "supply chain management", "inventory management",
+         "customer retention", "event management", "pay-per-click advertising"),
         _BUSINESS_BULLETS + (
             "Built {tool} reports that tracked a pipeline of {num} leads.",
             "Gathered requirements from {team} business units and documented them for the delivery team.",
@@ -293,6 +377,28 @@ PRACTICES = (
     "vendor management", "resource planning", "OKRs", "financial modeling", "SEO", "content marketing", "CRM",
     "talent acquisition", "payroll processing", "negotiation", "customer service", "market research",
     "lead generation", "accounts payable", "business analysis", "requirements gathering", "email marketing",
+    "time management", "critical thinking", "presentation skills", "teamwork", "design patterns",
+    "test-driven development", "domain-driven design", "multithreading", "event-driven architecture",
+    "system design", "API design", "data structures", "algorithms", "feature engineering", "regression analysis",
+    "hypothesis testing", "data cleaning", "predictive modeling", "clustering", "data mining",
+    "recommender systems", "Bayesian statistics", "data modeling", "load balancing", "disaster recovery",
+    "capacity planning", "network security", "configuration management", "release management", "log management",
+    "cost optimization", "GitOps", "blue-green deployments", "wireframing", "prototyping",
+    "cross-browser compatibility", "progressive web apps", "interaction design", "design systems",
+    "usability testing", "mobile-first design", "state management", "web performance optimization",
+    "exploratory testing", "smoke testing", "integration testing", "end-to-end testing", "load testing",
+    "security testing", "test planning", "test case design", "user acceptance testing",
+    "behaviour-driven development", "mobile testing", "cross-browser testing", "root cause analysis", "SAFe",
+    "change management", "earned value management", "portfolio management", "release planning",
+    "backlog management", "user stories", "dependency management", "people management", "scope management",
+    "go-to-market strategy", "KPI tracking", "program governance", "conflict resolution", "performance reviews",
+    "business case development", "requirements prioritization", "Gantt charts", "quality management",
+    "procurement", "contract management", "product lifecycle management", "competitive analysis",
+    "accounts receivable", "bookkeeping", "financial reporting", "variance analysis", "GST compliance",
+    "tax preparation", "employee relations", "performance management", "social media marketing",
+    "brand management", "copywriting", "sales forecasting", "key account management", "cold calling",
+    "process improvement", "supply chain management", "inventory management", "customer retention",
+    "event management", "pay-per-click advertising",
 )
 
 # Every skill in the vocabulary, in a fixed order (pools repeat some skills across domains).
