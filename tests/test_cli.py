@@ -27,6 +27,7 @@ def _written(project: Path) -> list[Path]:
 
 
 def _error_lines(result: subprocess.CompletedProcess) -> list[str]:
+    """The lines from the CLI's ``Error:`` line to the end of stderr."""
     return result.stderr[result.stderr.index("Error: "):].strip().splitlines()
 
 
@@ -52,10 +53,10 @@ def test_kedro_run_shows_the_projects_message_first_not_kedros_dataset_wrapper(t
     assert result.returncode == 2
     assert "Failed while loading data from dataset" not in result.stderr + result.stdout
     assert _error_lines(result) == [
-        f"Error: Corpus {bad} is not valid: 1 problem(s), all listed. Fix these records in the file (or drop or "
-        "rename labels with the corpus.label_mapping parameters).",
-        f"  - {bad}: record 0 (id '1'), span [0, 9, 'NAME']: offsets fall outside the text (length 4) "
-        "[span-out-of-range]",
+        (f"Error: Corpus {bad} is not valid: 1 problem(s), all listed. Fix these records in the file (or drop or "
+        "rename labels with the corpus.label_mapping parameters)."),
+        (f"  - {bad}: record 0 (id '1'), span [0, 9, 'NAME']: offsets fall outside the text (length 4) "
+        "[span-out-of-range]"),
     ]
 
 

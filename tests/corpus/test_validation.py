@@ -191,14 +191,14 @@ def test_text_that_cannot_be_written_as_utf8_is_a_problem_naming_record_field_an
     found = [(p.record, p.rule, p.detail) for p in caught.value.problems]
     assert found == [
         ("record 0 (id 'a')", "unencodable-text",
-         "field 'text' has a lone surrogate \\ud83d at offset 9, which cannot be written as UTF-8 (half of an escaped "
-         "pair such as an emoji's); remove it or restore the pair"),
+         ("field 'text' has a lone surrogate \\ud83d at offset 9, which cannot be written as UTF-8 (half of an escaped "
+         "pair such as an emoji's); remove it or restore the pair")),
         ("record 2", "unencodable-text",
-         "field 'id' has a lone surrogate \\udc00 at offset 1, which cannot be written as UTF-8 (half of an escaped "
-         "pair such as an emoji's); remove it or restore the pair"),
+         ("field 'id' has a lone surrogate \\udc00 at offset 1, which cannot be written as UTF-8 (half of an escaped "
+         "pair such as an emoji's); remove it or restore the pair")),
         ("record 2", "unencodable-text",
-         "the label has a lone surrogate \\ud800 at offset 3, which cannot be written as UTF-8 (half of an escaped "
-         "pair such as an emoji's); remove it or restore the pair"),
+         ("the label has a lone surrogate \\ud800 at offset 3, which cannot be written as UTF-8 (half of an escaped "
+         "pair such as an emoji's); remove it or restore the pair")),
     ]
 
 
@@ -206,6 +206,7 @@ RECORD = {"id": "1", "text": "Jane Doe, engineer", "annotations": [[0, 8, "NAME"
 
 
 def _problems(path, format="json"):
+    """``(record, rule, detail)`` of every problem reading ``path`` reports."""
     with pytest.raises(CorpusValidationError) as caught:
         read_corpus(path, format)
     return [(p.record, p.rule, p.detail) for p in caught.value.problems]
@@ -215,8 +216,8 @@ def test_a_json_lines_file_read_as_json_says_to_use_format_jsonl_and_the_reverse
     lines = tmp_path / "corpus.jsonl"
     lines.write_text(json.dumps(RECORD) + "\n" + json.dumps({**RECORD, "id": "2"}) + "\n", encoding="utf-8")
     assert _problems(lines, "json") == [
-        ("file", "invalid-json", "not valid JSON at line 2, column 1: Extra data; the file holds one JSON record per "
-                                 "line (JSON Lines): use format: jsonl")]
+        ("file", "invalid-json", ("not valid JSON at line 2, column 1: Extra data; the file holds one JSON record per "
+                                 "line (JSON Lines): use format: jsonl"))]
     one_list = tmp_path / "corpus.json"
     one_list.write_text("[\n" + json.dumps(RECORD) + "\n]\n", encoding="utf-8")
     assert _problems(one_list, "jsonl") == [
@@ -224,8 +225,8 @@ def test_a_json_lines_file_read_as_json_says_to_use_format_jsonl_and_the_reverse
     one_record = tmp_path / "one.json"
     one_record.write_text(json.dumps(RECORD), encoding="utf-8")
     assert _problems(one_record, "json") == [
-        ("file", "not-a-list", "the top level must be a list of records, found dict (one record? put it in a list, "
-                               "[{...}], or use format: jsonl)")]
+        ("file", "not-a-list", ("the top level must be a list of records, found dict (one record? put it in a list, "
+                               "[{...}], or use format: jsonl)"))]
 
 
 # The shape of a DataTurks export (the source of the dotin resumes): 'content', and 'annotation' items with a label
@@ -245,9 +246,9 @@ def test_a_dataturks_record_says_which_field_names_and_end_option_to_use(tmp_pat
     spans_field = "label" if format == "doccano" else "annotations"  # doccano's own name for the spans
     assert _problems(path, format) == [
         (where, "fields-missing",
-         f"fields 'text' and {spans_field!r} are missing; the record has 'content', 'annotation', 'extras' (a DataTurks "
+         (f"fields 'text' and {spans_field!r} are missing; the record has 'content', 'annotation', 'extras' (a DataTurks "
          "export): rename 'content' to 'text' and turn 'annotation' into 'annotations', [start, end, label] for each "
-         "point and label, and load with end: inclusive (DataTurks' end offsets are inclusive)")]
+         "point and label, and load with end: inclusive (DataTurks' end offsets are inclusive)"))]
 
 
 def test_a_doccano_record_read_as_json_says_to_use_format_doccano(tmp_path):
@@ -255,8 +256,8 @@ def test_a_doccano_record_read_as_json_says_to_use_format_doccano(tmp_path):
     path.write_text(json.dumps({"id": 1, "text": "Jane Doe", "label": [[0, 8, "NAME"]]}), encoding="utf-8")
     assert _problems(path, "jsonl") == [
         ("line 1 (id '1')", "annotations-missing",
-         "field 'annotations' is missing (use [] for no entities); the record has 'label' (doccano's name for it): "
-         "use format: doccano")]
+         ("field 'annotations' is missing (use [] for no entities); the record has 'label' (doccano's name for it): "
+         "use format: doccano"))]
 
 
 def test_doccano_problems_name_the_fields_the_file_has(tmp_path):
@@ -279,10 +280,10 @@ def test_inline_xml_says_type_attribute_missing_when_only_that_is_absent(tmp_pat
     (tmp_path / "1.xml").write_text('<cv>Jane <label>Doe</label> and <label typ="SKILL">SQL</label> '
                                     '<label type=" ">x</label></cv>', encoding="utf-8")
     assert _problems(tmp_path, "inline_xml") == [
-        ("document '1'", "label-missing", "`type` attribute missing from <label>'Doe'</label>; add type=\"<entity "
-                                          "type>\""),
-        ("document '1'", "label-missing", "`type` attribute missing from <label>'SQL'</label> (it has typ=); add "
-                                          "type=\"<entity type>\""),
+        ("document '1'", "label-missing", ("`type` attribute missing from <label>'Doe'</label>; add type=\"<entity "
+                                          "type>\"")),
+        ("document '1'", "label-missing", ("`type` attribute missing from <label>'SQL'</label> (it has typ=); add "
+                                          "type=\"<entity type>\"")),
         ("document '1'", "label-missing", "`type` attribute of <label>'x'</label> is empty; add the entity type"),
     ]
 
@@ -296,8 +297,8 @@ def test_inclusive_end_offsets_are_checked_against_the_text_as_the_file_wrote_th
     with pytest.raises(CorpusValidationError) as caught:
         read_corpus(path, "jsonl", end="inclusive")
     assert [(p.record, p.rule, p.detail) for p in caught.value.problems] == [
-        ("line 2 (id 'b')", "span-out-of-range", "offsets fall outside the text (length 8; end is inclusive, so at "
-                                                 "most 7)"),
+        ("line 2 (id 'b')", "span-out-of-range", ("offsets fall outside the text (length 8; end is inclusive, so at "
+                                                 "most 7)")),
         ("line 2 (id 'b')", "start-after-end", "start is after end"),
     ]
     path.write_text(path.read_text(encoding="utf-8").splitlines()[0], encoding="utf-8")

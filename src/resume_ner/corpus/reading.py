@@ -70,6 +70,7 @@ def _require_documents_and_entities(corpus: Corpus, path: Path, format: str, rec
 
 
 def _no_documents_reason(path: Path, format: str) -> str:
+    """What an empty corpus looks like in this format, in the file's own terms."""
     if format == "json":
         return "the list is empty"
     if format == "conll":
@@ -80,6 +81,7 @@ def _no_documents_reason(path: Path, format: str) -> str:
 
 
 def _no_spans_reason(format: str, records) -> str:
+    """Where this format keeps its spans, to say what was empty everywhere (doccano's own field name included)."""
     if format == "conll":
         return "every tag is O"
     if format == "inline_xml":

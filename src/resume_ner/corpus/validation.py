@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
-
 from typing import Literal
 
 from resume_ner.corpus.documents import Corpus, Document, Span

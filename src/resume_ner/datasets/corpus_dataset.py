@@ -9,7 +9,11 @@ from kedro.io import AbstractDataset, DatasetError
 
 from resume_ner.corpus.documents import Corpus
 from resume_ner.corpus.formats import READERS, write_json
-from resume_ner.corpus.reading import CorpusFileNotFoundError, check_end_convention, read_corpus
+from resume_ner.corpus.reading import (
+    CorpusFileNotFoundError,
+    check_end_convention,
+    read_corpus,
+)
 from resume_ner.errors import UserInputError
 
 

@@ -6,7 +6,13 @@ import json
 
 import mlflow
 import pytest
-from conftest import DEFAULT_CORPUS, DOTIN_JSON, copy_project, requires_shared_data, run_kedro
+from conftest import (
+    DEFAULT_CORPUS,
+    DOTIN_JSON,
+    copy_project,
+    requires_shared_data,
+    run_kedro,
+)
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
