@@ -35,7 +35,8 @@ def read_json(path: Path, collector: ProblemCollector) -> list[RawRecord]:
                       f"not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}{hint}")
         return []
     if not isinstance(data, list):
-        collector.add("file", "not-a-list", f"the top level must be a list of records, found {type(data).__name__}{_top_level_hint(data)}")
+        collector.add("file", "not-a-list",
+                      f"the top level must be a list of records, found {type(data).__name__}{_top_level_hint(data)}")
         return []
     return [RawRecord(file, f"record {index}", record) for index, record in enumerate(data)]
 
