@@ -111,7 +111,7 @@ def _longest_first(spans: list[Span]) -> tuple[list[Span], list[tuple[Span, Span
         index = kept.bisect_left((span.end,))
         while index > 0:
             index -= 1
-            start, end, rank = kept[index]
+            _, end, rank = kept[index]
             if end <= span.start:
                 break
             if first_kept is None or rank < first_kept:
