@@ -358,6 +358,15 @@ def test_too_few_documents_to_plan_a_split_is_a_clear_error():
     assert len(generate_corpus(3, hold_apart=False)) == 3
 
 
+def test_the_cli_says_how_to_make_a_corpus_too_small_to_split(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
+    with pytest.raises(SystemExit):
+        main(["--output", str(tmp_path / "corpus.json"), "--documents", "3"])
+    assert "--no-hold-apart" in capsys.readouterr().err
+    assert main(["--output", str(tmp_path / "corpus.json"), "--documents", "3", "--no-hold-apart"]) == 0
+    assert len(read_corpus(tmp_path / "corpus.json")) == 3
+
+
 def test_the_cli_plans_with_the_parameters_file_it_is_given(tmp_path, capsys):
     parameters = tmp_path / "parameters.yml"
     parameters.write_text("splits:\n  seed: 7\n  holdout_fraction: 0.2\n  n_folds: 3\n", encoding="utf-8")

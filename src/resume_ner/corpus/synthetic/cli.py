@@ -11,6 +11,7 @@ from pathlib import Path
 from resume_ner.corpus import synthetic
 from resume_ner.corpus.formats.json_spans import write_json
 from resume_ner.corpus.overlap import DEFAULT_PARAMETERS, read_parameters
+from resume_ner.corpus.splits import SplitError
 
 # Run as ``python -m`` argparse would otherwise call the program __main__.py.
 PROG = "python -m resume_ner.corpus.synthetic"
@@ -34,7 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         if not args.parameters.is_file():
             parser.error(f"--parameters {args.parameters} is not a file (run from the project folder, or pass it)")
-        corpus, _, parts = synthetic.generate_held_apart(args.documents, args.seed, read_parameters(args.parameters))
+        try:
+            corpus, _, parts = synthetic.generate_held_apart(args.documents, args.seed,
+                                                             read_parameters(args.parameters))
+        except SplitError as error:
+            parser.error(f"{error} (here: --no-hold-apart)")
     write_json(corpus, args.output)
     counts = corpus.label_counts()
     print(f"wrote {len(corpus)} documents to {args.output}: "
