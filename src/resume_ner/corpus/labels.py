@@ -44,12 +44,16 @@ def apply_label_mapping(corpus: Corpus, mapping: LabelMapping) -> Corpus:
     if unknown:
         logger.warning("Label mapping names label(s) not in %s: %s (present: %s)", corpus.source, unknown, sorted(present))
     dropped = set(mapping.drop)
+    # Only documents holding a mapped label are rebuilt: with nothing to map (the default) the corpus passes
+    # through as it is, instead of every document and span being made again.
+    mapped = (set(mapping.rename) | dropped) & present
     documents = [
         doc.with_spans(
             Span(span.start, span.end, mapping.rename.get(span.label, span.label))
             for span in doc.spans
             if span.label not in dropped
         )
+        if any(span.label in mapped for span in doc.spans) else doc
         for doc in corpus
     ]
     removed = sum(len(doc.spans) for doc in corpus) - sum(len(doc.spans) for doc in documents)
@@ -75,6 +79,9 @@ def resolve_overlaps(corpus: Corpus, policy: OverlapPolicy = "keep_longest", max
     collector = ProblemCollector(corpus.source, max_problems)
     documents, duplicates, dropped = [], 0, 0
     for doc in corpus:
+        if _disjoint(doc.spans):  # most documents: nothing to resolve, nothing to rebuild
+            documents.append(doc)
+            continue
         unique = sorted(set(doc.spans))
         duplicates += len(doc.spans) - len(unique)
         kept, clashes = _longest_first(unique)
@@ -90,6 +97,18 @@ def resolve_overlaps(corpus: Corpus, policy: OverlapPolicy = "keep_longest", max
     if dropped:
         logger.info("Overlapping spans: kept the longest, dropped %d shorter span(s) in %s", dropped, corpus.source)
     return corpus.replace(documents)
+
+
+def _disjoint(spans: tuple[Span, ...]) -> bool:
+    """Whether spans sorted by (start, end, label) hold no duplicate and no overlapping pair, in one pass: a span
+    overlaps an earlier one exactly when it starts before the furthest end so far."""
+    reach, previous = None, None
+    for span in spans:
+        if span == previous or (reach is not None and span.start < reach):
+            return False
+        reach = span.end if reach is None else max(reach, span.end)
+        previous = span
+    return True
 
 
 def _longest_first(spans: list[Span]) -> tuple[list[Span], list[tuple[Span, Span]]]:
