@@ -104,11 +104,6 @@ def shingles(text: str, ngram: int) -> set[str]:
     return set(map(" ".join, zip(*(words[offset:] for offset in range(ngram)))))
 
 
-def _shingle_hash(shingle: str) -> int:
-    """A 32-bit hash that is the same in every process (MinHash's ``affine32`` scheme takes 32-bit values)."""
-    return zlib.crc32(shingle.encode("utf-8"))
-
-
 class _Sketches:
     """Per document: the number of distinct shingles, their 64-bit hashes (sorted) and a MinHash signature."""
 
@@ -121,7 +116,10 @@ class _Sketches:
         sizes = np.zeros(total, dtype=np.int64)
         hashes: list[np.ndarray] = []
         signatures = np.zeros((total, NUM_PERM), dtype=np.uint32)
-        empty = MinHash(num_perm=NUM_PERM, seed=seed, hashfunc=_shingle_hash)
+        # The MinHash is fed CRC-32 values of the shingles (32 bits, as its affine32 scheme takes, and the same in
+        # every process), computed here in one comprehension: ``hashfunc=int`` passes them through, cheaper than
+        # a Python hash function called per shingle.
+        empty = MinHash(num_perm=NUM_PERM, seed=seed, hashfunc=int)
         for index, doc in enumerate(corpus):
             grams = shingles(doc.text, ngram)
             sizes[index] = len(grams)
@@ -130,7 +128,7 @@ class _Sketches:
             hashes.append(np.sort(np.fromiter(map(hash, grams), np.int64, len(grams))))
             if grams:
                 minhash = empty.copy()
-                minhash.update_batch(grams)
+                minhash.update_batch([zlib.crc32(gram.encode("utf-8")) for gram in grams])
                 signatures[index] = minhash.hashvalues
             if (index + 1) % PROGRESS_EVERY == 0:
                 logger.info("Near-duplicates: sketched %d/%d documents", index + 1, total)
