@@ -1,7 +1,7 @@
 """Scale of the data_processing pipeline: wall time and peak memory of a real ``kedro run`` per corpus size.
 
 For each size the synthetic generator writes a corpus (``python -m resume_ner.corpus.synthetic --documents N
---seed S``, kept in ``--data-dir`` for the next run), and ``kedro run --pipelines=data_processing`` runs as a child
+--seed S``, kept in ``--data-dir`` for the next run: empty it after changing the generator), and ``kedro run --pipelines=data_processing`` runs as a child
 process in a throw-away copy of this project (``conf/base``, ``conf/logging.yml``, ``pyproject.toml``, an empty
 ``src/``, ``conf/local/catalog.yml`` pointing ``raw_corpus`` at the generated file, MLflow tracking to a SQLite
 file inside the copy). Per size it records:
@@ -20,8 +20,9 @@ Then, between consecutive sizes, the growth of wall time and peak RSS against th
 The machine may be shared. Before each size the script waits until the 1-minute load average is at most
 ``--max-load`` (default 1.5). A size whose wall time exceeds its CPU time by more than 30 % was waiting for a CPU
 (the pipeline runs on one core) and is run again, once; both attempts are kept in the JSON. A size that runs past
-``--timeout`` seconds (default 300), or whose memory passes ``--max-rss-gb`` (default 12 GB, on a shared machine), is
-stopped and reported as such ("timeout", "memory"): its figures are then lower bounds.
+``--timeout`` seconds (default 900; 300 to stop slow code at five minutes), or whose memory passes ``--max-rss-gb``
+(default 12 GB, on a shared machine), is stopped and reported as such ("timeout", "memory"): its figures are then
+lower bounds.
 
 Usage (from the project root, with the project's virtualenv):
 
@@ -299,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="generator seed (default: %(default)s)")
     parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "resume_ner_scale",
                         help="where generated corpora are kept between runs (default: %(default)s)")
-    parser.add_argument("--timeout", type=float, default=300, help="stop a size after this many seconds")
+    parser.add_argument("--timeout", type=float, default=900,
+                        help="stop a size after this many seconds (default: %(default)s)")
     parser.add_argument("--max-rss-gb", type=float, default=12,
                         help="stop a size whose run passes this much memory (default: %(default)s GB)")
     parser.add_argument("--max-load", type=float, default=1.5, help="wait for this 1-minute load average")
