@@ -3,6 +3,7 @@ every process."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import random
 import subprocess
@@ -117,6 +118,7 @@ def _sharing_a_header(documents: int) -> Corpus:
 
 
 def _peak_memory(corpus: Corpus) -> int:
+    gc.collect()  # earlier tests' garbage is not this call's memory
     tracemalloc.start()
     try:
         groups = near_duplicate_groups(corpus, 3, 0.75)
@@ -129,9 +131,10 @@ def _peak_memory(corpus: Corpus) -> int:
 def test_memory_grows_in_proportion_to_the_corpus_when_every_pair_shares_n_grams():
     # Comparing every pair through a sparse matrix product needed memory for every pair that shares an n-gram
     # (12,600 resumes took 5 GB): a header that every document repeats makes that every pair. Twice the
-    # documents may take twice the memory, not four times.
+    # documents may take twice the memory (measured 2.0 to 2.4 times, as dictionaries grow in steps), not four
+    # times (the pairwise code: 4.0).
     small, large = _peak_memory(_sharing_a_header(1_500)), _peak_memory(_sharing_a_header(3_000))
-    assert large <= 2.4 * small, (small, large)
+    assert large <= 3 * small, (small, large)
     assert large <= 25_000 * 3_000, large  # bytes per document: signature, n-gram hashes, LSH buckets
 
 
