@@ -45,6 +45,12 @@ def test_split_nodes_chain(small_corpus):
     assert report["train"]["documents"] + report["holdout"]["documents"] == 21
     assert sum(f["documents"] for f in report["folds"]) == report["train"]["documents"]
     assert report["corpus"]["entities_per_type"] == {"COMPANY": 21, "EMAIL": 5, "NAME": 21, "SKILL": 42}
+    holdout_overlap = report["mention_overlap"]["holdout"]
+    assert holdout_overlap["mentions"] == report["holdout"]["entities"]
+    assert 0 <= holdout_overlap["in_training"] <= holdout_overlap["mentions"]
+    assert [fold["mentions"] for fold in report["mention_overlap"]["folds"]] == [
+        fold["entities"] for fold in report["folds"]
+    ]
 
 
 @pytest.mark.parametrize(

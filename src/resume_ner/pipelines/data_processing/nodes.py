@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import statistics
 
-from resume_ner.corpus import labels, near_duplicates, splits, validation
+from resume_ner.corpus import labels, near_duplicates, overlap, splits, validation
 from resume_ner.corpus.documents import Corpus
 from resume_ner.errors import UserInputError
 from resume_ner.pipelines.data_processing.parameters import (
@@ -76,7 +76,8 @@ def make_folds(corpus: Corpus, document_groups: dict, holdout_split: dict, split
 
 
 def summarise_corpus(corpus: Corpus, holdout_split: dict, folds: dict) -> dict:
-    """Corpus statistics for people: sizes, lengths and entity counts per split."""
+    """Corpus statistics for people: sizes, lengths and entity counts per split, and how many of each evaluation
+    split's entity mentions (text and type) its training side already contains."""
     by_id = corpus.by_id()
 
     def describe(ids: list[str]) -> dict:
@@ -97,4 +98,5 @@ def summarise_corpus(corpus: Corpus, holdout_split: dict, folds: dict) -> dict:
         "train": describe(holdout_split["train"]),
         "holdout": describe(holdout_split["holdout"]),
         "folds": [describe(fold["validation"]) for fold in folds["folds"]],
+        "mention_overlap": overlap.split_overlap(corpus, holdout_split, folds),
     }
