@@ -77,19 +77,7 @@ def corpus_file(data_dir: Path, documents: int, seed: int) -> Path:
     return path
 
 
-# With --cache-corpus: the processed corpus stays in memory after resolve_overlaps saves it, instead of every later
-# node loading (and validating) data/03_primary/corpus.json again. Not the shipped catalog: a what-if.
-CACHED_CORPUS = """
-corpus:
-  type: CachedDataset
-  dataset:
-    type: resume_ner.datasets.CorpusDataset
-    filepath: data/03_primary/corpus.json
-    format: json
-"""
-
-
-def project_copy(root: Path, raw_corpus: Path, cache_corpus: bool = False) -> Path:
+def project_copy(root: Path, raw_corpus: Path) -> Path:
     """A throw-away copy of this Kedro project whose ``raw_corpus`` is ``raw_corpus`` (as tests/conftest.py's)."""
     project = root / "project"
     shutil.copytree(REPO_ROOT / "conf" / "base", project / "conf" / "base")
@@ -100,8 +88,8 @@ def project_copy(root: Path, raw_corpus: Path, cache_corpus: bool = False) -> Pa
     for layer in sorted(path.name for path in (REPO_ROOT / "data").iterdir() if path.is_dir()):
         (project / "data" / layer).mkdir(parents=True)
     (project / "conf" / "local" / "catalog.yml").write_text(
-        f"raw_corpus:\n  type: resume_ner.datasets.CorpusDataset\n  filepath: {raw_corpus}\n  format: json\n"
-        + (CACHED_CORPUS if cache_corpus else ""), encoding="utf-8")
+        f"raw_corpus:\n  type: resume_ner.datasets.CorpusDataset\n  filepath: {raw_corpus}\n  format: json\n",
+        encoding="utf-8")
     return project
 
 
@@ -222,7 +210,7 @@ def measure(documents: int, args: argparse.Namespace, workdir: Path) -> dict:
     for attempt in range(2):
         load_before = wait_for_quiet_machine(args.max_load, args.max_wait)
         root = workdir / f"n{documents}-{attempt}"
-        project = project_copy(root, raw, args.cache_corpus)
+        project = project_copy(root, raw)
         print(f"  {documents:,} documents (attempt {attempt + 1}), load average {load_before:.2f} ...", flush=True)
         run = run_pipeline(project, args.timeout, args.max_rss_gb * 1024, args.pythonpath)
         run.update(load_average_before=load_before, load_average_after=os.getloadavg()[0],
@@ -308,9 +296,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-wait", type=float, default=1800, help="longest wait for a quiet machine, seconds")
     parser.add_argument("--pythonpath", help="measure the resume_ner package found here (e.g. an old checkout's src)")
     parser.add_argument("--label", default="this checkout", help="what the figures are of, for the printout")
-    parser.add_argument("--cache-corpus", action="store_true",
-                        help="what-if: keep the processed corpus in memory between nodes (a CachedDataset in the "
-                             "copy's conf/local) instead of each node loading corpus.json again")
     parser.add_argument("--keep", action="store_true", help="keep the project copies (printed folder)")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     args = parser.parse_args(argv)
@@ -337,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
           f"at end: {' '.join(f'{v:.2f}' for v in load_end)}")
     if args.json:
         args.json.write_text(json.dumps({
-            "label": args.label, "pythonpath": args.pythonpath, "seed": args.seed, "cache_corpus": args.cache_corpus,
+            "label": args.label, "pythonpath": args.pythonpath, "seed": args.seed,
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine_info(),
             "load_average_start": load_start, "load_average_end": load_end, "sizes": rows, "growth": ratios,
         }, indent=1), encoding="utf-8")
