@@ -53,7 +53,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from machine import machine_info  # benchmarks/machine.py
+from machine import machine_info, write_figures  # benchmarks/machine.py
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SIZES = (300, 3_000, 12_600, 30_000, 100_000)
@@ -321,12 +321,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nload average at start: {' '.join(f'{v:.2f}' for v in load_start)}; "
           f"at end: {' '.join(f'{v:.2f}' for v in load_end)}")
     if args.json:
-        args.json.write_text(json.dumps({
+        write_figures(args.json, {
             "label": args.label, "pythonpath": args.pythonpath, "seed": args.seed,
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine_info(),
             "load_average_start": load_start, "load_average_end": load_end, "sizes": rows, "growth": ratios,
-        }, indent=1), encoding="utf-8")
-        print(f"wrote {args.json}")
+        })
     return 0
 
 

@@ -60,7 +60,7 @@ from pathlib import Path
 
 import yaml
 
-from machine import machine_info  # benchmarks/machine.py
+from machine import machine_info, write_figures  # benchmarks/machine.py
 
 PROJECT = Path(__file__).resolve().parents[1]
 RAW_CORPUS = PROJECT / "data" / "01_raw" / "synthetic_resumes.json"
@@ -489,9 +489,7 @@ def main(argv: list[str] | None = None) -> int:
                 "overhead": overhead, "pruning": pruning, "verdicts": verdicts,
                 "benchmark_seconds": elapsed,
             }
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
-            print(f"Figures written to {args.json}")
+            write_figures(args.json, results)
     finally:
         if args.output_dir is None:
             shutil.rmtree(workspace, ignore_errors=True)

@@ -40,7 +40,6 @@ The machine may be shared: compare the ratios, not the absolute numbers.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import sys
@@ -49,7 +48,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from machine import machine_info  # benchmarks/machine.py
+from machine import machine_info, write_figures  # benchmarks/machine.py
 
 from resume_ner.execution import (
     LaunchSettings,
@@ -325,9 +324,7 @@ def main(argv: list[str] | None = None) -> int:
                 "folds": folds,
                 "benchmark_seconds": elapsed,
             }
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
-            print(f"Figures written to {args.json}")
+            write_figures(args.json, results)
     finally:
         if args.output_dir is None:
             shutil.rmtree(root, ignore_errors=True)
