@@ -160,32 +160,27 @@ class _CountedOffset(int):
     comparisons = 0
     budget = math.inf
 
-    def _count(self) -> None:
+    @staticmethod
+    def count() -> None:
         _CountedOffset.comparisons += 1
         if _CountedOffset.comparisons > _CountedOffset.budget:
             raise AssertionError(f"more than {_CountedOffset.budget:,} comparisons of span offsets")
 
-    def __lt__(self, other):
-        self._count()
-        return int.__lt__(self, other)
-
-    def __le__(self, other):
-        self._count()
-        return int.__le__(self, other)
-
-    def __gt__(self, other):
-        self._count()
-        return int.__gt__(self, other)
-
-    def __ge__(self, other):
-        self._count()
-        return int.__ge__(self, other)
-
-    def __eq__(self, other):
-        self._count()
-        return int.__eq__(self, other)
-
     __hash__ = int.__hash__
+
+
+def _counted_comparison(name: str):
+    compare = getattr(int, name)
+
+    def counted(self, other):
+        _CountedOffset.count()
+        return compare(self, other)
+
+    return counted
+
+
+for _name in ("__lt__", "__le__", "__gt__", "__ge__", "__eq__"):
+    setattr(_CountedOffset, _name, _counted_comparison(_name))
 
 
 def _many_spans(count: int) -> Document:
