@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     run_dir = Path(config.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    from resume_ner.corpus.formats.records import write_text_atomically
+    from resume_ner.files import write_text_atomically
     from resume_ner.training.progress import ProgressStream, SilentProgress
 
     effective = run_dir / CONFIG_FILE

@@ -13,11 +13,11 @@ from pathlib import Path
 import torch
 
 from resume_ner.backbones import resolve_backbone
-from resume_ner.corpus.formats.records import write_text_atomically
 from resume_ner.corpus.reading import read_corpus
 from resume_ner.corpus.splits import fold_ids
 from resume_ner.errors import UserInputError
 from resume_ner.execution.environment import PARENT_SEES_CUDA_VARIABLE
+from resume_ner.files import write_text_atomically
 from resume_ner.tagging import encode_document, special_tokens_of
 from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
 from resume_ner.training.config import RunConfig
