@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from resume_ner.errors import UserInputError
 from resume_ner.execution.run_inputs import RunInputs
 from resume_ner.files import write_text_atomically
-from resume_ner.training.config import CONFIG_FILE, RunConfig, describe_validation_error
+from resume_ner.training.config import RunConfig, describe_validation_error
+from resume_ner.training.protocol import CONFIG_FILE
 
 # Short names a user writes in a best-params file or a search space, and the run config key each one sets.
 HYPERPARAMETER_KEYS = {
