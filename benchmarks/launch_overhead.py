@@ -125,7 +125,7 @@ def prepare_inputs(root: Path, documents: int, n_folds: int) -> RunInputs:
     from resume_ner.corpus.labels import LabelSchema
     from resume_ner.corpus.near_duplicates import near_duplicate_groups
     from resume_ner.corpus.splits import make_folds, split_holdout
-    from resume_ner.corpus.synthetic import generate_corpus
+    from resume_ner.synthetic import generate_corpus
 
     corpus = generate_corpus(documents, seed=5)
     groups = {"corpus_fingerprint": corpus.fingerprint(), "groups": near_duplicate_groups(corpus)}

@@ -167,7 +167,7 @@ BASE = {
 def study_inputs(tmp_path_factory):
     from resume_ner.corpus.near_duplicates import near_duplicate_groups
     from resume_ner.corpus.splits import make_folds, split_holdout
-    from resume_ner.corpus.synthetic import generate_corpus
+    from resume_ner.synthetic import generate_corpus
 
     root = tmp_path_factory.mktemp("execution")
     corpus = generate_corpus(30, seed=5)

@@ -15,7 +15,7 @@ from resume_ner.corpus.formats import write_json
 from resume_ner.corpus.labels import LabelSchema
 from resume_ner.corpus.near_duplicates import near_duplicate_groups
 from resume_ner.corpus.splits import make_folds, split_holdout
-from resume_ner.corpus.synthetic import generate_corpus
+from resume_ner.synthetic import generate_corpus
 from resume_ner.training.protocol import PROGRESS_FILE
 
 
