@@ -14,6 +14,7 @@ write one that misses a field or carries an undeclared one (``event_record``).
 """
 
 # No ``from __future__ import annotations``: TypedDict reads NotRequired from evaluated annotations only.
+# ``event`` is typed with the Event member, so a type checker narrows ``event["event"] == Event.STEP`` to StepEvent.
 
 import os
 from collections.abc import Mapping
@@ -91,7 +92,7 @@ FINAL_EVENTS = frozenset({Event.FINISHED, Event.STOPPED, Event.FAILED})
 class StartedEvent(TypedDict):
     """As soon as the config is parsed."""
 
-    event: Literal["started"]
+    event: Literal[Event.STARTED]
     elapsed: float
     pid: int
     config: str  # the effective run config's path
@@ -100,7 +101,7 @@ class StartedEvent(TypedDict):
 class DataReadyEvent(TypedDict):
     """Corpus read, split and cut into windows; the model is loaded next."""
 
-    event: Literal["data_ready"]
+    event: Literal[Event.DATA_READY]
     elapsed: float
     train_documents: int
     validation_documents: int
@@ -114,7 +115,7 @@ class DataReadyEvent(TypedDict):
 class StepEvent(TypedDict):
     """Every ``progress_every_steps`` optimiser steps."""
 
-    event: Literal["step"]
+    event: Literal[Event.STEP]
     elapsed: float
     epoch: int
     step: int  # optimiser steps since the start of the run
@@ -125,7 +126,7 @@ class StepEvent(TypedDict):
 class EpochEvent(TypedDict):
     """After each epoch; ``validation`` holds the metrics of the validation fold (none when training on all)."""
 
-    event: Literal["epoch"]
+    event: Literal[Event.EPOCH]
     elapsed: float
     epoch: int
     step: int
@@ -137,7 +138,7 @@ class EpochEvent(TypedDict):
 class CheckpointEvent(TypedDict):
     """The best epoch so far was saved."""
 
-    event: Literal["checkpoint"]
+    event: Literal[Event.CHECKPOINT]
     elapsed: float
     epoch: int
     path: str
@@ -146,7 +147,7 @@ class CheckpointEvent(TypedDict):
 class FinishedEvent(TypedDict):
     """metrics.json is written; the child exits ``ExitStatus.OK``."""
 
-    event: Literal["finished"]
+    event: Literal[Event.FINISHED]
     elapsed: float
     status: int
     best_epoch: int | None
@@ -157,7 +158,7 @@ class FinishedEvent(TypedDict):
 class StoppedEvent(TypedDict):
     """Stopped on request, with no partial checkpoint left; the child exits ``ExitStatus.STOPPED``."""
 
-    event: Literal["stopped"]
+    event: Literal[Event.STOPPED]
     elapsed: float
     signal: str | None  # None on a rank stopped because another rank got the signal
     status: int
@@ -166,7 +167,7 @@ class StoppedEvent(TypedDict):
 class FailedEvent(TypedDict):
     """The run failed; ``status`` is the exit status that follows, ``error`` its one-line reason."""
 
-    event: Literal["failed"]
+    event: Literal[Event.FAILED]
     elapsed: float
     status: int
     error: str
