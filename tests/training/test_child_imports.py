@@ -28,7 +28,8 @@ PACKAGE_ROOT = Path(resume_ner.__file__).parent
 ALLOWED = {"training", "tagging", "backbones", "corpus", "errors", "files", "tracking", "notices"}
 PARENT_SIDE = {"execution", "tuning", "pipelines", "datasets", "hooks", "cli", "progress", "logs", "settings",
                "pipeline_registry", "__main__"}
-CHILD_MODULES = sorted(f"resume_ner.training.{info.name}" for info in pkgutil.iter_modules(resume_ner.training.__path__))
+CHILD_MODULES = sorted(f"resume_ner.training.{module.name}"
+                       for module in pkgutil.iter_modules(resume_ner.training.__path__))
 
 
 def source_of(module: str) -> Path | None:
@@ -54,8 +55,9 @@ def imported_by(module: str) -> set[str]:
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
-            if node.level:
-                base = ".".join([*package.split(".")[: len(package.split(".")) - node.level + 1], *filter(None, [base])])
+            if node.level:  # relative: the package ``level - 1`` steps above this module's own
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
             names.add(base)
             names |= {f"{base}.{alias.name}" for alias in node.names if source_of(f"{base}.{alias.name}")}
     project = {name for name in names if name == "resume_ner" or name.startswith("resume_ner.")}

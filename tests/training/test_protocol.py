@@ -15,8 +15,8 @@ from resume_ner.training.protocol import (
     CONFIG_FILE,
     LOG_FILE,
     METRICS_FILE,
-    PROGRESS_FILE,
     PARENT_PID_VARIABLE,
+    PROGRESS_FILE,
     Event,
     ExitStatus,
     ProtocolError,
@@ -38,7 +38,8 @@ def test_an_event_is_written_with_its_kind_elapsed_time_and_declared_fields(tmp_
     assert second["status"] == 143 and second["signal"] is None
 
 
-@pytest.mark.parametrize("progress", [lambda folder: ProgressStream(folder / PROGRESS_FILE), lambda _: SilentProgress()])
+@pytest.mark.parametrize("progress", [lambda folder: ProgressStream(folder / PROGRESS_FILE),
+                                      lambda _: SilentProgress()])
 def test_an_event_missing_a_field_or_carrying_an_undeclared_one_is_refused_on_every_rank(tmp_path, progress):
     stream = progress(tmp_path)
     with pytest.raises(ProtocolError, match=r"missing fields \['best', 'wall_seconds'\]"):
