@@ -1,6 +1,6 @@
 """Scale of the data_processing pipeline: wall time and peak memory of a real ``kedro run`` per corpus size.
 
-For each size the synthetic generator writes a corpus (``python -m resume_ner.corpus.synthetic --documents N
+For each size the synthetic generator writes a corpus (``python -m resume_ner.synthetic --documents N
 --seed S``, kept in ``--data-dir`` for the next run: empty it after changing the generator), and ``kedro run --pipelines=data_processing`` runs as a child
 process in a throw-away copy of this project (``conf/base``, ``conf/logging.yml``, ``pyproject.toml``, an empty
 ``src/``, ``conf/local/catalog.yml`` pointing ``raw_corpus`` at the generated file, MLflow tracking to a SQLite
@@ -71,7 +71,7 @@ def corpus_file(data_dir: Path, documents: int, seed: int) -> Path:
     if not path.exists():
         print(f"generating {documents:,} documents -> {path}", flush=True)
         partial = path.with_suffix(".partial.json")
-        subprocess.run([sys.executable, "-m", "resume_ner.corpus.synthetic", "--output", str(partial),
+        subprocess.run([sys.executable, "-m", "resume_ner.synthetic", "--output", str(partial),
                         "--documents", str(documents), "--seed", str(seed)], check=True, cwd=REPO_ROOT)
         partial.rename(path)
     return path

@@ -263,8 +263,10 @@ def read_run(run_dir: Path) -> dict:
     of the progress stream, just before those imports). ``after_data_ready_seconds``: from "data_ready" to the
     last event, an upper bound of a stopped run's training time (it also holds model loading, the evaluations
     after its finished epochs and checkpoint saving)."""
+    from resume_ner.training.protocol import METRICS_FILE, PROGRESS_FILE, Event
+
     events = []
-    progress = run_dir / "progress.jsonl"
+    progress = run_dir / PROGRESS_FILE
     if progress.exists():
         for line in progress.read_text(encoding="utf-8").splitlines():
             try:
@@ -273,14 +275,14 @@ def read_run(run_dir: Path) -> dict:
                 pass  # a line cut short by the stop
     elapsed = {event["event"]: event.get("elapsed", 0.0) for event in events}
     last = events[-1].get("elapsed", 0.0) if events else 0.0
-    metrics_file = run_dir / "metrics.json"
+    metrics_file = run_dir / METRICS_FILE
     metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.exists() else None
     record = {
         "run": f"{run_dir.parent.name}/{run_dir.name}",
         "completed": metrics is not None,
-        "epochs": sum(1 for event in events if event.get("event") == "epoch"),
+        "epochs": sum(1 for event in events if event.get("event") == Event.EPOCH),
         "last_event": events[-1]["event"] if events else None,
-        "after_data_ready_seconds": max(0.0, last - elapsed.get("data_ready", last)),
+        "after_data_ready_seconds": max(0.0, last - elapsed.get(Event.DATA_READY, last)),
     }
     if metrics is not None:
         record.update(train_seconds=metrics["train_seconds"], child_seconds=metrics["wall_seconds"])

@@ -63,6 +63,7 @@ from resume_ner.execution import (
     write_run_config,
     write_run_inputs,
 )
+from resume_ner.training.protocol import STDERR_FILE, Event
 
 TARGET_FIRST_EVENT_SECONDS = 0.5  # preloaded launch -> first event, median, below
 TARGET_FIRST_EVENT_RATIO = 5.0  # process / preloaded launch -> first event (medians), at least
@@ -124,7 +125,7 @@ def prepare_inputs(root: Path, documents: int, n_folds: int) -> RunInputs:
     from resume_ner.corpus.labels import LabelSchema
     from resume_ner.corpus.near_duplicates import near_duplicate_groups
     from resume_ner.corpus.splits import make_folds, split_holdout
-    from resume_ner.corpus.synthetic import generate_corpus
+    from resume_ner.synthetic import generate_corpus
 
     corpus = generate_corpus(documents, seed=5)
     groups = {"corpus_fingerprint": corpus.fingerprint(), "groups": near_duplicate_groups(corpus)}
@@ -153,20 +154,20 @@ def timed_run(command: list[str], run_dir: Path, env: dict[str, str], launcher, 
         kind = event.get("event")
         arrivals.setdefault(kind, time.monotonic())
         child_elapsed.setdefault(kind, event.get("elapsed"))
-        return stop_at_data_ready and kind == "data_ready"
+        return stop_at_data_ready and kind == Event.DATA_READY
 
     launched = time.monotonic()
     result = execute_training(command, env, run_dir, launcher=launcher, on_event=on_event,
                               timeout_seconds=RUN_TIMEOUT_SECONDS)
-    if "data_ready" not in arrivals:
+    if Event.DATA_READY not in arrivals:
         raise SystemExit(f"{run_dir}: the run ended ({result.status}) without a data_ready event; see "
-                         f"{run_dir / 'stderr.log'}")
+                         f"{run_dir / STDERR_FILE}")
     return {
         "status": result.status,
         "first_event_seconds": result.first_event_seconds,
-        "launch_to_data_ready_seconds": arrivals["data_ready"] - launched,
+        "launch_to_data_ready_seconds": arrivals[Event.DATA_READY] - launched,
         # The child's own clock: seconds from opening its progress stream (just before "started") to data_ready.
-        "child_data_ready_elapsed": child_elapsed["data_ready"],
+        "child_data_ready_elapsed": child_elapsed[Event.DATA_READY],
         "wall_seconds": result.wall_seconds,
         "child_wall_seconds": (result.metrics or {}).get("wall_seconds"),
         "run_dir": str(run_dir),

@@ -239,6 +239,8 @@ def prepare_child(request_path: Path) -> None:
 
 def run_ours(args, output: Path, splits: Path, entity_types: list[str], precision: str, name: str,
              env: dict[str, str]) -> dict:
+    from resume_ner.training.protocol import METRICS_FILE, PROGRESS_FILE, Event
+
     run_dir = output / name
     run_dir.mkdir(parents=True, exist_ok=True)
     config = {
@@ -265,8 +267,8 @@ def run_ours(args, output: Path, splits: Path, entity_types: list[str], precisio
     config_path.write_text(json.dumps(config, indent=2), encoding="utf-8")
     run = run_child([sys.executable, "-m", "resume_ner.training", "--config", str(config_path)], run_dir, env)
     require_success(name, run)
-    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
-    events = [json.loads(line) for line in (run_dir / "progress.jsonl").read_text(encoding="utf-8").splitlines()]
+    metrics = json.loads((run_dir / METRICS_FILE).read_text(encoding="utf-8"))
+    events = [json.loads(line) for line in (run_dir / PROGRESS_FILE).read_text(encoding="utf-8").splitlines()]
     at = {event["event"]: event["elapsed"] for event in events}  # seconds since the program opened its stream
     tokens = metrics["train_tokens_per_second"] * metrics["train_seconds"]
     return run | {
@@ -279,11 +281,11 @@ def run_ours(args, output: Path, splits: Path, entity_types: list[str], precisio
         "phases": {
             # Interpreter start, imports, config loading before run_training, and exit after it.
             "outside_run_training": run["wall_seconds"] - metrics["wall_seconds"],
-            "data_preparation": at.get("data_ready", 0.0) - at.get("started", 0.0),
+            "data_preparation": at.get(Event.DATA_READY, 0.0) - at.get(Event.STARTED, 0.0),
             "training_epochs": metrics["train_seconds"],
             # Model loading, evaluation and checkpoint saving (progress events do not separate them).
             "model_load_evaluation_checkpoint": metrics["wall_seconds"] - metrics["train_seconds"]
-            - (at.get("data_ready", 0.0) - at.get("started", 0.0)),
+            - (at.get(Event.DATA_READY, 0.0) - at.get(Event.STARTED, 0.0)),
         },
     }
 

@@ -17,7 +17,8 @@ from conftest import copy_project
 
 from resume_ner.execution import TrainingFailed
 from resume_ner.execution.execute import TrainingResult
-from resume_ner.logs import route_optuna_logs, silence_library_notices
+from resume_ner.logs import route_optuna_logs
+from resume_ner.notices import silence_library_notices
 
 
 class Collect(logging.Handler):

@@ -1,6 +1,6 @@
-"""Readable logs: notices from libraries that a user of this project cannot act on are dropped where they
-arise, Optuna's log lines go through the project's logging configuration (``conf/logging.yml``), and a log
-written to a file or a pipe has one plain line per record."""
+"""Readable logs of the Kedro side: Optuna's log lines go through the project's logging configuration
+(``conf/logging.yml``), and a log written to a file or a pipe has one plain line per record. (Library notices a
+user cannot act on are dropped by ``resume_ner.notices``, in every process of the package.)"""
 
 from __future__ import annotations
 
@@ -8,62 +8,12 @@ import logging
 import re
 import sys
 import threading
-import warnings
 from typing import TYPE_CHECKING
+
+from resume_ner.notices import add_filter_once
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-# Deprecation and design notices from inside kedro, kedro-mlflow and mlflow.
-LIBRARY_NOTICES = (
-    r"register_new_resolver\(\) is deprecated",
-    # kedro-mlflow's pipeline model has no type hints; mlflow warns when the class is defined (on import).
-    r"Add type hints to the `predict` method",
-    r"Any type hint is inferred as AnyType",
-    # Optuna marks heartbeats (how workers find trials whose worker died) experimental; we rely on them on purpose.
-    r"Argument ``(heartbeat_interval|grace_period|heartbeat_stale_trial_callback)``",
-    r"RetryHeartbeatStaleTrialCallback is experimental",
-)
-_NOTICE = re.compile("|".join(LIBRARY_NOTICES))
-
-
-class _DropLibraryNotices(logging.Filter):
-    """For warnings that reach logging (Kedro's handler captures them): mlflow shows its type-hint notice
-    under its own ``once`` filter, which no ``warnings.filterwarnings`` entry of ours can override."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not _NOTICE.search(record.getMessage())
-
-
-class _DropRepeats(logging.Filter):
-    """kedro-mlflow closes a failed run once per time a node re-entered it, logging "The run '<id>' was closed
-    because of an error in the pipeline." each time (ten lines for ten nodes): a repeat of the previous
-    record of the same logger is dropped."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._last: str | None = None
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        repeat, self._last = message == self._last, message
-        return not repeat
-
-
-def _add_once(logger_name: str, kind: type[logging.Filter]) -> None:
-    logger = logging.getLogger(logger_name)
-    if not any(isinstance(existing, kind) for existing in logger.filters):
-        logger.addFilter(kind())
-
-
-def silence_library_notices() -> None:
-    """Ignore the notices in ``LIBRARY_NOTICES``, whether they go to stderr or through logging, and kedro-mlflow's
-    repeated lines. Idempotent."""
-    for pattern in LIBRARY_NOTICES:
-        warnings.filterwarnings("ignore", message=f".*{pattern}")
-    _add_once("py.warnings", _DropLibraryNotices)
-    _add_once("kedro_mlflow.framework.hooks.mlflow_hook", _DropRepeats)
-
 
 class _DropReportedTrialFailures(logging.Filter):
     """Optuna logs a trial failure twice at WARNING, the first time with its traceback. A failed training run, a
@@ -102,7 +52,7 @@ def route_optuna_logs() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     optuna.logging.disable_default_handler()
     optuna.logging.enable_propagation()
-    _add_once("optuna.study._optimize", _DropReportedTrialFailures)
+    add_filter_once("optuna.study._optimize", _DropReportedTrialFailures)
 
 
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

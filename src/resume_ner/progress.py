@@ -16,6 +16,8 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from resume_ner.training.protocol import Event, ProgressEvent
+
 
 class ProgressTask:
     """One bar; all updates are no-ops when progress is not shown."""
@@ -84,7 +86,7 @@ def progress_board() -> ProgressBoard:
 
 @contextmanager
 def training_progress(label: str, epochs: int, board: ProgressBoard | None = None
-                      ) -> Iterator[Callable[[dict], None]]:
+                      ) -> Iterator[Callable[[ProgressEvent], None]]:
     """A bar for one training run, fed by its progress events: yields the ``on_event`` callback.
 
     The bar counts optimiser steps; the run's total is known from its first ``step`` event (``total_steps``) or
@@ -92,14 +94,13 @@ def training_progress(label: str, epochs: int, board: ProgressBoard | None = Non
     """
     with (board or progress_board()).task(f"{label}: loading", total=None) as bar:
 
-        def on_event(event: dict) -> None:
-            kind = event.get("event")
-            if kind == "data_ready":
+        def on_event(event: ProgressEvent) -> None:
+            if event["event"] == Event.DATA_READY:
                 bar.update(description=f"{label}: epoch 1/{epochs}")
-            elif kind == "step":
+            elif event["event"] == Event.STEP:
                 bar.update(description=f"{label}: epoch {event['epoch']}/{epochs}", completed=event["step"],
                            total=event["total_steps"])
-            elif kind == "epoch":
+            elif event["event"] == Event.EPOCH:
                 epoch, step = int(event["epoch"]), int(event["step"])
                 bar.update(description=f"{label}: epoch {min(epoch + 1, epochs)}/{epochs}", completed=step,
                            total=step // max(1, epoch) * epochs)

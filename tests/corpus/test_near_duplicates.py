@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import random
 import subprocess
 import sys
@@ -20,9 +21,14 @@ from sklearn.feature_extraction.text import CountVectorizer
 from resume_ner.corpus import near_duplicates
 from resume_ner.corpus.documents import Corpus, Document
 from resume_ner.corpus.near_duplicates import WORD_PATTERN, near_duplicate_groups
-from resume_ner.corpus.synthetic import generate_corpus
+from resume_ner.synthetic import generate_corpus
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def checkout_path() -> dict[str, str]:
+    """PYTHONPATH as the test runs under it, so the child imports the same copy of the package."""
+    return {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}
 
 
 def _groups_comparing_every_pair(corpus: Corpus, ngram: int, threshold: float) -> list[list[str]]:
@@ -93,11 +99,11 @@ def test_documents_too_short_for_a_shingle_are_grouped_only_when_equal():
 
 def test_the_groups_do_not_depend_on_the_process_hash_seed():
     # Python salts str hashes per process; the candidates must come from hashes that are the same everywhere.
-    code = ("from resume_ner.corpus.synthetic import generate_corpus\n"
+    code = ("from resume_ner.synthetic import generate_corpus\n"
             "from resume_ner.corpus.near_duplicates import near_duplicate_groups\n"
             "print(near_duplicate_groups(generate_corpus(400, seed=4), 3, 0.75))")
     outputs = {
-        subprocess.run([sys.executable, "-c", code], env={"PYTHONHASHSEED": hash_seed, "PATH": ""},
+        subprocess.run([sys.executable, "-c", code], env={"PYTHONHASHSEED": hash_seed, "PATH": "", **checkout_path()},
                        capture_output=True, text=True, check=True, cwd=REPO_ROOT).stdout
         for hash_seed in ("1", "2")
     }

@@ -13,16 +13,21 @@ import sys
 import time
 from pathlib import Path
 
-from resume_ner.execution.lifeline import die_with_parent
+from resume_ner.training.lifeline import die_with_parent
+from resume_ner.training.progress import ProgressStream
+from resume_ner.training.protocol import (
+    CHECKPOINT_DIR,
+    METRICS_FILE,
+    PROGRESS_FILE,
+    Event,
+    ExitStatus,
+)
 
 run_dir, behaviour = Path(sys.argv[1]), sys.argv[2]
 run_dir.mkdir(parents=True, exist_ok=True)
 stopped = False
-
-
-def emit(event, **fields):
-    with open(run_dir / "progress.jsonl", "a", encoding="utf-8") as stream:
-        stream.write(json.dumps({"event": event, **fields}) + "\n")
+# The real program's stream: the fake's events are checked against the protocol as the real one's are.
+emit = ProgressStream(run_dir / PROGRESS_FILE).emit
 
 
 def on_term(signum, frame):
@@ -32,7 +37,7 @@ def on_term(signum, frame):
 
 die_with_parent()
 signal.signal(signal.SIGTERM, signal.SIG_IGN if behaviour == "stubborn" else on_term)
-emit("started", pid=os.getpid())
+emit(Event.STARTED, pid=os.getpid(), config=str(run_dir / "config.json"))
 if behaviour == "pid":
     (run_dir / "child.pid").write_text(str(os.getpid()))
 if behaviour == "crash":
@@ -40,14 +45,15 @@ if behaviour == "crash":
     raise RuntimeError("boom: the fake child crashed")
 if behaviour == "oom":
     print("Error: out of memory: CUDA out of memory. Tried to allocate 2.00 GiB", file=sys.stderr)
-    sys.exit(3)
+    sys.exit(ExitStatus.OUT_OF_MEMORY)
 epochs = 3 if behaviour == "ok" else 60
 for epoch in range(1, epochs + 1):
     if stopped:
-        emit("stopped", signal="SIGTERM")
-        sys.exit(143)
-    emit("epoch", epoch=epoch, validation={"micro_f1": 0.1 * epoch})
+        emit(Event.STOPPED, signal="SIGTERM", status=ExitStatus.STOPPED)
+        sys.exit(ExitStatus.STOPPED)
+    emit(Event.EPOCH, epoch=epoch, step=epoch, train_loss=1.0 / epoch, train_windows=4,
+         validation={"micro_f1": 0.1 * epoch})
     time.sleep(0.05 if behaviour == "ok" else 1.0)
-(run_dir / "metrics.json").write_text(json.dumps({"best": {"micro_f1": 0.3}, "best_epoch": 3,
-                                                  "checkpoint": str(run_dir / "checkpoint")}))
-emit("finished", status=0)
+(run_dir / METRICS_FILE).write_text(json.dumps({"best": {"micro_f1": 0.3}, "best_epoch": 3,
+                                                "checkpoint": str(run_dir / CHECKPOINT_DIR)}))
+emit(Event.FINISHED, status=ExitStatus.OK, best_epoch=3, best={"micro_f1": 0.3}, wall_seconds=0.2)

@@ -14,10 +14,8 @@ from resume_ner.execution import (
     build_training_command,
     build_training_env,
 )
-from resume_ner.execution.environment import (
-    PARENT_SEES_CUDA_VARIABLE,
-    package_source_root,
-)
+from resume_ner.execution.environment import package_source_root
+from resume_ner.training.protocol import PARENT_SEES_CUDA_VARIABLE
 
 
 def test_one_device_runs_the_program_with_the_parents_interpreter():

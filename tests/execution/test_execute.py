@@ -28,6 +28,7 @@ from resume_ner.execution import (
     write_run_config,
     write_run_inputs,
 )
+from resume_ner.training.protocol import METRICS_FILE, PROGRESS_FILE, Event, ExitStatus
 
 FAKE_CHILD = Path(__file__).with_name("fake_child.py")
 
@@ -77,7 +78,7 @@ def test_events_are_followed_live_not_after_the_child_ended(tmp_path):
 def test_a_truthy_callback_stops_the_child_and_the_run_counts_as_stopped(tmp_path):
     result = execute_training(fake(tmp_path, "slow"), env(), tmp_path,
                               on_event=lambda event: event.get("epoch") == 2)
-    assert result.status == "stopped" and result.exit_status == 143
+    assert result.status == "stopped" and result.exit_status == ExitStatus.STOPPED
     assert "epoch event" in result.stop_reason
     assert result.metrics is None and result.wall_seconds < 15
 
@@ -91,7 +92,7 @@ def test_a_stop_event_from_another_thread_stops_the_child(tmp_path):
 
 def test_a_child_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path):
     result = execute_training(fake(tmp_path, "stubborn"), env(), tmp_path, stop_grace_seconds=1,
-                              on_event=lambda event: event["event"] == "epoch")
+                              on_event=lambda event: event["event"] == Event.EPOCH)
     assert result.status == "stopped" and result.exit_status == 128 + signal.SIGKILL
 
 
@@ -124,7 +125,7 @@ def test_ctrl_c_in_the_parent_stops_the_child_before_the_interrupt_goes_on(tmp_p
     pids = []
 
     def interrupt(event):
-        if event["event"] == "epoch":
+        if event["event"] == Event.EPOCH:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
@@ -134,8 +135,8 @@ def test_ctrl_c_in_the_parent_stops_the_child_before_the_interrupt_goes_on(tmp_p
 
 
 def test_a_stale_metrics_file_from_an_earlier_run_is_never_read(tmp_path):
-    (tmp_path / "metrics.json").write_text("{}")
-    os.utime(tmp_path / "metrics.json", (time.time() - 3600, time.time() - 3600))
+    (tmp_path / METRICS_FILE).write_text("{}")
+    os.utime(tmp_path / METRICS_FILE, (time.time() - 3600, time.time() - 3600))
     command = [sys.executable, "-c", "pass"]  # exits 0 without writing metrics
     with pytest.raises(TrainingFailed, match="predates this run"):
         execute_training(command, env(), tmp_path)
@@ -166,7 +167,7 @@ BASE = {
 def study_inputs(tmp_path_factory):
     from resume_ner.corpus.near_duplicates import near_duplicate_groups
     from resume_ner.corpus.splits import make_folds, split_holdout
-    from resume_ner.corpus.synthetic import generate_corpus
+    from resume_ner.synthetic import generate_corpus
 
     root = tmp_path_factory.mktemp("execution")
     corpus = generate_corpus(30, seed=5)
@@ -191,7 +192,7 @@ def test_the_training_program_runs_in_each_launch_mode(study_inputs, launcher):
     result = execute_training(build_training_command(path, LaunchSettings()), env(), config.output_dir,
                               launcher=launcher(), on_event=events.append)
     assert result.status == "completed", result.stderr_tail
-    assert events[0]["event"] == "started" and events[-1]["event"] == "finished"
+    assert events[0]["event"] == Event.STARTED and events[-1]["event"] == Event.FINISHED
     assert (result.checkpoint / "model.safetensors").exists()
     assert result.metrics["epochs_run"] == 1
 
@@ -204,8 +205,8 @@ def test_a_preloaded_child_starts_in_a_fraction_of_a_fresh_interpreters_time(stu
                               launcher=launcher)
     # A fresh interpreter needs seconds to import torch and transformers; the fork has them already.
     assert result.first_event_seconds < 1.0
-    events = [json.loads(line) for line in (config.output_dir / "progress.jsonl").read_text().splitlines()]
-    ready = next(event for event in events if event["event"] == "data_ready")
+    events = [json.loads(line) for line in (config.output_dir / PROGRESS_FILE).read_text().splitlines()]
+    ready = next(event for event in events if event["event"] == Event.DATA_READY)
     assert ready["elapsed"] < 3.0
 
 
@@ -214,11 +215,12 @@ PARENT = textwrap.dedent("""
     from pathlib import Path
     from resume_ner.execution import LaunchSettings, build_training_command, build_training_env, execute_training
     from resume_ner.execution import make_launcher
+    from resume_ner.training.protocol import Event
     config, run_dir, mode, pid_file = sys.argv[1:]
     launch = LaunchSettings(mode=mode)
 
     def on_event(event):
-        if event["event"] == "started":
+        if event["event"] == Event.STARTED:
             Path(pid_file).write_text(str(event["pid"]))
 
     execute_training(build_training_command(Path(config), launch), build_training_env(threads=1), Path(run_dir),

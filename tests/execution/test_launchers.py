@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from resume_ner.execution import ProcessLauncher
-from resume_ner.execution.lifeline import can_outlive_exec
+from resume_ner.training.lifeline import can_outlive_exec
+from resume_ner.training.protocol import STDERR_FILE
 
 pytestmark = pytest.mark.skipif(not can_outlive_exec(), reason="the parent-death signal is Linux's")
 
@@ -72,7 +73,7 @@ def test_killing_the_parent_takes_torchrun_and_its_workers_with_it(tmp_path):
     pids: list[int] = []
     try:
         started = wait_for(lambda: (tmp_path / "thread-ended").exists(), 90)
-        assert started and len(list(tmp_path.glob("worker-*.pid"))) == 2, (tmp_path / "stderr.log").read_text()
+        assert started and len(list(tmp_path.glob("worker-*.pid"))) == 2, (tmp_path / STDERR_FILE).read_text()
         pids = [int((tmp_path / "torchrun.pid").read_text())]
         pids += [int(path.read_text()) for path in tmp_path.glob("worker-*.pid")]
         # The thread that launched torchrun has ended; that alone must not stop anything.

@@ -23,6 +23,7 @@ from training_helpers import (  # noqa: F401
 from resume_ner.errors import UserInputError
 from resume_ner.training.checkpoint import load_checkpoint
 from resume_ner.training.distributed import DistributedContext
+from resume_ner.training.protocol import LOG_FILE, METRICS_FILE, Event, ExitStatus
 
 
 def torchrun_env() -> dict:
@@ -43,7 +44,7 @@ def torchrun_command(config_path: Path, processes: int = 2) -> list[str]:
 
 
 def metrics_of(run_dir: Path) -> dict:
-    return json.loads((run_dir / "metrics.json").read_text())
+    return json.loads((run_dir / METRICS_FILE).read_text())
 
 
 def test_ranks_take_disjoint_slices_of_each_batch_that_cover_it():
@@ -100,11 +101,11 @@ def test_two_processes_keep_the_single_process_recipe(tmp_path, training_inputs)
 
     # One run reported, by rank 0 only; rank 1 kept its own log.
     kinds = [event["event"] for event in events(ddp_dir)]
-    assert kinds.count("started") == 1 and kinds.count("data_ready") == 1 and kinds.count("finished") == 1
-    assert kinds.count("epoch") == 2 and kinds[-1] == "finished"
+    assert kinds.count(Event.STARTED) == 1 and kinds.count(Event.DATA_READY) == 1 and kinds.count(Event.FINISHED) == 1
+    assert kinds.count(Event.EPOCH) == 2 and kinds[-1] == Event.FINISHED
     ready = events(ddp_dir)[1]
     assert ready["world_size"] == 2
-    assert (ddp_dir / "run.log").exists() and (ddp_dir / "run.rank1.log").exists()
+    assert (ddp_dir / LOG_FILE).exists() and (ddp_dir / "run.rank1.log").exists()
 
     # The same steps per epoch and schedule as one process, and every window trained on in every epoch.
     single_metrics, ddp_metrics = metrics_of(single_dir), metrics_of(ddp_dir)
@@ -112,7 +113,7 @@ def test_two_processes_keep_the_single_process_recipe(tmp_path, training_inputs)
     steps = [record["step"] for record in single_metrics["history"]]
     assert [record["step"] for record in ddp_metrics["history"]] == steps
     assert steps[0] == -(-ready["train_windows"] // 8)
-    assert {e["total_steps"] for e in events(ddp_dir) if e["event"] == "step"} == {steps[-1]}
+    assert {e["total_steps"] for e in events(ddp_dir) if e["event"] == Event.STEP} == {steps[-1]}
     assert [record["train_windows"] for record in ddp_metrics["history"]] == [ready["train_windows"]] * 2
     assert ddp_metrics["train_tokens"] == single_metrics["train_tokens"]
 
@@ -142,7 +143,7 @@ def test_a_batch_size_that_does_not_split_across_the_processes_is_one_line(tmp_p
                 "it is the global batch; use a multiple of 2")
     assert lines == [expected]
     final = events(run_dir)[-1]
-    assert (final["event"], final["status"]) == ("failed", 2)
+    assert (final["event"], final["status"]) == (Event.FAILED, ExitStatus.BAD_INPUT)
 
 
 def _worker_pids(launcher_pid: int) -> dict[int, int]:
@@ -166,7 +167,7 @@ def test_a_stop_request_stops_every_rank(tmp_path, training_inputs, target):
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=torchrun_env())
     try:
         deadline = time.monotonic() + 120
-        while not any(e["event"] == "step" for e in events(run_dir)) and time.monotonic() < deadline:
+        while not any(e["event"] == Event.STEP for e in events(run_dir)) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert launcher.poll() is None, launcher.communicate()[1][-3000:]
         # Rank 1 alone: only the per-step all-reduced flag tells rank 0. torchrun: it passes SIGTERM to both.
@@ -182,10 +183,10 @@ def test_a_stop_request_stops_every_rank(tmp_path, training_inputs, target):
             launcher.wait()
     assert launcher.returncode != 0  # torchrun reports any non-zero worker exit as its own failure
     final = events(run_dir)[-1]
-    assert final["event"] == "stopped" and final["status"] == 143
+    assert final["event"] == Event.STOPPED and final["status"] == ExitStatus.STOPPED
     # Rank 0 got no signal of its own when rank 1 was the target (unless torchrun, seeing rank 1 gone, sent one
     # just before rank 0 wrote this event).
     assert final["signal"] in ((None, "SIGTERM") if target == "rank 1" else ("SIGTERM",))
     assert "Stopped by" in (run_dir / "run.rank1.log").read_text()
-    assert not (run_dir / "metrics.json").exists()
+    assert not (run_dir / METRICS_FILE).exists()
     assert [p.name for p in run_dir.iterdir() if p.name.startswith(".")] == []

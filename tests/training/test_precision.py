@@ -19,6 +19,7 @@ from training_helpers import (  # noqa: F401
 
 from resume_ner.training import model
 from resume_ner.training.model import bf16_is_native, resolve_precision
+from resume_ner.training.protocol import METRICS_FILE
 
 PLAIN_AVX512 = {"avx2", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"}
 
@@ -94,5 +95,5 @@ def test_bf16_asked_for_trains_on_this_cpu(tmp_path, training_inputs):
     config = run_config(training_inputs, run_dir, precision="bf16", save_checkpoint=False)
     result = run_program(write_config(config, tmp_path / "config.json"))
     assert result.returncode == 0, result.stderr
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics = json.loads((run_dir / METRICS_FILE).read_text())
     assert metrics["precision"] == "bf16" and metrics["history"][0]["train_loss"] > 0

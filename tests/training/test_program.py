@@ -27,6 +27,7 @@ from resume_ner.execution import build_training_env
 from resume_ner.predict import Predictor
 from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
 from resume_ner.training.model import resolve_device
+from resume_ner.training.protocol import LOG_FILE, METRICS_FILE, Event, ExitStatus
 
 
 def test_a_run_writes_metrics_checkpoint_and_progress(tmp_path, training_inputs):
@@ -35,7 +36,7 @@ def test_a_run_writes_metrics_checkpoint_and_progress(tmp_path, training_inputs)
     result = run_program(config_path)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics = json.loads((run_dir / METRICS_FILE).read_text())
     assert metrics["epochs_run"] == 2 and metrics["best_epoch"] in (1, 2)
     assert [record["epoch"] for record in metrics["history"]] == [1, 2]
     best = metrics["best"]
@@ -43,12 +44,12 @@ def test_a_run_writes_metrics_checkpoint_and_progress(tmp_path, training_inputs)
     assert 0 <= best["micro_f1"] <= 1 and best["loss"] > 0 and set(best["per_entity"]) <= set(training_inputs["entity_types"])
     assert metrics["train_tokens_per_second"] > 0
     kinds = [event["event"] for event in events(run_dir)]
-    assert kinds[0] == "started" and kinds[1] == "data_ready" and kinds[-1] == "finished"
-    assert kinds.count("epoch") == 2
+    assert kinds[0] == Event.STARTED and kinds[1] == Event.DATA_READY and kinds[-1] == Event.FINISHED
+    assert kinds.count(Event.EPOCH) == 2
     checkpoint = run_dir / "checkpoint"
     assert {"model.safetensors", "config.json", "resume_ner.json", "tokenizer.json"} <= {p.name for p in checkpoint.iterdir()}
     assert not list(run_dir.glob(".*tmp")) and not list(run_dir.glob(".*old"))
-    assert (run_dir / "run.log").exists()
+    assert (run_dir / LOG_FILE).exists()
     # The checkpoint predicts through the library predictor with the run's windowing.
     predictor = Predictor.load(checkpoint)
     corpus = training_inputs["corpus_object"]
@@ -64,7 +65,7 @@ def test_the_same_config_gives_the_same_metrics_twice(tmp_path, training_inputs)
         config = run_config(training_inputs, run_dir, optimization={"epochs": 2, "dropout": 0.1},
                             save_checkpoint=False)
         assert run_program(write_config(config, tmp_path / f"{name}.json")).returncode == 0
-        metrics = json.loads((run_dir / "metrics.json").read_text())
+        metrics = json.loads((run_dir / METRICS_FILE).read_text())
         outcomes.append((metrics["history"], metrics["best_epoch"]))
     assert outcomes[0] == outcomes[1]
     assert not (tmp_path / "first" / "checkpoint").exists()  # save_checkpoint: false
@@ -74,7 +75,7 @@ def test_fold_all_trains_without_validation_and_keeps_the_last_epoch(tmp_path, t
     run_dir = tmp_path / "run"
     result = run_program(write_config(run_config(training_inputs, run_dir), tmp_path / "c.json"), "--fold", "all")
     assert result.returncode == 0, result.stderr
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics = json.loads((run_dir / METRICS_FILE).read_text())
     assert metrics["best"] is None and metrics["best_epoch"] == 1 and "validation" not in metrics["history"][0]
     assert (run_dir / "checkpoint" / "model.safetensors").exists()
     assert json.loads((run_dir / "config.json").read_text())["data"]["fold"] == "all"  # the effective config
@@ -86,7 +87,7 @@ def test_early_stopping_ends_the_run_when_the_objective_stops_improving(tmp_path
     config = run_config(training_inputs, run_dir, optimization={"epochs": 6},
                         early_stopping={"patience": 1, "min_delta": 1.0}, save_checkpoint=False)
     assert run_program(write_config(config, tmp_path / "c.json")).returncode == 0
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics = json.loads((run_dir / METRICS_FILE).read_text())
     assert (metrics["epochs_run"], metrics["stopped_early"], metrics["best_epoch"]) == (2, True, 1)
 
 
@@ -102,7 +103,7 @@ def test_early_stopping_ends_the_run_when_the_objective_stops_improving(tmp_path
 def test_bad_config_or_input_exits_2_with_one_line(tmp_path, training_inputs, change, message):
     result = run_program(write_config(run_config(training_inputs, tmp_path / "run", **change), tmp_path / "c.json"),
                          env=child_env(HF_HUB_OFFLINE="1"))
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == ExitStatus.BAD_INPUT, result.stderr
     assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1 and message in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "run" / "checkpoint").exists()
@@ -113,7 +114,7 @@ def test_splits_of_another_corpus_exit_2(tmp_path, training_inputs):
     (tmp_path / "folds.json").write_text(json.dumps(folds))
     config = run_config(training_inputs, tmp_path / "run", data={"splits": str(tmp_path / "folds.json")})
     result = run_program(write_config(config, tmp_path / "c.json"))
-    assert result.returncode == 2 and "folds was made from corpus sha256:0000" in result.stderr
+    assert result.returncode == ExitStatus.BAD_INPUT and "folds was made from corpus sha256:0000" in result.stderr
 
 
 def test_an_unexpected_failure_exits_1_with_a_traceback(tmp_path, training_inputs):
@@ -121,9 +122,10 @@ def test_an_unexpected_failure_exits_1_with_a_traceback(tmp_path, training_input
     (tmp_path / "folder.json").mkdir()
     config = run_config(training_inputs, tmp_path / "run", data={"corpus": str(tmp_path / "folder.json")})
     result = run_program(write_config(config, tmp_path / "c.json"))
-    assert result.returncode == 1
-    assert "Traceback" in result.stderr and "Traceback" in (tmp_path / "run" / "run.log").read_text()
-    assert events(tmp_path / "run")[-1]["event"] == "failed" and events(tmp_path / "run")[-1]["status"] == 1
+    assert result.returncode == ExitStatus.FAILED
+    assert "Traceback" in result.stderr and "Traceback" in (tmp_path / "run" / LOG_FILE).read_text()
+    final = events(tmp_path / "run")[-1]
+    assert (final["event"], final["status"]) == (Event.FAILED, ExitStatus.FAILED)
 
 
 def test_running_out_of_memory_exits_3(tmp_path, training_inputs):
@@ -141,7 +143,7 @@ def test_running_out_of_memory_exits_3(tmp_path, training_inputs):
     process = subprocess.run([sys.executable, "-m", "resume_ner.training", "--config",
                               str(write_config(config, tmp_path / "c.json"))],
                              capture_output=True, text=True, timeout=300, env=child_env(), preexec_fn=limit_memory)
-    assert process.returncode == 3, process.stderr[-3000:]
+    assert process.returncode == ExitStatus.OUT_OF_MEMORY, process.stderr[-3000:]
     assert process.stderr.startswith("Error: out of memory")
     assert events(tmp_path / "run")[-1] == {**events(tmp_path / "run")[-1], "event": "failed", "status": 3}
 
@@ -155,12 +157,12 @@ def test_a_child_that_cannot_see_the_cuda_its_launcher_sees_exits_2_with_one_lin
     env = build_training_env(threads=1)
     config = run_config(training_inputs, tmp_path / "run", device=device)
     result = run_program(write_config(config, tmp_path / "c.json"), env=env)
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == ExitStatus.BAD_INPUT, result.stderr
     assert result.stderr == ("Error: the launcher sees CUDA but this training process does not: check "
                              "CUDA_VISIBLE_DEVICES and LD_LIBRARY_PATH in its environment, or list what it needs "
                              "in training.environment.pass_through\n")
     final = events(tmp_path / "run")[-1]
-    assert (final["event"], final["status"]) == ("failed", 2)
+    assert (final["event"], final["status"]) == (Event.FAILED, ExitStatus.BAD_INPUT)
 
 
 def test_only_a_child_that_wants_cuda_is_held_to_its_launchers_view():
@@ -178,15 +180,15 @@ def test_sigterm_stops_cleanly_without_a_partial_checkpoint(tmp_path, training_i
                                 str(write_config(config, tmp_path / "c.json"))],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env())
     deadline = time.monotonic() + 120
-    while not any(e["event"] == "step" for e in events(run_dir)) and time.monotonic() < deadline:
+    while not any(e["event"] == Event.STEP for e in events(run_dir)) and time.monotonic() < deadline:
         time.sleep(0.2)
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=60) == 143
+    assert process.wait(timeout=60) == ExitStatus.STOPPED
     final = events(run_dir)[-1]
-    assert final["event"] == "stopped" and final["signal"] == "SIGTERM"
+    assert final["event"] == Event.STOPPED and final["signal"] == "SIGTERM"
     leftovers = [p.name for p in run_dir.iterdir() if p.name.startswith(".")]
     assert leftovers == []
-    assert not (run_dir / "metrics.json").exists()
+    assert not (run_dir / METRICS_FILE).exists()
 
 
 def test_progress_can_also_go_to_an_inherited_pipe(tmp_path, training_inputs):
@@ -202,7 +204,7 @@ def test_progress_can_also_go_to_an_inherited_pipe(tmp_path, training_inputs):
         first = json.loads(pipe.readline())
         rest = [json.loads(line) for line in pipe]
     assert process.wait(timeout=300) == 0
-    assert first["event"] == "started" and rest[-1]["event"] == "finished"
+    assert first["event"] == Event.STARTED and rest[-1]["event"] == Event.FINISHED
     assert [first, *rest] == events(tmp_path / "run")
 
 

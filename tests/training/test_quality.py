@@ -22,6 +22,7 @@ from resume_ner.corpus.labels import LabelSchema
 from resume_ner.corpus.near_duplicates import near_duplicate_groups
 from resume_ner.corpus.reading import read_corpus
 from resume_ner.corpus.splits import make_folds, split_holdout
+from resume_ner.training.protocol import METRICS_FILE
 
 
 def _readme_run_config() -> dict:
@@ -43,7 +44,7 @@ def test_the_readme_walkthrough_trains_and_predicts_on_the_default_corpus(tmp_pa
                              "--epochs", "2"], cwd=project, capture_output=True, text=True, timeout=900,
                             env=child_env())
     assert result.returncode == 0, result.stderr[-3000:]
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics = json.loads((run_dir / METRICS_FILE).read_text())
     assert metrics["best"]["micro_f1"] > 0.4, metrics["best"]  # MiniLM-2L reaches ~0.33 after one epoch
     resume = project / "resume.txt"
     resume.write_text("Jane Doe\nSenior Data Engineer at Initech, Berlin\nSkills: Python, SQL, Kubernetes\n")
@@ -76,7 +77,7 @@ def test_minilm_learns_the_dotin_resumes_well_above_a_trivial_baseline(tmp_path)
     }
     result = run_program(write_config(config, tmp_path / "config.json"), timeout=1500)
     assert result.returncode == 0, result.stderr[-3000:]
-    best = json.loads((tmp_path / "run" / "metrics.json").read_text())["best"]
+    best = json.loads((tmp_path / "run" / METRICS_FILE).read_text())["best"]
     # Predicting nothing scores 0; MiniLM-2L reaches ~0.4 after two epochs on ~100 resumes.
     assert best["micro_f1"] > 0.25, best
     assert best["per_entity"]["Email Address"]["f1"] > 0.3, best["per_entity"]

@@ -15,7 +15,8 @@ from resume_ner.corpus.formats import write_json
 from resume_ner.corpus.labels import LabelSchema
 from resume_ner.corpus.near_duplicates import near_duplicate_groups
 from resume_ner.corpus.splits import make_folds, split_holdout
-from resume_ner.corpus.synthetic import generate_corpus
+from resume_ner.synthetic import generate_corpus
+from resume_ner.training.protocol import PROGRESS_FILE
 
 
 @pytest.fixture(scope="session")
@@ -79,5 +80,5 @@ def run_program(config_path: Path, *args: str, env: dict | None = None, timeout:
 
 
 def events(run_dir: Path) -> list[dict]:
-    path = Path(run_dir) / "progress.jsonl"
+    path = Path(run_dir) / PROGRESS_FILE
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []

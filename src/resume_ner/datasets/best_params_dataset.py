@@ -8,8 +8,8 @@ from typing import Any
 import yaml
 from kedro.io import AbstractDataset
 
-from resume_ner.corpus.formats.records import write_text_atomically
 from resume_ner.errors import UserInputError
+from resume_ner.files import write_text_atomically
 from resume_ner.tuning.best_params import parse_best_params
 
 

@@ -9,12 +9,12 @@ from typing import Any
 
 from kedro.io import AbstractDataset
 
+from resume_ner.files import replace_folder
 from resume_ner.training.checkpoint import (
     METADATA_FILE,
     WEIGHTS_FILE,
     CheckpointError,
     CheckpointMetadata,
-    replace_folder,
 )
 
 # What a checkpoint folder needs to be loaded by ``resume_ner.predict`` (see ``training.checkpoint``).

@@ -11,10 +11,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from resume_ner.corpus.formats.records import write_text_atomically
 from resume_ner.errors import UserInputError
 from resume_ner.execution.run_inputs import RunInputs
-from resume_ner.training.config import CONFIG_FILE, RunConfig, describe_validation_error
+from resume_ner.files import write_text_atomically
+from resume_ner.training.config import RunConfig, describe_validation_error
+from resume_ner.training.protocol import CONFIG_FILE
 
 # Short names a user writes in a best-params file or a search space, and the run config key each one sets.
 HYPERPARAMETER_KEYS = {

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import resume_ner
+from resume_ner.training.protocol import PARENT_SEES_CUDA_VARIABLE
 
 # Needed by any Python program to run and find its caches and locale; none of them is a secret.
 SYSTEM_VARIABLES = ("PATH", "HOME", "USER", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "SYSTEMROOT")
@@ -21,9 +22,6 @@ GPU_PREFIXES = ("CUDA_", "NCCL_")
 # A host that reaches the model hub through a proxy must do so from the child too.
 PROXY_VARIABLES = tuple(name for base in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY")
                         for name in (base, base.lower()))
-PARENT_PID_VARIABLE = "RESUME_NER_PARENT_PID"
-# "1" when the launcher's torch saw CUDA: a child that then sees none was started in a narrower environment.
-PARENT_SEES_CUDA_VARIABLE = "RESUME_NER_PARENT_SEES_CUDA"
 
 
 def package_source_root() -> Path:

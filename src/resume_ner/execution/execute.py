@@ -15,15 +15,20 @@ from typing import Any, Literal
 from resume_ner.errors import ReportedError
 from resume_ner.execution.launchers import Launcher, ProcessLauncher
 from resume_ner.execution.stop_signals import stop_requested
+from resume_ner.training.protocol import (
+    METRICS_FILE,
+    PROGRESS_FILE,
+    STDERR_FILE,
+    STDOUT_FILE,
+    Event,
+    ExitStatus,
+    ProgressEvent,
+)
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_FILE = "progress.jsonl"
-METRICS_FILE = "metrics.json"
-STDOUT_FILE = "stdout.log"
-STDERR_FILE = "stderr.log"
-# The training program's exit statuses (see ``resume_ner.training.__main__``).
-EXIT_OK, EXIT_BAD_INPUT, EXIT_OUT_OF_MEMORY, EXIT_STOPPED = 0, 2, 3, 143
+# Not the child's own status: what a child killed by SIGKILL (ours after the grace period, or the kernel's
+# out-of-memory killer's) is reported with.
 EXIT_KILLED = 128 + signal.SIGKILL
 
 Status = Literal["completed", "stopped", "failed", "timeout"]
@@ -46,7 +51,7 @@ class TrainingResult:
 
     @property
     def out_of_memory(self) -> bool:
-        return self.exit_status in (EXIT_OUT_OF_MEMORY, EXIT_KILLED)
+        return self.exit_status in (ExitStatus.OUT_OF_MEMORY, EXIT_KILLED)
 
 
 class TrainingFailed(ReportedError, RuntimeError):
@@ -55,7 +60,7 @@ class TrainingFailed(ReportedError, RuntimeError):
 
     def __init__(self, result: TrainingResult) -> None:
         self.result = result
-        what = {EXIT_BAD_INPUT: "rejected its input", EXIT_OUT_OF_MEMORY: "ran out of memory",
+        what = {ExitStatus.BAD_INPUT: "rejected its input", ExitStatus.OUT_OF_MEMORY: "ran out of memory",
                 EXIT_KILLED: "was killed (SIGKILL: often the kernel's out-of-memory killer)"}
         if result.status == "timeout":
             reason = f"timed out ({result.stop_reason})"
@@ -80,7 +85,7 @@ class _ProgressFollower:
         self._offset = path.stat().st_size if path.exists() else 0
         self._partial = b""
 
-    def read(self) -> list[dict]:
+    def read(self) -> list[ProgressEvent]:
         if not self._path.exists():
             return []
         with open(self._path, "rb") as stream:
@@ -104,7 +109,7 @@ def execute_training(
     run_dir: Path,
     *,
     launcher: Launcher | None = None,
-    on_event: Callable[[dict], Any] | None = None,
+    on_event: Callable[[ProgressEvent], Any] | None = None,
     stop: threading.Event | None = None,
     timeout_seconds: float | None = None,
     stop_grace_seconds: float = 30.0,
@@ -171,11 +176,11 @@ def execute_training(
     if result.status == "timeout":
         raise TrainingFailed(result)
     # torchrun exits 1 when its workers stop cleanly; their "stopped" event says what happened.
-    if stop_requested_at is not None and (exit_status in (EXIT_STOPPED, EXIT_KILLED, 128 + signal.SIGTERM)
-                                          or last_event == "stopped"):
+    if stop_requested_at is not None and (exit_status in (ExitStatus.STOPPED, EXIT_KILLED, 128 + signal.SIGTERM)
+                                          or last_event == Event.STOPPED):
         result.status = "stopped"
         return result
-    if exit_status != EXIT_OK:
+    if exit_status != ExitStatus.OK:
         result.status = "failed"
         raise TrainingFailed(result)
     result.metrics = _read_metrics(run_dir, launched_at)
@@ -204,7 +209,7 @@ def _read_metrics(run_dir: Path, launched_at: float) -> dict:
             raise ValueError(f"it predates this run (written {time.ctime(path.stat().st_mtime)})")
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        result = TrainingResult("failed", EXIT_OK, run_dir, 0.0, stderr_tail=[f"{path}: {error}"])
+        result = TrainingResult("failed", ExitStatus.OK, run_dir, 0.0, stderr_tail=[f"{path}: {error}"])
         raise TrainingFailed(result) from None
 
 

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from resume_ner.execution.command import LaunchSettings, is_training_command
-from resume_ner.execution.environment import PARENT_PID_VARIABLE
-from resume_ner.execution.lifeline import can_outlive_exec, tied_command
+from resume_ner.training.lifeline import can_outlive_exec, tied_command
+from resume_ner.training.protocol import PARENT_PID_VARIABLE
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from resume_ner.corpus.documents import Corpus
 from resume_ner.corpus.formats import write_json
-from resume_ner.corpus.formats.records import write_text_atomically
 from resume_ner.corpus.splits import check_fingerprint
+from resume_ner.files import write_text_atomically
 
 INPUTS_DIR = "inputs"
 

@@ -1,14 +1,16 @@
 """``python -m resume_ner.training --config RUN_DIR/config.json``: one training run in its own process.
 
+What it writes and how it ends is the contract of ``resume_ner.training.protocol``.
+
 Exit status: 0 done; 2 bad config or input (one line on stderr); 3 out of memory; 143 stopped by SIGTERM or
 Ctrl-C (the progress stream gets a final "stopped" event and no partial checkpoint is left); 1 anything else
 (traceback on stderr and in run.log).
 
 Under ``torchrun --nproc-per-node N -m resume_ner.training --config ...`` each process trains its slice of every
-batch, with the single process's recipe (resume_ner.training.distributed). Rank 0 alone writes the effective config, the progress stream, metrics.json,
-the checkpoint, MLflow records and one-line errors; rank K > 0 logs to ``run.rankK.log``. A stop request on any
-rank stops every rank (each exits 143); torchrun itself exits 1 when any process exits non-zero, so the final
-progress event is what tells the kind of ending.
+batch, with the single process's recipe (resume_ner.training.distributed). Rank 0 alone writes the effective
+config, the progress stream, metrics.json, the checkpoint, MLflow records and one-line errors; rank K > 0 logs
+to ``run.rankK.log``. A stop request on any rank stops every rank (each exits 143); torchrun itself exits 1 when
+any process exits non-zero, so the final progress event is what tells the kind of ending.
 """
 
 from __future__ import annotations
@@ -21,7 +23,15 @@ import sys
 import traceback
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_OUT_OF_MEMORY, EXIT_STOPPED = 0, 1, 2, 3, 143
+from resume_ner.training.protocol import (
+    CONFIG_FILE,
+    LOG_FILE,
+    PROGRESS_FILE,
+    Event,
+    ExitStatus,
+    expected_parent,
+    log_file,
+)
 
 # Flags for people running the program by hand; each overrides one config key.
 OVERRIDES = {
@@ -89,8 +99,7 @@ def _is_out_of_memory(error: BaseException) -> bool:
 def _setup_logging(run_dir: Path, rank: int) -> None:
     root = logging.getLogger()
     root.setLevel(logging.INFO)
-    # One log per process: ranks interleaving lines in one file would garble it.
-    handler = logging.FileHandler(run_dir / ("run.log" if rank == 0 else f"run.rank{rank}.log"), encoding="utf-8")
+    handler = logging.FileHandler(run_dir / log_file(rank), encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     import transformers
@@ -102,7 +111,7 @@ def _setup_logging(run_dir: Path, rank: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from resume_ner.errors import UserInputError, find_user_error
-    from resume_ner.training.config import CONFIG_FILE, load_run_config
+    from resume_ner.training.config import load_run_config
     from resume_ner.training.distributed import DistributedContext
 
     # Known from torchrun's environment before any heavy import, so only rank 0 ever reports.
@@ -112,26 +121,24 @@ def main(argv: list[str] | None = None) -> int:
     except UserInputError as error:
         if context.is_main:
             print(f"Error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitStatus.BAD_INPUT
     run_dir = Path(config.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    from resume_ner.corpus.formats.records import write_text_atomically
+    from resume_ner.files import write_text_atomically
     from resume_ner.training.progress import ProgressStream, SilentProgress
 
     effective = run_dir / CONFIG_FILE
     if context.is_main and (effective.resolve() != Path(args.config).resolve() or overrides_from(args)):
         write_text_atomically(effective, config.to_json())
-    progress = ProgressStream(run_dir / "progress.jsonl", config.progress) if context.is_main else SilentProgress()
-    progress.emit("started", pid=os.getpid(), config=str(effective))
+    progress = ProgressStream(run_dir / PROGRESS_FILE, config.progress) if context.is_main else SilentProgress()
+    progress.emit(Event.STARTED, pid=os.getpid(), config=str(effective))
     stop = _StopRequest()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     # A launcher that dies (even by SIGKILL) must not leave this run training on as an orphan.
-    from resume_ner.execution.environment import PARENT_PID_VARIABLE
-    from resume_ner.execution.lifeline import die_with_parent
+    from resume_ner.training.lifeline import die_with_parent
 
-    expected_parent = os.environ.get(PARENT_PID_VARIABLE, "")
-    die_with_parent(int(expected_parent) if expected_parent.isdigit() else None)
+    die_with_parent(expected_parent())
     _setup_logging(run_dir, context.rank)
     log = logging.getLogger("resume_ner.training")
     try:
@@ -143,31 +150,31 @@ def main(argv: list[str] | None = None) -> int:
         except TrainingStopped:
             # A rank that got no signal itself was stopped because another rank got one.
             log.warning("Stopped by %s", stop.signal_name or "a stop request on another rank")
-            progress.emit("stopped", signal=stop.signal_name, status=EXIT_STOPPED)
-            return EXIT_STOPPED
-        progress.emit("finished", status=EXIT_OK, best_epoch=metrics["best_epoch"], best=metrics["best"],
+            progress.emit(Event.STOPPED, signal=stop.signal_name, status=ExitStatus.STOPPED)
+            return ExitStatus.STOPPED
+        progress.emit(Event.FINISHED, status=ExitStatus.OK, best_epoch=metrics["best_epoch"], best=metrics["best"],
                       wall_seconds=metrics["wall_seconds"])
-        return EXIT_OK
+        return ExitStatus.OK
     except Exception as error:  # the exit status tells the parent what kind of failure this was
         user_error = find_user_error(error)
         if user_error is not None:
             message = str(user_error)
             log.error("%s", message)
             if context.is_main:  # every rank meets the same bad input; one explanation is enough
-                print(f"Error: {message.splitlines()[0]} (details in {run_dir / 'run.log'})"
+                print(f"Error: {message.splitlines()[0]} (details in {run_dir / LOG_FILE})"
                       if "\n" in message else f"Error: {message}", file=sys.stderr)
-            progress.emit("failed", status=EXIT_BAD_INPUT, error=message.splitlines()[0])
-            return EXIT_BAD_INPUT
+            progress.emit(Event.FAILED, status=ExitStatus.BAD_INPUT, error=message.splitlines()[0])
+            return ExitStatus.BAD_INPUT
         if _is_out_of_memory(error):
             log.error("Out of memory: %s", error)
             print(f"Error: out of memory: {str(error).splitlines()[0]}", file=sys.stderr)
-            progress.emit("failed", status=EXIT_OUT_OF_MEMORY, error="out of memory")
-            return EXIT_OUT_OF_MEMORY
+            progress.emit(Event.FAILED, status=ExitStatus.OUT_OF_MEMORY, error="out of memory")
+            return ExitStatus.OUT_OF_MEMORY
         trace = traceback.format_exc()
         log.error("Run failed:\n%s", trace)
         print(trace, file=sys.stderr, end="")
-        progress.emit("failed", status=EXIT_FAILED, error=f"{type(error).__name__}: {error}")
-        return EXIT_FAILED
+        progress.emit(Event.FAILED, status=ExitStatus.FAILED, error=f"{type(error).__name__}: {error}")
+        return ExitStatus.FAILED
     finally:
         progress.close()
         context.close()

@@ -8,14 +8,12 @@ run never leaves half a checkpoint. Loading reads safetensors only (no pickle).
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from resume_ner.corpus.labels import LabelSchema
 from resume_ner.errors import UserInputError
+from resume_ner.files import staged_folder
 from resume_ner.tagging import SUBTOKEN_POLICIES
 
 
@@ -66,32 +64,13 @@ class CheckpointMetadata:
 
 def save_checkpoint(model, tokenizer, metadata: CheckpointMetadata, target: Path) -> Path:
     """Write model, tokenizer and metadata to ``target`` atomically (replacing an older checkpoint there)."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
+    with staged_folder(target) as staging:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
         (staging / METADATA_FILE).write_text(metadata.to_json(), encoding="utf-8")
         if not (staging / WEIGHTS_FILE).is_file():
             raise RuntimeError(f"save_pretrained wrote no {WEIGHTS_FILE} into {staging}")
-        replace_folder(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
-
-
-def replace_folder(staging: Path, target: Path) -> None:
-    """Swap ``staging`` in as ``target``. ``target`` is always a complete checkpoint or absent (for the instant
-    between the two renames); it is never a partly written one."""
-    if not target.exists():
-        os.rename(staging, target)
-        return
-    retired = target.with_name(f".{target.name}.{uuid.uuid4().hex}.old")
-    os.rename(target, retired)
-    os.rename(staging, target)
-    shutil.rmtree(retired, ignore_errors=True)
+    return Path(target)
 
 
 def load_checkpoint(folder: Path, device: str = "cpu"):

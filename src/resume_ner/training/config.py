@@ -15,7 +15,6 @@ from resume_ner.corpus.formats import READERS
 from resume_ner.corpus.labels import LabelSchema
 from resume_ner.errors import UserInputError
 
-CONFIG_FILE = "config.json"
 Objective = Literal["micro_f1", "macro_f1", "micro_precision", "micro_recall", "token_accuracy"]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import time
 from contextlib import contextmanager
@@ -13,11 +12,10 @@ from pathlib import Path
 import torch
 
 from resume_ner.backbones import resolve_backbone
-from resume_ner.corpus.formats.records import write_text_atomically
 from resume_ner.corpus.reading import read_corpus
 from resume_ner.corpus.splits import fold_ids
 from resume_ner.errors import UserInputError
-from resume_ner.execution.environment import PARENT_SEES_CUDA_VARIABLE
+from resume_ner.files import write_text_atomically
 from resume_ner.tagging import encode_document, special_tokens_of
 from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
 from resume_ner.training.config import RunConfig
@@ -25,12 +23,15 @@ from resume_ner.training.distributed import SINGLE_PROCESS, DistributedContext
 from resume_ner.training.loop import LoopSettings, run_loop
 from resume_ner.training.model import load_model, resolve_device, resolve_precision
 from resume_ner.training.progress import ProgressStream
+from resume_ner.training.protocol import (
+    CHECKPOINT_DIR,
+    METRICS_FILE,
+    Event,
+    parent_sees_cuda,
+)
 from resume_ner.training.tracking import RunTracker
 
 logger = logging.getLogger(__name__)
-
-METRICS_FILE = "metrics.json"
-CHECKPOINT_DIR = "checkpoint"
 
 
 def _load_split(config: RunConfig):
@@ -73,7 +74,7 @@ def run_training(config: RunConfig, progress: ProgressStream, should_stop,
         torch.set_num_threads(config.threads)
     # Denormal floats (tiny gradients late in training) make CPU arithmetic many times slower.
     torch.set_flush_denormal(True)
-    device = context.start(resolve_device(config.device, os.environ.get(PARENT_SEES_CUDA_VARIABLE) == "1"))
+    device = context.start(resolve_device(config.device, parent_sees_cuda()))
     autocast_dtype = resolve_precision(config.precision, device)
     tracker = RunTracker.from_config(config.tracking) if context.is_main else None
     if tracker is not None:
@@ -96,7 +97,7 @@ def run_training(config: RunConfig, progress: ProgressStream, should_stop,
     # Training needs only the windows; the documents' token offsets are dropped (tens of MB on a real corpus).
     train_windows = [window for document in encode(train_corpus) for window in document.windows]
     validation_documents = encode(validation_corpus)
-    progress.emit("data_ready", train_documents=len(train_corpus), validation_documents=len(validation_corpus),
+    progress.emit(Event.DATA_READY, train_documents=len(train_corpus), validation_documents=len(validation_corpus),
                   train_windows=len(train_windows), device=str(device),
                   precision="bf16" if autocast_dtype else "fp32", backbone=str(backbone),
                   **({"world_size": context.world_size} if context.is_distributed else {}))
@@ -125,7 +126,7 @@ def run_training(config: RunConfig, progress: ProgressStream, should_stop,
                                   tokens.subtoken_policy)
 
     def on_epoch(record: dict) -> None:
-        progress.emit("epoch", **record)
+        progress.emit(Event.EPOCH, **record)
         if tracker is not None:
             tracker.log_metrics({"train_loss": record["train_loss"], **record.get("validation", {})},
                                 step=record["epoch"])
@@ -133,7 +134,7 @@ def run_training(config: RunConfig, progress: ProgressStream, should_stop,
     def on_best(epoch: int) -> None:
         if config.save_checkpoint and context.is_main:
             save_checkpoint(model, tokenizer, metadata, output_dir / CHECKPOINT_DIR)
-            progress.emit("checkpoint", epoch=epoch, path=str(output_dir / CHECKPOINT_DIR))
+            progress.emit(Event.CHECKPOINT, epoch=epoch, path=str(output_dir / CHECKPOINT_DIR))
 
     result = run_loop(model, train_windows, validation_documents, settings, progress.emit, on_epoch, on_best,
                       should_stop, context)

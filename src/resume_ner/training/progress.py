@@ -1,4 +1,6 @@
-"""The progress stream: one JSON object per line, flushed as it happens, so a parent can follow a run live."""
+"""The progress stream: one JSON object per line, flushed as it happens, so a parent can follow a run live.
+
+The events and their fields are the contract's (``resume_ner.training.protocol``)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,14 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from resume_ner.training.protocol import Event, event_record
+
 
 class ProgressStream:
     """Writes events to the run folder's ``progress.jsonl`` and, optionally, to a file, FIFO or inherited pipe.
 
-    Every event carries ``event`` (its kind) and ``elapsed`` (seconds since the stream was opened).
+    Every event carries ``event`` (its kind) and ``elapsed`` (seconds since the stream was opened), and the fields
+    its type in ``protocol`` declares; an event that does not match its type raises ``protocol.ProtocolError``.
     """
 
     def __init__(self, run_file: Path, extra: str | None = None) -> None:
@@ -25,8 +30,8 @@ class ProgressStream:
             elif Path(extra).resolve() != run_file.resolve():
                 self._streams.append(open(extra, "a", encoding="utf-8"))
 
-    def emit(self, event: str, **fields: Any) -> None:
-        record = {"event": event, "elapsed": round(time.monotonic() - self._start, 3), **fields}
+    def emit(self, event: Event | str, **fields: Any) -> None:
+        record = event_record(event, round(time.monotonic() - self._start, 3), fields)
         line = json.dumps(record, default=_plain) + "\n"
         for stream in self._streams:
             try:
@@ -54,8 +59,8 @@ class SilentProgress:
     """The progress stream of a rank other than 0 under torchrun: rank 0 alone reports the run, so events here
     go nowhere (a parent reading progress.jsonl or its pipe sees one run, not one per process)."""
 
-    def emit(self, event: str, **fields: Any) -> None:
-        pass
+    def emit(self, event: Event | str, **fields: Any) -> None:
+        event_record(event, 0.0, fields)  # rank 0 writes the same event; a slip shows on every rank alike
 
     def close(self) -> None:
         pass

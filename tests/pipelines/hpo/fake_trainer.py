@@ -15,8 +15,16 @@ import sys
 import time
 from pathlib import Path
 
-from resume_ner.execution.environment import PARENT_PID_VARIABLE
-from resume_ner.execution.lifeline import die_with_parent
+from resume_ner.training.lifeline import die_with_parent
+from resume_ner.training.progress import ProgressStream
+from resume_ner.training.protocol import (
+    CHECKPOINT_DIR,
+    METRICS_FILE,
+    PROGRESS_FILE,
+    Event,
+    ExitStatus,
+    expected_parent,
+)
 
 arguments = sys.argv[1:]
 config_path = Path(arguments[arguments.index("--config") + 1])
@@ -24,11 +32,8 @@ config = json.loads(config_path.read_text())
 run_dir = Path(config["output_dir"])
 run_dir.mkdir(parents=True, exist_ok=True)
 stopped = False
-
-
-def emit(event, **fields):
-    with open(run_dir / "progress.jsonl", "a", encoding="utf-8") as stream:
-        stream.write(json.dumps({"event": event, "elapsed": 0.0, **fields}) + "\n")
+# The real program's stream: the fake's events are checked against the protocol as the real one's are.
+emit = ProgressStream(run_dir / PROGRESS_FILE).emit
 
 
 def on_term(signum, frame):
@@ -37,34 +42,34 @@ def on_term(signum, frame):
 
 
 signal.signal(signal.SIGTERM, on_term)
-expected = os.environ.get(PARENT_PID_VARIABLE, "")
-die_with_parent(int(expected) if expected.isdigit() else None)
-emit("started", pid=os.getpid(), config=str(config_path))
+die_with_parent(expected_parent())
+emit(Event.STARTED, pid=os.getpid(), config=str(config_path))
 optimization = config["optimization"]
 if optimization.get("max_grad_norm") == 13.0:
     print("Traceback (most recent call last):\nRuntimeError: the fake trainer crashed on purpose", file=sys.stderr)
-    sys.exit(1)
+    sys.exit(ExitStatus.FAILED)
 if optimization["batch_size"] >= 64:
     print("Error: out of memory: fake allocation of a 64-wide batch", file=sys.stderr)
-    sys.exit(3)
-emit("data_ready", train_documents=10, validation_documents=5, train_windows=20, device="cpu", precision="fp32")
+    sys.exit(ExitStatus.OUT_OF_MEMORY)
+emit(Event.DATA_READY, train_documents=10, validation_documents=5, train_windows=20, device="cpu", precision="fp32",
+     backbone="fake-backbone")
 closeness = max(0.0, 1 - abs(math.log10(optimization["learning_rate"]) + 3) / 3)
 epochs = optimization["epochs"]
 history, best, best_epoch = [], None, None
 for epoch in range(1, epochs + 1):
     time.sleep(float(os.environ.get("FAKE_EPOCH_SECONDS", "0.05")))
     if stopped:
-        emit("stopped", signal="SIGTERM", status=143)
-        sys.exit(143)
+        emit(Event.STOPPED, signal="SIGTERM", status=ExitStatus.STOPPED)
+        sys.exit(ExitStatus.STOPPED)
     value = round(closeness * (0.5 + 0.5 * epoch / epochs), 6)
     validation = {"micro_f1": value, "macro_f1": value, "loss": 1 - value}
-    emit("epoch", epoch=epoch, step=epoch * 2, train_loss=1 - value, validation=validation)
+    emit(Event.EPOCH, epoch=epoch, step=epoch * 2, train_loss=1 - value, train_windows=20, validation=validation)
     history.append({"epoch": epoch, "validation": validation})
     if best is None or value > best["micro_f1"]:
         best, best_epoch = validation, epoch
-        (run_dir / "checkpoint").mkdir(exist_ok=True)
-        (run_dir / "checkpoint" / "model.safetensors").write_text("fake weights")
-(run_dir / "metrics.json").write_text(json.dumps({
+        (run_dir / CHECKPOINT_DIR).mkdir(exist_ok=True)
+        (run_dir / CHECKPOINT_DIR / "model.safetensors").write_text("fake weights")
+(run_dir / METRICS_FILE).write_text(json.dumps({
     "objective": config["objective"], "best_epoch": best_epoch, "epochs_run": epochs, "best": best,
-    "history": history, "checkpoint": str(run_dir / "checkpoint"), "wall_seconds": 0.1}))
-emit("finished", status=0, best_epoch=best_epoch)
+    "history": history, "checkpoint": str(run_dir / CHECKPOINT_DIR), "wall_seconds": 0.1}))
+emit(Event.FINISHED, status=ExitStatus.OK, best_epoch=best_epoch, best=best, wall_seconds=0.1)

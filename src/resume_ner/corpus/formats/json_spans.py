@@ -11,12 +11,9 @@ import json
 from pathlib import Path
 
 from resume_ner.corpus.documents import Corpus
-from resume_ner.corpus.formats.records import (
-    RawRecord,
-    decode_utf8,
-    write_text_atomically,
-)
+from resume_ner.corpus.formats.records import RawRecord, decode_utf8
 from resume_ner.corpus.problems import ProblemCollector
+from resume_ner.files import write_text_atomically
 
 
 def read_json(path: Path, collector: ProblemCollector) -> list[RawRecord]:

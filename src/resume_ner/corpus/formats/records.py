@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from resume_ner.corpus.problems import ProblemCollector
@@ -45,15 +42,3 @@ def decode_utf8(raw: bytes, collector: ProblemCollector, file: str, where: str) 
         )
         return None
 
-
-def write_text_atomically(path: Path, text: str) -> None:
-    """Write ``text`` next to ``path`` and rename it into place, so a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(temporary, "x", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

@@ -1,4 +1,4 @@
-"""Hand-written pools of made-up values for the synthetic resume generator (``resume_ner.corpus.synthetic``).
+"""Hand-written pools of made-up values for the synthetic resume generator (``resume_ner.synthetic``).
 
 Every value here is invented or generic: the companies and colleges are made-up names, the people are random
 first/last name combinations and e-mail addresses use reserved example domains. Cities are real places (they

@@ -11,7 +11,7 @@ The documents that ``data_processing`` will hold out, and fold 0's validation do
 companies, titles, skills and colleges from parts of the vocabulary that no training document uses (``parts``,
 ``held_apart``), so a hold-out score measures recognising new values, not recalling a closed list.
 
-    python -m resume_ner.corpus.synthetic --output data/01_raw/synthetic_resumes.json --documents 300 --seed 0
+    python -m resume_ner.synthetic --output data/01_raw/synthetic_resumes.json --documents 300 --seed 0
 
 Modules: ``vocabulary`` (the pools), ``parts`` (the pools cut into train, hold-out and validation parts),
 ``layout`` (lines, segments, style, draft, rendering), ``fields`` (values such as phones, e-mails, dates,
@@ -29,12 +29,12 @@ from typing import NamedTuple
 from resume_ner.corpus.documents import Corpus
 from resume_ner.corpus.overlap import PipelineSplits, pipeline_splits
 from resume_ner.corpus.splits import SplitError
-from resume_ner.corpus.synthetic.cli import main
-from resume_ner.corpus.synthetic.held_apart import HeldApartError, check_split, planned_parts
-from resume_ner.corpus.synthetic.layout import ENTITY_TYPES, Draft, render
-from resume_ner.corpus.synthetic.near_duplicates import near_duplicate
-from resume_ner.corpus.synthetic.parts import POOLS, pick
-from resume_ner.corpus.synthetic.resume import new_resume
+from resume_ner.synthetic.cli import main
+from resume_ner.synthetic.held_apart import HeldApartError, check_split, planned_parts
+from resume_ner.synthetic.layout import ENTITY_TYPES, Draft, render
+from resume_ner.synthetic.near_duplicates import near_duplicate
+from resume_ner.synthetic.parts import POOLS, pick
+from resume_ner.synthetic.resume import new_resume
 
 __all__ = ["ENTITY_TYPES", "HeldApartCorpus", "HeldApartError", "generate_corpus", "generate_held_apart", "main"]
 

@@ -7,9 +7,9 @@ import random
 import re
 from collections.abc import Callable
 
-from resume_ner.corpus.synthetic import vocabulary as vocab
-from resume_ner.corpus.synthetic.layout import Draft, Segment, Style
-from resume_ner.corpus.synthetic.parts import pick
+from resume_ner.synthetic import vocabulary as vocab
+from resume_ner.synthetic.layout import Draft, Segment, Style
+from resume_ner.synthetic.parts import pick
 
 # A fixed "today", so the same seed gives the same corpus in any year.
 CURRENT_YEAR, CURRENT_MONTH = 2024, 6

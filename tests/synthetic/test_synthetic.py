@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import statistics
 import subprocess
@@ -20,13 +21,18 @@ from resume_ner.corpus.overlap import (
 )
 from resume_ner.corpus.reading import read_corpus
 from resume_ner.corpus.splits import SplitError
-from resume_ner.corpus.synthetic import ENTITY_TYPES, generate_corpus, main
-from resume_ner.corpus.synthetic import vocabulary as vocab
+from resume_ner.synthetic import ENTITY_TYPES, generate_corpus, main
+from resume_ner.synthetic import vocabulary as vocab
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_CORPUS = REPO_ROOT / "data" / "01_raw" / "synthetic_resumes.json"
 # The entity types whose values are held apart: what a model must recognise rather than recall.
 HELD_APART_TYPES = ("NAME", "COMPANY", "TITLE", "SKILL", "COLLEGE")
+
+
+def checkout_path() -> dict[str, str]:
+    """PYTHONPATH as the test runs under it, so the child imports the same copy of the package."""
+    return {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +72,9 @@ def test_different_seeds_give_different_corpora():
 
 
 def test_independent_of_hash_randomisation():
-    code = "from resume_ner.corpus.synthetic import generate_corpus; print(generate_corpus(25, seed=1).fingerprint())"
+    code = "from resume_ner.synthetic import generate_corpus; print(generate_corpus(25, seed=1).fingerprint())"
     prints = {
-        subprocess.run([sys.executable, "-c", code], env={"PYTHONHASHSEED": hash_seed, "PATH": ""},
+        subprocess.run([sys.executable, "-c", code], env={"PYTHONHASHSEED": hash_seed, "PATH": "", **checkout_path()},
                        capture_output=True, text=True, check=True, cwd=REPO_ROOT).stdout
         for hash_seed in ("1", "2")
     }
@@ -213,10 +219,10 @@ def test_shipped_corpus_is_what_the_cli_writes(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO_ROOT)  # as the README runs it: the split is planned with conf/base's parameters
     output = tmp_path / "synthetic_resumes.json"
     assert main(["--output", str(output), "--documents", "300", "--seed", "0"]) == 0
-    assert SHIPPED_CORPUS.is_file(), f"{SHIPPED_CORPUS} is missing; run python -m resume_ner.corpus.synthetic"
+    assert SHIPPED_CORPUS.is_file(), f"{SHIPPED_CORPUS} is missing; run python -m resume_ner.synthetic"
     assert output.read_text(encoding="utf-8") == SHIPPED_CORPUS.read_text(encoding="utf-8"), (
         "the shipped corpus is stale: regenerate it with "
-        "python -m resume_ner.corpus.synthetic --output data/01_raw/synthetic_resumes.json --documents 300 --seed 0"
+        "python -m resume_ner.synthetic --output data/01_raw/synthetic_resumes.json --documents 300 --seed 0"
     )
 
 
@@ -225,7 +231,7 @@ def test_shipped_corpus_is_what_the_cli_writes(tmp_path, monkeypatch):
 
 def _value_parts() -> dict[str, dict[str, str]]:
     """For each held-apart entity type, the vocabulary part of each value (lower-cased, as styles change case)."""
-    from resume_ner.corpus.synthetic.parts import POOLS
+    from resume_ner.synthetic.parts import POOLS
 
     out: dict[str, dict[str, str]] = {label: {} for label in ("FIRST", "LAST", "COMPANY", "TITLE", "SKILL", "COLLEGE")}
     for part, pools in POOLS.items():
@@ -310,7 +316,7 @@ def test_a_generated_corpus_splits_as_planned_with_other_seeds_and_parameters():
 
 
 def test_held_apart_documents_keep_their_structure_and_only_their_values_change():
-    from resume_ner.corpus.synthetic import generate_held_apart
+    from resume_ner.synthetic import generate_held_apart
 
     held = generate_held_apart(60, seed=11)
     planned_on = generate_corpus(60, seed=11, hold_apart=False)
@@ -325,7 +331,7 @@ def test_held_apart_documents_keep_their_structure_and_only_their_values_change(
 
 
 def test_a_split_that_moves_after_drawing_again_is_a_loud_error(monkeypatch):
-    from resume_ner.corpus import synthetic
+    from resume_ner import synthetic
 
     real, calls = synthetic.pipeline_splits, []
 
@@ -345,7 +351,7 @@ def test_a_split_that_moves_after_drawing_again_is_a_loud_error(monkeypatch):
 
 
 def test_a_near_duplicate_planned_apart_from_its_original_is_a_loud_error():
-    from resume_ner.corpus.synthetic import HeldApartError, _draw
+    from resume_ner.synthetic import HeldApartError, _draw
 
     # Parts that ignore the near-duplicate groups: some copy lands in another part than its original.
     with pytest.raises(HeldApartError, match="a near-duplicate of synthetic-"):
@@ -378,7 +384,7 @@ def test_the_cli_plans_with_the_parameters_file_it_is_given(tmp_path, capsys):
 
 
 def test_vocabulary_parts_are_disjoint_and_large_enough_for_a_resume():
-    from resume_ner.corpus.synthetic.parts import PARTS, POOLS
+    from resume_ner.synthetic.parts import PARTS, POOLS
 
     assert tuple(POOLS) == PARTS == ("train", "holdout", "validation")
     practices = set(vocab.PRACTICES)
@@ -412,7 +418,7 @@ def test_vocabulary_parts_are_disjoint_and_large_enough_for_a_resume():
 
 
 def test_partition_deals_each_pool_by_its_shares():
-    from resume_ner.corpus.synthetic.parts import partition
+    from resume_ner.synthetic.parts import partition
 
     single = partition([list("abcdefghij")])
     assert Counter(single.values()) == {0: 4, 1: 3, 2: 3}
@@ -426,7 +432,7 @@ def test_partition_deals_each_pool_by_its_shares():
 def test_picks_use_the_same_randomness_whatever_the_pool_size():
     import random
 
-    from resume_ner.corpus.synthetic.parts import pick, pick_distinct
+    from resume_ner.synthetic.parts import pick, pick_distinct
 
     states = set()
     for size in (3, 17, 40):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random
 
-from resume_ner.corpus.synthetic import vocabulary as vocab
-from resume_ner.corpus.synthetic.fields import CURRENT_MONTH, CURRENT_YEAR, years_phrase
-from resume_ner.corpus.synthetic.layout import Draft, Line, make_line, new_style
-from resume_ner.corpus.synthetic.parts import Pools, pick, pick_distinct
-from resume_ner.corpus.synthetic.sections import (
+from resume_ner.synthetic import vocabulary as vocab
+from resume_ner.synthetic.fields import CURRENT_MONTH, CURRENT_YEAR, years_phrase
+from resume_ner.synthetic.layout import Draft, Line, make_line, new_style
+from resume_ner.synthetic.parts import Pools, pick, pick_distinct
+from resume_ner.synthetic.sections import (
     education_lines,
     extra_section,
     header_lines,

@@ -10,10 +10,10 @@ import random
 import re
 from collections.abc import Callable
 
-from resume_ner.corpus.synthetic.fields import random_email, random_phone
-from resume_ner.corpus.synthetic.layout import Draft, Line, segment
-from resume_ner.corpus.synthetic.parts import pick
-from resume_ner.corpus.synthetic.sections import bullet_line
+from resume_ner.synthetic.fields import random_email, random_phone
+from resume_ner.synthetic.layout import Draft, Line, segment
+from resume_ner.synthetic.parts import pick
+from resume_ner.synthetic.sections import bullet_line
 
 
 def near_duplicate(rng: random.Random, original: Draft) -> Draft:

@@ -1,5 +1,8 @@
 """Tie a child's life to its parent's: when the parent dies, even by SIGKILL, the child is asked to stop.
 
+It belongs to the child's side (the training program calls ``die_with_parent``; the parent's launcher only
+names this file as the exec wrapper its commands go through), so the child never imports the parent's side.
+
 On Linux the kernel sends SIGTERM to the child when its parent exits (``PR_SET_PDEATHSIG``); elsewhere a
 daemon thread notices that the parent changed. The child's SIGTERM handler then stops the run cleanly.
 

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 
 from resume_ner.corpus.documents import Document, Span
-from resume_ner.corpus.synthetic import vocabulary as vocab
-from resume_ner.corpus.synthetic.parts import Pools
+from resume_ner.synthetic import vocabulary as vocab
+from resume_ner.synthetic.parts import Pools
 
 ENTITY_TYPES = (
     "NAME", "EMAIL", "PHONE", "LOCATION", "TITLE", "COMPANY", "YEARS_EXPERIENCE", "DEGREE", "COLLEGE",

@@ -21,7 +21,7 @@ import random
 from collections.abc import Sequence
 from typing import NamedTuple, TypeVar
 
-from resume_ner.corpus.synthetic import vocabulary as vocab
+from resume_ner.synthetic import vocabulary as vocab
 
 T = TypeVar("T")
 

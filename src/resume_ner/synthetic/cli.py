@@ -1,4 +1,4 @@
-"""The command line that writes the synthetic corpus to a JSON file (``python -m resume_ner.corpus.synthetic``)."""
+"""The command line that writes the synthetic corpus to a JSON file (``python -m resume_ner.synthetic``)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from pathlib import Path
 
 # The package itself rather than its names: the package imports this module to re-export ``main``, so its names
 # exist only once it has finished importing, and are read when ``main`` runs.
-from resume_ner.corpus import synthetic
+from resume_ner import synthetic
 from resume_ner.corpus.formats.json_spans import write_json
 from resume_ner.corpus.overlap import DEFAULT_PARAMETERS, read_parameters
 from resume_ner.corpus.splits import SplitError
 
 # Run as ``python -m`` argparse would otherwise call the program __main__.py.
-PROG = "python -m resume_ner.corpus.synthetic"
+PROG = "python -m resume_ner.synthetic"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from resume_ner.corpus.synthetic import vocabulary as vocab
-from resume_ner.corpus.synthetic.fields import (
+from resume_ner.synthetic import vocabulary as vocab
+from resume_ner.synthetic.fields import (
     CURRENT_MONTH,
     CURRENT_YEAR,
     MONTHS,
@@ -18,14 +18,14 @@ from resume_ner.corpus.synthetic.fields import (
     random_phone,
     years_phrase,
 )
-from resume_ner.corpus.synthetic.layout import (
+from resume_ner.synthetic.layout import (
     Draft,
     Line,
     Style,
     join_present,
     make_line,
 )
-from resume_ner.corpus.synthetic.parts import pick, pick_distinct
+from resume_ner.synthetic.parts import pick, pick_distinct
 
 
 def heading_lines(style: Style, text: str) -> list[Line]:
