@@ -39,7 +39,7 @@ def test_missing_data_skips_or_fails_by_the_switch(tmp_path, monkeypatch, value,
     monkeypatch.delenv(REQUIRE_SHARED_DATA_VARIABLE, raising=False)
     if value is not None:
         monkeypatch.setenv(REQUIRE_SHARED_DATA_VARIABLE, value)
-    with pytest.raises(outcome, match="needs .*missing.json"):
+    with pytest.raises(outcome, match=r"needs .*missing\.json"):
         shared_data(tmp_path / "missing.json")
 
 

@@ -105,7 +105,7 @@ def test_conll_files_become_text_and_character_spans(relative, documents, entiti
     assert len(corpus) == documents
     assert sum(len(doc.spans) for doc in corpus) == entities
     lines = path.read_text(encoding="utf-8").splitlines()
-    first_tokens = []
+    first_tokens: list[str] = []
     for line in lines:
         if not line.split():
             if first_tokens:
