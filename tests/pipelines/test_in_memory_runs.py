@@ -20,6 +20,7 @@ from resume_ner.pipelines.data_processing import create_pipeline as data_process
 from resume_ner.pipelines.final_training import create_pipeline as final_training
 from resume_ner.pipelines.hpo import create_pipeline as hpo
 from resume_ner.pipelines.refit import create_pipeline as refit
+from resume_ner.tuning.optimize import TooManyFailedTrials
 
 SPLITS = {"splits": {"n_folds": 3, "holdout_fraction": 0.2}}
 STUDY = {"hpo": {"study_name": "in-memory", "n_trials": 2, "folds": 2, "timeout_seconds": None,
@@ -124,3 +125,33 @@ def test_final_training_scores_its_model_on_the_holdout_and_writes_a_model_card(
     card = outputs["final_training.model_card"]
     assert f"micro F1 **{holdout['micro_f1']:.3f}**" in card and "hand-written" in card
     assert outputs["final_training.lineage"]["purpose"] == "final"
+
+
+# --- failures: one clear error from the run --------------------------------------------------------------------
+
+
+def test_data_processing_stops_when_the_label_mapping_drops_every_label(processed):
+    labels = sorted(processed["corpus"].label_counts())
+    with pytest.raises(Exception, match=r"corpus\.label_mapping\.drop removes every label it has"):
+        run_in_memory(data_processing(), {"raw_corpus": processed["corpus"]},
+                      project_parameters(SPLITS, {"corpus": {"label_mapping": {"drop": labels}}}))
+
+
+def test_hpo_stops_after_max_failed_trials_when_every_trial_crashes(processed, tmp_path):
+    parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path), STUDY, {"hpo": {"max_failed_trials": 2}})
+    # The fake trainer crashes (exit 1) on max_grad_norm 13.0.
+    parameters["hpo"]["search_space"] = {**SEARCH_SPACE,
+                                         "max_grad_norm": {"type": "categorical", "choices": [13.0]}}
+    with pytest.raises(Exception) as caught:
+        run_in_memory(hpo(), {**shared_inputs(processed, tmp_path / "models"),
+                              "optuna_storage": f"sqlite:///{tmp_path / 'optuna.db'}"}, parameters)
+    error: BaseException | None = caught.value
+    while error is not None and not isinstance(error, TooManyFailedTrials):
+        error = error.__cause__ or error.__context__
+    assert isinstance(error, TooManyFailedTrials), caught.value
+    assert "stopped after 2 failed trials of this run (hpo.max_failed_trials: 2)" in str(error)
+
+
+def test_a_best_params_file_with_an_unknown_setting_is_refused_by_name(tmp_path):
+    with pytest.raises(Exception, match="'lr' is not a training setting"):
+        through_catalog("best_params", {"params": {"lr": 0.1}, "best_epochs": [1]}, tmp_path)
