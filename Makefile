@@ -11,12 +11,20 @@ PIPELINES ?= __default__
 export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: help install install-test run test test-fast viz clean
+.PHONY: help install install-test run test test-fast test-slow lint format typecheck check viz clean
+
+# What ruff lints and formats.
+LINTED := src tests benchmarks
 
 help:
 	@echo "make run        create $(VENV), install the project, run the main job (kedro run --pipelines=$(PIPELINES))"
-	@echo "make test       install the test extras and run the whole test suite"
-	@echo "make test-fast  the test suite without tests marked slow"
+	@echo "make test       install the test extras and run the whole test suite (both tiers)"
+	@echo "make test-fast  the fast tier: unit tests and in-memory pipeline tests, no test marked slow (under 90 s)"
+	@echo "make test-slow  the slow tier: tests marked slow (real training, kedro run, PostgreSQL, a browser)"
+	@echo "make lint       ruff check and ruff format --check on $(LINTED)"
+	@echo "make format     ruff format $(LINTED) (rewrites files)"
+	@echo "make typecheck  mypy on src and tests (settings in pyproject.toml)"
+	@echo "make check      lint, typecheck and the fast tier: what to run before a commit"
 	@echo "make viz        build the kedro-viz static site (with dataset previews) into build/"
 
 # torch first and pinned: the CPU build lies on these machines; anything else could pull a multi-GB CUDA build.
@@ -41,6 +49,21 @@ test: $(VENV)/.installed-test
 
 test-fast: $(VENV)/.installed-test
 	$(BIN)/pytest -m "not slow"
+
+test-slow: $(VENV)/.installed-test
+	$(BIN)/pytest -m slow
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format $(LINTED)
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+check: lint typecheck test-fast
 
 viz: $(VENV)/.installed
 	$(BIN)/kedro viz build --include-previews

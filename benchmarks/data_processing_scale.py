@@ -1,10 +1,10 @@
 """Scale of the data_processing pipeline: wall time and peak memory of a real ``kedro run`` per corpus size.
 
 For each size the synthetic generator writes a corpus (``python -m resume_ner.synthetic --documents N
---seed S``, kept in ``--data-dir`` for the next run: empty it after changing the generator), and ``kedro run --pipelines=data_processing`` runs as a child
-process in a throw-away copy of this project (``conf/base``, ``conf/logging.yml``, ``pyproject.toml``, an empty
-``src/``, ``conf/local/catalog.yml`` pointing ``raw_corpus`` at the generated file, MLflow tracking to a SQLite
-file inside the copy). Per size it records:
+--seed S``, kept in ``--data-dir`` for the next run: empty it after changing the generator), and
+``kedro run --pipelines=data_processing`` runs as a child process in a throw-away copy of this project
+(``conf/base``, ``conf/logging.yml``, ``pyproject.toml``, an empty ``src/``, ``conf/local/catalog.yml`` pointing
+``raw_corpus`` at the generated file, MLflow tracking to a SQLite file inside the copy). Per size it records:
 
 - wall time of the child (launch to exit, Kedro's and MLflow's start-up included) and its CPU time (user + sys);
 - peak RSS of the child (its own ``ru_maxrss`` from ``os.wait4``);
@@ -266,7 +266,8 @@ def print_tables(rows: list[dict], ratios: list[dict], label: str) -> None:
         groups = (f"{results['near_duplicate_groups']:,} ({results['documents_in_groups']:,})" if results else "-")
         print(f"| {row['documents']:,} | {row['file_mb']:.0f} | {row['status']}{' *' if row['disturbed'] else ''} "
               f"| {row['wall_seconds']:.1f} | {row['cpu_seconds']:.1f} | {row['peak_rss_mb']:,.0f} "
-              f"| {phase('read')} | {phase('map_labels')} | {phase('resolve_overlaps')} | {phase('build_label_schema')} "
+              f"| {phase('read')} | {phase('map_labels')} | {phase('resolve_overlaps')} "
+              f"| {phase('build_label_schema')} "
               f"| {phase('group_near_duplicates')} "
               f"| {phase('split_holdout')} | {phase('make_folds')} | {phase('summarise_corpus')} | {groups} |")
     if any(row["disturbed"] for row in rows):

@@ -47,6 +47,7 @@ The machine may be shared: the load average is printed at the start and the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -55,11 +56,10 @@ import sys
 import tempfile
 import time
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
-
 from machine import machine_info, write_figures  # benchmarks/machine.py
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -174,11 +174,11 @@ def pruning_cases(epochs: int) -> dict[str, dict]:
 
 def prebuild_backbones(corpus, folds: dict, schema: dict, workspace: Path, base: dict, n_folds: int) -> float:
     """Build each used fold's tiny-bert backbone into the workspace cache, as the fold's child would."""
+    from transformers.utils import logging as transformers_logging
+
     from resume_ner.backbones import resolve_backbone
     from resume_ner.corpus.splits import fold_ids
     from resume_ner.execution import RunInputs, RunPurpose, build_training_config, write_run_inputs
-
-    from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()
     inputs: RunInputs = write_run_inputs(workspace / "prebuild", corpus, folds, schema)
@@ -269,10 +269,8 @@ def read_run(run_dir: Path) -> dict:
     progress = run_dir / PROGRESS_FILE
     if progress.exists():
         for line in progress.read_text(encoding="utf-8").splitlines():
-            try:
+            with contextlib.suppress(json.JSONDecodeError):  # a line cut short by the stop
                 events.append(json.loads(line))
-            except json.JSONDecodeError:
-                pass  # a line cut short by the stop
     elapsed = {event["event"]: event.get("elapsed", 0.0) for event in events}
     last = events[-1].get("elapsed", 0.0) if events else 0.0
     metrics_file = run_dir / METRICS_FILE
@@ -482,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{' '.join(f'{v:.2f}' for v in load_end)}; benchmark took {elapsed:.0f} s")
         if args.json is not None:
             results = {
-                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
                 "settings": settings | {"training": training, "overhead_search_space": overhead_space,
                                         "corpus": str(RAW_CORPUS.relative_to(PROJECT)), **described},
                 "machine": machine,

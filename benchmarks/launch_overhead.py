@@ -45,7 +45,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from machine import machine_info, write_figures  # benchmarks/machine.py
@@ -314,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nBenchmark took {elapsed:.0f} s")
         if args.json is not None:
             results = {
-                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
                 "settings": settings | {"config": BASE, "n_folds_in_splits": n_folds,
                                         "order": "alternating " + "/".join(MODES)},
                 "machine": machine,

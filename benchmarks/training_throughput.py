@@ -216,7 +216,7 @@ def prepare(output: Path, env: dict[str, str]) -> dict:
 def prepare_child(request_path: Path) -> None:
     request = json.loads(request_path.read_text(encoding="utf-8"))
     import torch
-    import transformers  # noqa: F401
+    import transformers
     from transformers import Trainer  # noqa: F401  (warm the Trainer side's imports)
 
     from resume_ner.backbones import BackboneSpec, resolve_backbone

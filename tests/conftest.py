@@ -16,21 +16,38 @@ DOTIN_JSON = SHARED_DATA / "dotin_resume_ner" / "train.json"
 DOTIN_ZIP = SHARED_DATA / "dotin_resume_ner" / "raw" / "545_cvs_train_v2.zip"
 DEFAULT_CORPUS = REPO_ROOT / "data" / "01_raw" / "synthetic_resumes.json"
 
+# Set by `.ci/run`: a test that needs the shared real datasets fails where they are missing instead of skipping,
+# so CI cannot pass without them.
+REQUIRE_SHARED_DATA_VARIABLE = "RESUME_NER_REQUIRE_SHARED_DATA"
+
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 
 
+def shared_data(path: Path) -> Path:
+    """``path`` (a file of the openly licensed test data beside the repository) where it exists; otherwise skip the
+    test, saying why, or fail it where ``RESUME_NER_REQUIRE_SHARED_DATA`` is set (CI)."""
+    if path.exists():
+        return path
+    reason = f"needs {path} (the shared real datasets; set RESUME_NER_SHARED_DATA to point elsewhere)"
+    if os.environ.get(REQUIRE_SHARED_DATA_VARIABLE, "") not in ("", "0"):
+        pytest.fail(f"{reason}: {REQUIRE_SHARED_DATA_VARIABLE} is set, so missing shared data is an error, not a "
+                    f"skip", pytrace=False)
+    pytest.skip(reason)
+
+
 def requires_shared_data(path: Path):
-    """Skip, saying why, where the openly licensed test data beside the repository is missing."""
-    return pytest.mark.skipif(
-        not path.exists(),
-        reason=f"needs {path} (the shared real datasets; CI has them, set RESUME_NER_SHARED_DATA to point elsewhere)",
-    )
+    """A mark for a test that reads ``path`` from the shared real datasets (see ``shared_data``)."""
+    return pytest.mark.shared_data(path)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers("shared_data"):
+        shared_data(*mark.args)
 
 
 @pytest.fixture(scope="session")
 def dotin_corpus() -> Corpus:
-    if not DOTIN_JSON.exists():
-        pytest.skip(f"needs {DOTIN_JSON} (the shared real datasets)")
+    shared_data(DOTIN_JSON)
     from resume_ner.corpus.reading import read_corpus
 
     return read_corpus(DOTIN_JSON)
@@ -103,7 +120,7 @@ def run_kedro(project: Path, pipeline: str, runtime_params: dict | None = None) 
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{project / 'mlflow.db'}"
     bootstrap_project(project)
     with KedroSession.create(project_path=project, runtime_params=runtime_params or {}) as session:
-        return session.run(pipeline_names=[pipeline])
+        return session.run(pipeline_names=[pipeline])  # type: ignore[call-arg]  # kedro types create() as the ABC
 
 
 @pytest.fixture(autouse=True)

@@ -45,7 +45,8 @@ def _has_server_programs(folder: Path) -> bool:
 
 
 def find_postgres_bin() -> Path | None:
-    """The folder holding initdb, pg_ctl and postgres: from PATH first, else Debian's highest /usr/lib/postgresql/N/bin."""
+    """The folder holding initdb, pg_ctl and postgres: from PATH first, else Debian's highest
+    /usr/lib/postgresql/N/bin."""
     found = shutil.which("initdb")
     if found:
         # /usr/local/bin/initdb may be a link; the programs beside its target belong together.

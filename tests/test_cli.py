@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import SMALL_MAIN_JOB_PARAMS, copy_project
 
 from resume_ner.cli import _parameter_problems
@@ -31,6 +32,7 @@ def _error_lines(result: subprocess.CompletedProcess) -> list[str]:
     return result.stderr[result.stderr.index("Error: "):].strip().splitlines()
 
 
+@pytest.mark.slow
 def test_kedro_run_reports_a_malformed_corpus_without_a_traceback(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "1", "text": "Jane", "annotations": [[0, 9, "NAME"]]}\n{"id": "1", "text": 3}\n')
@@ -45,6 +47,7 @@ def test_kedro_run_reports_a_malformed_corpus_without_a_traceback(tmp_path):
     assert not (project / "data" / "03_primary" / "corpus.json").exists()
 
 
+@pytest.mark.slow
 def test_kedro_run_shows_the_projects_message_first_not_kedros_dataset_wrapper(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps([{"id": "1", "text": "Jane", "annotations": [[0, 9, "NAME"]]}]), encoding="utf-8")
@@ -60,6 +63,7 @@ def test_kedro_run_shows_the_projects_message_first_not_kedros_dataset_wrapper(t
     ]
 
 
+@pytest.mark.slow
 def test_kedro_run_reports_bad_parameters_one_line_each_by_name(tmp_path):
     project = copy_project(tmp_path)
     result = _kedro(project, "run", "--pipelines=data_processing",
@@ -72,6 +76,7 @@ def test_kedro_run_reports_bad_parameters_one_line_each_by_name(tmp_path):
                      "  - splits.n_fold: extra inputs are not permitted (got 3)"]
 
 
+@pytest.mark.slow
 def test_kedro_run_names_the_pipelines_there_are_for_a_misspelt_one(tmp_path):
     project = copy_project(tmp_path)
     result = _kedro(project, "run", "--pipelines=data_processing,hp")
@@ -101,6 +106,7 @@ launch.gpus
     ]
 
 
+@pytest.mark.slow
 def test_python_dash_m_runs_the_main_job(small_main_job):
     project = small_main_job  # `python -m resume_ner --params <tiny>`: data_processing, hpo, refit, final_training
     assert (project / "data" / "05_model_input" / "folds.json").exists()
@@ -110,6 +116,7 @@ def test_python_dash_m_runs_the_main_job(small_main_job):
     assert holdout["documents"] == 45
 
 
+@pytest.mark.slow
 def test_the_main_jobs_log_has_one_line_per_fold_and_trial_and_no_library_noise(small_main_job):
     log = (small_main_job / "main-job.log").read_text()
     trials = int(SMALL_MAIN_JOB_PARAMS["hpo.n_trials"])
@@ -128,6 +135,7 @@ def test_the_main_jobs_log_has_one_line_per_fold_and_trial_and_no_library_noise(
         assert noise not in log, noise
 
 
+@pytest.mark.slow
 def test_kedro_run_refuses_a_corpus_without_documents_or_entities_in_one_line_writing_nothing(tmp_path):
     empty = tmp_path / "empty.json"
     empty.write_text("[]", encoding="utf-8")
@@ -145,6 +153,7 @@ def test_kedro_run_refuses_a_corpus_without_documents_or_entities_in_one_line_wr
         assert not _written(project)
 
 
+@pytest.mark.slow
 def test_kedro_run_refuses_text_that_cannot_be_saved_as_utf8_before_writing_anything(tmp_path):
     bad = tmp_path / "surrogate.json"
     bad.write_text('[{"id": "1", "text": "Jane \\ud800 Doe", "annotations": [[0, 4, "NAME"]]}]', encoding="utf-8")
@@ -159,6 +168,7 @@ def test_kedro_run_refuses_text_that_cannot_be_saved_as_utf8_before_writing_anyt
     assert not _written(project)
 
 
+@pytest.mark.slow
 def test_kedro_run_names_the_conf_environment_of_a_missing_corpus_file(tmp_path):
     missing = tmp_path / "resumes" / "train.json"
     project = copy_project(tmp_path, raw_corpus=missing)  # the entry is in conf/local/catalog.yml

@@ -16,6 +16,9 @@ from kedro.framework.hooks import hook_impl
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
+# Every test runs a real `kedro run` session with kedro-mlflow.
+pytestmark = pytest.mark.slow
+
 # A corpus that fails validation: data_processing's first node raises.
 MALFORMED = [{"id": "1", "text": "Jane Doe", "annotations": [[0, 99, "NAME"]]}]
 
@@ -39,7 +42,8 @@ def _runs(project: Path) -> dict[str, mlflow.entities.Run]:
     return {run.info.run_name: run for run in client.search_runs([experiment.experiment_id])}
 
 
-def _status(project: Path, run_id: str) -> str:
+def _status(project: Path, run_id: str | None) -> str:
+    assert run_id is not None
     return mlflow.MlflowClient(_uri(project)).get_run(run_id).info.status
 
 
@@ -97,8 +101,8 @@ def _session_with_caller(project: Path, caller: OpenRunAfterCatalog) -> None:
     os.environ["MLFLOW_TRACKING_URI"] = _uri(project)
     bootstrap_project(project)
     with KedroSession.create(project_path=project) as session:
-        session._hook_manager.register(caller)  # no public way to add a hook to one session
-        session.run(pipeline_names=["data_processing"])
+        session._hook_manager.register(caller)  # type: ignore[attr-defined]  # no public way to add a hook to one session
+        session.run(pipeline_names=["data_processing"])  # type: ignore[call-arg]
 
 
 def test_kedro_mlflows_own_run_ends_finished_and_the_callers_stays_open(tmp_path):

@@ -68,7 +68,7 @@ def test_mlflows_type_hint_notice_is_dropped_even_under_its_own_once_filter(coll
         logging.captureWarnings(True)
         try:
 
-            class NoHints(mlflow.pyfunc.PythonModel):
+            class NoHints(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
                 def predict(self, context, model_input):
                     return model_input
 
@@ -161,6 +161,7 @@ def _piped(project: Path, *command: str) -> subprocess.CompletedProcess:
                           timeout=300, check=False)
 
 
+@pytest.mark.slow
 def test_kedro_run_into_a_pipe_writes_one_plain_line_per_record(tmp_path):
     project = copy_project(tmp_path)
     result = _piped(project, KEDRO, "run", "--pipelines=data_processing")
@@ -169,7 +170,8 @@ def test_kedro_run_into_a_pipe_writes_one_plain_line_per_record(tmp_path):
     assert lines and [line for line in lines if not RECORD.match(line)] == []  # no record was wrapped
     # Longer than 80 columns with its time, level and logger, each arrives whole on one line.
     holdout = [line for line in lines
-               if re.search(r" INFO resume_ner\.[\w.]+: Hold-out split: \d+ training and \d+ hold-out documents$", line)]
+               if re.search(r" INFO resume_ner\.[\w.]+: Hold-out split: \d+ training and \d+ hold-out documents$",
+                            line)]
     assert len(holdout) == 1 and len(holdout[0]) > 80
     assert any(line.endswith(" INFO kedro.pipeline.node: Running node: make_folds: "
                              "make_folds([corpus;document_groups;holdout_split;params:splits]) -> [folds]")
@@ -191,6 +193,7 @@ warnings.warn("a warning the user can act on, " + "long enough to be wrapped at 
 """
 
 
+@pytest.mark.slow
 def test_a_warning_goes_through_logging_as_a_plain_record_off_a_terminal(tmp_path):
     project = copy_project(tmp_path)
     result = _piped(project, sys.executable, "-c", SESSION_THEN_WARNING, str(project))
@@ -202,6 +205,7 @@ def test_a_warning_goes_through_logging_as_a_plain_record_off_a_terminal(tmp_pat
                                "columns")
 
 
+@pytest.mark.slow
 def test_an_unexpected_error_in_a_pipe_is_pythons_plain_traceback(tmp_path):
     project = copy_project(tmp_path)
     blocker = project / "data" / "03_primary"
@@ -214,6 +218,7 @@ def test_an_unexpected_error_in_a_pipe_is_pythons_plain_traceback(tmp_path):
     assert "╭" not in result.stderr  # not rich's panel, which is cut at 80 columns outside a terminal
 
 
+@pytest.mark.slow
 def test_on_a_terminal_the_log_stays_rich(tmp_path):
     """A real pseudo-terminal as the output: Kedro's rich handler keeps its colours (and the bars their place)."""
     import pty

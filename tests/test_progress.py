@@ -8,7 +8,7 @@ from rich.console import Console
 
 from resume_ner.progress import ProgressBoard, training_progress
 
-EVENTS = [
+EVENTS: list[dict] = [
     {"event": "started"},
     {"event": "data_ready", "train_documents": 200},
     {"event": "step", "epoch": 1, "step": 50, "total_steps": 300},

@@ -23,6 +23,9 @@ from pathlib import Path
 import pytest
 from conftest import copy_project
 
+# kedro-viz builds and serves the site; Chromium draws it.
+pytestmark = pytest.mark.slow
+
 KEDRO = str(Path(sys.executable).parent / "kedro")
 # The kedro-viz layers of conf/base/catalog.yml, in pipeline order.
 LAYERS = ["raw", "intermediate", "primary", "model_input", "models", "reporting"]
@@ -321,9 +324,12 @@ def _assert_graph_drawn(png: Path) -> None:
         assert image.size == WINDOW
         page = image.convert("RGB")
     colours = page.getcolors(WINDOW[0] * WINDOW[1])
+    assert colours is not None, f"{png} has more colours than pixels"
     assert len(colours) >= 200, f"{png} looks blank: {len(colours)} colours"
     graph_area = page.crop((700, 40, WINDOW[0], WINDOW[1]))
-    area_colours = graph_area.getcolors(graph_area.width * graph_area.height)
+    # An RGB image: each colour is an (r, g, b) tuple (Pillow's types also allow one float band).
+    area_colours: list[tuple[int, tuple[int, int, int]]] = graph_area.getcolors(  # type: ignore[assignment]
+        graph_area.width * graph_area.height)
     background = max(area_colours)[1]
     drawn = sum(count for count, (r, g, b) in area_colours
                 if max(r, g, b) - min(r, g, b) <= 16 and min(r, g, b) >= min(background) + 20)

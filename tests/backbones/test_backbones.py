@@ -143,13 +143,13 @@ def test_spec_defaults_and_validation():
     assert BackboneSpec(name="minilm", num_layers=3).num_layers == 3
     with pytest.raises(ValidationError, match="only supported for the 'minilm'"):
         BackboneSpec(name="bert-base-cased", num_layers=2)
-    with pytest.raises(ValidationError, match="tiny.num_hidden_layers"):
+    with pytest.raises(ValidationError, match=r"tiny\.num_hidden_layers"):
         BackboneSpec(name="tiny-bert", num_layers=2)
     for bad in (0, 7):
         with pytest.raises(ValidationError):
             BackboneSpec(name="minilm", num_layers=bad)
     with pytest.raises(ValidationError):
-        BackboneSpec(name="minilm", layers=2)
+        BackboneSpec(name="minilm", layers=2)  # type: ignore[call-arg]
     with pytest.raises(ValidationError, match="multiple"):
         TinyBertConfig(hidden_size=130, num_attention_heads=4)
 
@@ -252,7 +252,8 @@ def test_tiny_bert_seed_changes_weights_not_vocab(tiny_folder, tmp_path):
     assert other.name != tiny_folder.name
     assert _vocab(other) == _vocab(tiny_folder)
     key = "embeddings.word_embeddings.weight"
-    assert not torch.equal(load_file(other / "model.safetensors")[key], load_file(tiny_folder / "model.safetensors")[key])
+    weights = load_file(tiny_folder / "model.safetensors")[key]
+    assert not torch.equal(load_file(other / "model.safetensors")[key], weights)
 
 
 def test_tiny_bert_is_reused_and_keyed_by_texts(tiny_folder, monkeypatch, caplog):
@@ -286,7 +287,7 @@ def test_tiny_bert_tokenizer_offsets_and_token_classification(tiny_folder):
     assert word_ids[0] is None and word_ids[-1] is None
     assert sorted({w for w in word_ids if w is not None}) == list(range(len(words)))
     # "Quarkus" never occurs in the corpus: it must split into pieces, not become [UNK].
-    quarkus = [t for t, w in zip(tokens, word_ids) if w == 5]
+    quarkus = [t for t, w in zip(tokens, word_ids, strict=True) if w == 5]
     assert len(quarkus) > 1 and "[UNK]" not in quarkus
     assert "".join(t.removeprefix("##") for t in quarkus) == "quarkus"
     # Offsets are relative to each word and cover it exactly.
@@ -336,7 +337,7 @@ def test_missing_or_invalid_paths_error_clearly(tmp_path, monkeypatch):
 
     empty = tmp_path / "empty-model"
     empty.mkdir()
-    with pytest.raises(ValueError, match="no config.json") as err:
+    with pytest.raises(ValueError, match=r"no config\.json") as err:
         resolve_backbone(str(empty), cache_dir=tmp_path)
     assert str(empty) in str(err.value)
 

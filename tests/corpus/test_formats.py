@@ -8,7 +8,7 @@ import shutil
 import zipfile
 
 import pytest
-from conftest import DOTIN_JSON, DOTIN_ZIP, SHARED_DATA, requires_shared_data
+from conftest import DOTIN_JSON, DOTIN_ZIP, SHARED_DATA, requires_shared_data, shared_data
 
 from resume_ner.corpus.documents import Span
 from resume_ner.corpus.formats import write_json
@@ -27,9 +27,7 @@ def test_json_reads_the_dotin_resumes():
 
 @pytest.fixture(scope="module")
 def dotin_sample() -> list[dict]:
-    if not DOTIN_JSON.exists():
-        pytest.skip(f"needs {DOTIN_JSON}")
-    return json.loads(DOTIN_JSON.read_text(encoding="utf-8"))[:25]
+    return json.loads(shared_data(DOTIN_JSON).read_text(encoding="utf-8"))[:25]
 
 
 def _expected(records: list[dict]) -> dict[str, list[Span]]:
@@ -102,14 +100,12 @@ def test_inline_xml_reads_a_folder_in_natural_order(tmp_path):
     ],
 )
 def test_conll_files_become_text_and_character_spans(relative, documents, entities):
-    path = SHARED_DATA / relative
-    if not path.exists():
-        pytest.skip(f"needs {path}")
+    path = shared_data(SHARED_DATA / relative)
     corpus = read_corpus(path, "conll")
     assert len(corpus) == documents
     assert sum(len(doc.spans) for doc in corpus) == entities
     lines = path.read_text(encoding="utf-8").splitlines()
-    first_tokens = []
+    first_tokens: list[str] = []
     for line in lines:
         if not line.split():
             if first_tokens:
@@ -175,9 +171,7 @@ def test_conll_logs_how_many_inside_tags_it_repaired(tmp_path, caplog):
 
 @pytest.mark.parametrize("relative", ["wnut17/wnut17train.conll", "job_descriptions_green2022/testset.conll"])
 def test_conll_logs_no_repairs_for_clean_bio_files(relative, caplog):
-    path = SHARED_DATA / relative
-    if not path.exists():
-        pytest.skip(f"needs {path}")
+    path = shared_data(SHARED_DATA / relative)
     caplog.set_level(logging.INFO, logger="resume_ner")
     read_corpus(path, "conll")
     assert not [message for message in caplog.messages if message.startswith("Repaired")]

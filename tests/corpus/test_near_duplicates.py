@@ -54,7 +54,7 @@ def _groups_comparing_every_pair(corpus: Corpus, ngram: int, threshold: float) -
     graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(texts), len(texts)))
     _, component = connected_components(graph, directed=False)
     groups: dict[int, list[str]] = {}
-    for doc, label in zip(corpus, component):
+    for doc, label in zip(corpus, component, strict=True):
         groups.setdefault(label, []).append(doc.id)
     return list(groups.values())
 
@@ -71,6 +71,7 @@ def synthetic_corpus() -> Corpus:
     return generate_corpus(1_200, seed=11)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("ngram", "threshold"), [(3, 0.75), (2, 0.8), (5, 0.6)])
 def test_synthetic_resumes_are_grouped_as_comparing_every_pair_groups_them(synthetic_corpus, ngram, threshold):
     groups = near_duplicate_groups(synthetic_corpus, ngram, threshold)
@@ -97,6 +98,7 @@ def test_documents_too_short_for_a_shingle_are_grouped_only_when_equal():
     assert near_duplicate_groups(Corpus(())) == []
 
 
+@pytest.mark.slow
 def test_the_groups_do_not_depend_on_the_process_hash_seed():
     # Python salts str hashes per process; the candidates must come from hashes that are the same everywhere.
     code = ("from resume_ner.synthetic import generate_corpus\n"
@@ -134,6 +136,7 @@ def _peak_memory(corpus: Corpus) -> int:
         assert all(len(group) == 1 for group in groups)
 
 
+@pytest.mark.slow
 def test_memory_grows_in_proportion_to_the_corpus_when_every_pair_shares_n_grams():
     # Comparing every pair through a sparse matrix product needed memory for every pair that shares an n-gram
     # (12,600 resumes took 5 GB): a header that every document repeats makes that every pair. Twice the

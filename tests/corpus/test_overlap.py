@@ -85,6 +85,7 @@ def test_read_parameters_reads_the_shipped_data_processing_parameters():
     assert set(parameters) == {"corpus", "splits"}
 
 
+@pytest.mark.slow
 def test_pipeline_splits_are_the_splits_a_data_processing_run_writes(tmp_path):
     project = copy_project(tmp_path)
     run_kedro(project, "data_processing")

@@ -117,7 +117,7 @@ def test_stratification_on_the_dotin_resumes(dotin_corpus):
         random.Random(seed).shuffle(groups)
         shuffled = list(itertools.chain(*groups))
         cuts = list(itertools.accumulate(sizes))
-        baseline = [shuffled[a:b] for a, b in zip([0] + cuts[:-1], cuts)]
+        baseline = [shuffled[a:b] for a, b in zip([0] + cuts[:-1], cuts, strict=True)]
         assert ours < _deviation(dotin_corpus, train, baseline), seed
 
 
@@ -141,7 +141,7 @@ def test_splits_of_another_corpus_fail_clearly(small_corpus):
     changed = small_corpus.replace(
         [Document(d.id, d.text, d.spans + ((Span(0, 1, "X"),) if d.id == "cv-05" else ())) for d in small_corpus]
     )
-    with pytest.raises(SplitsMismatchError, match="folds was made from corpus sha256:.* re-run `kedro run"):
+    with pytest.raises(SplitsMismatchError, match=r"folds was made from corpus sha256:.* re-run `kedro run"):
         fold_ids(folds, changed, 0)
     with pytest.raises(SplitsMismatchError):
         check_fingerprint(holdout, changed, "holdout_split")
@@ -163,6 +163,7 @@ def test_bad_fractions_are_refused(small_corpus):
         split_holdout(small_corpus, groups, 1.0, 0)
 
 
+@pytest.mark.slow
 def test_half_a_million_groups_are_assigned_in_proportion():
     # Placing a group removed it from a list of the groups left, so assigning n groups took about n^2 / 4 steps:
     # 300,000 groups took 143 s, half a million would take about 7 minutes. Placing one is O(1) now: seconds.

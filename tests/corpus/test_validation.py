@@ -129,9 +129,9 @@ def test_conll_lines_without_tags_or_with_unknown_tags(tmp_path):
 
 
 def test_unknown_format_and_missing_file_fail_with_one_clear_line(tmp_path):
-    with pytest.raises(UserInputError, match="Unknown corpus format 'xml'.*choose one of json, jsonl"):
+    with pytest.raises(UserInputError, match=r"Unknown corpus format 'xml'.*choose one of json, jsonl"):
         read_corpus(tmp_path / "x.json", "xml")
-    with pytest.raises(FileNotFoundError, match="does not exist.*catalog.yml"):
+    with pytest.raises(FileNotFoundError, match=r"does not exist.*catalog\.yml"):
         read_corpus(tmp_path / "missing.json")
 
 
@@ -246,9 +246,10 @@ def test_a_dataturks_record_says_which_field_names_and_end_option_to_use(tmp_pat
     spans_field = "label" if format == "doccano" else "annotations"  # doccano's own name for the spans
     assert _problems(path, format) == [
         (where, "fields-missing",
-         (f"fields 'text' and {spans_field!r} are missing; the record has 'content', 'annotation', 'extras' (a DataTurks "
-         "export): rename 'content' to 'text' and turn 'annotation' into 'annotations', [start, end, label] for each "
-         "point and label, and load with end: inclusive (DataTurks' end offsets are inclusive)"))]
+         (f"fields 'text' and {spans_field!r} are missing; the record has 'content', 'annotation', 'extras' "
+         "(a DataTurks export): rename 'content' to 'text' and turn 'annotation' into 'annotations', "
+         "[start, end, label] for each point and label, and load with end: inclusive (DataTurks' end offsets are "
+         "inclusive)"))]
 
 
 def test_a_doccano_record_read_as_json_says_to_use_format_doccano(tmp_path):

@@ -58,7 +58,7 @@ def test_catalog_credentials_reach_the_dataset_without_being_shown(tmp_path):
 def test_save_is_refused(tmp_path):
     dataset = OptunaStorageDataset(filepath=str(tmp_path / "optuna.db"))
     with pytest.raises(DatasetError, match="hpo node writes to it via Optuna"):
-        dataset.save("sqlite:///elsewhere.db")
+        dataset.save("sqlite:///elsewhere.db")  # type: ignore[arg-type]
     with pytest.raises(DatasetError):  # Kedro refuses None before the dataset sees it
         dataset.save(None)
     assert not (tmp_path / "optuna.db").exists()

@@ -54,7 +54,7 @@ def alive(pid: int) -> bool:
 
 
 def test_a_completed_run_reports_every_event_and_its_own_metrics(tmp_path):
-    seen = []
+    seen: list[dict] = []
     result = execute_training(fake(tmp_path, "ok"), env(), tmp_path, on_event=seen.append)
     assert result.status == "completed" and result.exit_status == 0
     assert [event["event"] for event in seen] == ["started", "epoch", "epoch", "epoch", "finished"]
@@ -64,7 +64,7 @@ def test_a_completed_run_reports_every_event_and_its_own_metrics(tmp_path):
 
 
 def test_events_are_followed_live_not_after_the_child_ended(tmp_path):
-    arrival = {}
+    arrival: dict = {}
 
     def on_event(event):
         arrival.setdefault(event["event"], time.monotonic())
@@ -155,7 +155,7 @@ def test_only_listed_variables_reach_the_child(tmp_path, monkeypatch):
 
 # --- the real training program ---------------------------------------------------------------------------
 
-BASE = {
+BASE: dict = {
     "backbone": {"name": "tiny-bert", "tiny": {"hidden_size": 64, "intermediate_size": 128}},
     "tokenization": {"max_length": 64, "stride": 16},
     "optimization": {"learning_rate": 0.003, "batch_size": 16, "epochs": 1, "warmup_ratio": 0.0},
@@ -185,10 +185,11 @@ def prepared_run(study_inputs, name: str, trial: int = 0, **optimization):
     return config, write_run_config(config)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("launcher", [ProcessLauncher, PreloadedLauncher], ids=["process", "preloaded"])
 def test_the_training_program_runs_in_each_launch_mode(study_inputs, launcher):
     config, path = prepared_run(study_inputs, f"modes-{launcher.__name__}")
-    events = []
+    events: list[dict] = []
     result = execute_training(build_training_command(path, LaunchSettings()), env(), config.output_dir,
                               launcher=launcher(), on_event=events.append)
     assert result.status == "completed", result.stderr_tail
@@ -197,6 +198,7 @@ def test_the_training_program_runs_in_each_launch_mode(study_inputs, launcher):
     assert result.metrics["epochs_run"] == 1
 
 
+@pytest.mark.slow
 def test_a_preloaded_child_starts_in_a_fraction_of_a_fresh_interpreters_time(study_inputs):
     launcher = PreloadedLauncher()
     launcher.warm_up()
@@ -228,6 +230,7 @@ PARENT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["process", "preloaded"])
 def test_killing_the_parent_leaves_no_orphan_child(study_inputs, tmp_path, mode):
     config, path = prepared_run(study_inputs, f"orphan-{mode}", epochs=200)
@@ -247,6 +250,7 @@ def test_killing_the_parent_leaves_no_orphan_child(study_inputs, tmp_path, mode)
     assert not alive(child), f"child {child} outlived its killed parent"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["process", "preloaded"])
 def test_a_secret_in_the_parents_environment_never_reaches_a_child(study_inputs, tmp_path, mode):
     """Not in the child's environment block either (/proc/PID/environ, which any process of the user can read):

@@ -67,6 +67,7 @@ def wait_for(condition, seconds: float) -> bool:
     return condition()
 
 
+@pytest.mark.slow
 def test_killing_the_parent_takes_torchrun_and_its_workers_with_it(tmp_path):
     (tmp_path / "worker.py").write_text(WORKER)
     parent = subprocess.Popen([sys.executable, "-c", PARENT, str(tmp_path), str(tmp_path / "worker.py")])

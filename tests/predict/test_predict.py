@@ -24,6 +24,7 @@ from resume_ner.corpus.labels import LabelSchema
 from resume_ner.predict import Predictor, predict_window_tags, spans_to_json
 from resume_ner.predict.__main__ import main
 from resume_ner.tagging import IGNORE, encode_document
+from resume_ner.tagging.alignment import SubtokenPolicy
 from resume_ner.training.checkpoint import (
     WEIGHTS_FILE,
     CheckpointError,
@@ -32,7 +33,8 @@ from resume_ner.training.checkpoint import (
 )
 
 SCHEMA = LabelSchema(("COMPANY", "SKILL"))
-MAX_LENGTH, STRIDE, POLICY = 16, 4, "first"
+MAX_LENGTH, STRIDE = 16, 4
+POLICY: SubtokenPolicy = "first"
 
 RESUME_LINES = [
     "Jane Doe is a senior software engineer based in Berlin.",
@@ -114,7 +116,7 @@ def checkpoint(tmp_path_factory) -> Path:
     backbone = resolve_backbone("tiny-bert", texts=RESUME_LINES, cache_dir=tmp / "backbones")
     tokenizer = AutoTokenizer.from_pretrained(backbone)
     rng = random.Random(0)
-    windows = []
+    windows: list = []
     for _ in range(160):
         document = make_text(rng, rng.randint(1, 30))
         encoded = encode_document(document, tokenizer, SCHEMA, MAX_LENGTH, STRIDE, POLICY)
@@ -132,7 +134,7 @@ def train_toy_model(backbone: Path, windows, pad_id: int, rng: random.Random):
         )
         optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
         model.train()
-        for step in range(60):
+        for _ in range(60):
             batch = rng.sample(windows, 32)
             width = max(len(window) for window in batch)
             input_ids = torch.full((len(batch), width), pad_id)
@@ -292,6 +294,7 @@ def assert_one_error_line(stderr: str, *fragments: str) -> None:
         assert fragment in lines[0], lines[0]
 
 
+@pytest.mark.slow
 def test_cli_tags_files_and_stdin_as_one_json_document(checkpoint, predictor, tmp_path):
     texts = {"a.txt": "Senior engineer at Acme Corp.\r\nSkills: Python, Java", "b.txt": "Zürich café — nothing"}
     for name, text in texts.items():

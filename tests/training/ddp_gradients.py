@@ -53,7 +53,7 @@ def main(out: str) -> None:
     context.start(torch.device("cpu"))
     torch.manual_seed(0)
     config = BertConfig(vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=64, num_labels=5, hidden_dropout_prob=0.0,
+                        intermediate_size=64, max_position_embeddings=64, num_labels=5, hidden_dropout_prob=0.0,  # type: ignore[call-arg]
                         attention_probs_dropout_prob=0.0)
     model = BertForTokenClassification(config)
     reference = copy.deepcopy(model)  # the single process, from the same weights

@@ -71,7 +71,8 @@ def test_every_flag_overrides_its_config_key(tmp_path, training_inputs):
     assert set(overrides) == set(OVERRIDES.values())
     config = load_run_config(path, overrides)
     assert (str(config.output_dir), config.data.fold, config.optimization.epochs) == (str(tmp_path / "other"), "all", 7)
-    assert (config.optimization.learning_rate, config.optimization.batch_size, config.optimization.seed) == (0.02, 3, 11)
+    optimization = config.optimization
+    assert (optimization.learning_rate, optimization.batch_size, optimization.seed) == (0.02, 3, 11)
     assert (config.device, config.precision) == ("cpu", "bf16")
     assert overrides_from(parse_args(["--config", "x", "--fold", "1"]))["data.fold"] == 1
 
@@ -105,5 +106,5 @@ def test_the_label_set_can_come_from_the_label_schema_file(tmp_path, training_in
     loaded = load_run_config(write_config(config, tmp_path / "config.json"))
     assert loaded.entity_types == ["NAME", "SKILL"]
     config["label_schema"] = str(tmp_path / "missing.json")
-    with pytest.raises(UserInputError, match="missing.json does not exist"):
+    with pytest.raises(UserInputError, match=r"missing\.json does not exist"):
         load_run_config(write_config(config, tmp_path / "config.json"))

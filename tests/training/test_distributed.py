@@ -69,6 +69,7 @@ def test_the_context_comes_from_torchruns_environment():
     assert (context.rank, context.world_size, context.local_rank, context.is_main) == (3, 4, 1, False)
 
 
+@pytest.mark.slow
 def test_each_rank_gets_the_single_process_gradient_of_the_whole_batch(tmp_path):
     out = tmp_path / "differences.json"
     script = Path(__file__).with_name("ddp_gradients.py")
@@ -132,6 +133,7 @@ def test_two_processes_keep_the_single_process_recipe(tmp_path, training_inputs)
     assert metadata.max_length == 64 and model.config.num_labels == len(metadata.schema.tags)
 
 
+@pytest.mark.slow
 def test_a_batch_size_that_does_not_split_across_the_processes_is_one_line(tmp_path, training_inputs):
     run_dir = tmp_path / "run"
     config = run_config(training_inputs, run_dir, optimization={"batch_size": 7})
@@ -157,6 +159,7 @@ def _worker_pids(launcher_pid: int) -> dict[int, int]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds torchrun's workers through /proc")
 @pytest.mark.parametrize("target", ["rank 1", "torchrun"])
 def test_a_stop_request_stops_every_rank(tmp_path, training_inputs, target):

@@ -29,10 +29,14 @@ from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
 from resume_ner.training.model import resolve_device
 from resume_ner.training.protocol import LOG_FILE, METRICS_FILE, Event, ExitStatus
 
+# Each test runs the training program in a child process, most of them training the tiny model.
+pytestmark = pytest.mark.slow
+
 
 def test_a_run_writes_metrics_checkpoint_and_progress(tmp_path, training_inputs):
     run_dir = tmp_path / "run"
-    config_path = write_config(run_config(training_inputs, run_dir, optimization={"epochs": 2}), run_dir / "config.json")
+    config = run_config(training_inputs, run_dir, optimization={"epochs": 2})
+    config_path = write_config(config, run_dir / "config.json")
     result = run_program(config_path)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
@@ -41,13 +45,15 @@ def test_a_run_writes_metrics_checkpoint_and_progress(tmp_path, training_inputs)
     assert [record["epoch"] for record in metrics["history"]] == [1, 2]
     best = metrics["best"]
     assert best == metrics["history"][metrics["best_epoch"] - 1]["validation"]
-    assert 0 <= best["micro_f1"] <= 1 and best["loss"] > 0 and set(best["per_entity"]) <= set(training_inputs["entity_types"])
+    assert 0 <= best["micro_f1"] <= 1 and best["loss"] > 0
+    assert set(best["per_entity"]) <= set(training_inputs["entity_types"])
     assert metrics["train_tokens_per_second"] > 0
     kinds = [event["event"] for event in events(run_dir)]
     assert kinds[0] == Event.STARTED and kinds[1] == Event.DATA_READY and kinds[-1] == Event.FINISHED
     assert kinds.count(Event.EPOCH) == 2
     checkpoint = run_dir / "checkpoint"
-    assert {"model.safetensors", "config.json", "resume_ner.json", "tokenizer.json"} <= {p.name for p in checkpoint.iterdir()}
+    saved = {path.name for path in checkpoint.iterdir()}
+    assert {"model.safetensors", "config.json", "resume_ner.json", "tokenizer.json"} <= saved
     assert not list(run_dir.glob(".*tmp")) and not list(run_dir.glob(".*old"))
     assert (run_dir / LOG_FILE).exists()
     # The checkpoint predicts through the library predictor with the run's windowing.
@@ -168,7 +174,7 @@ def test_a_child_that_cannot_see_the_cuda_its_launcher_sees_exits_2_with_one_lin
 def test_only_a_child_that_wants_cuda_is_held_to_its_launchers_view():
     assert resolve_device("cpu", parent_sees_cuda=True) == torch.device("cpu")
     assert resolve_device("auto", parent_sees_cuda=False) == torch.device("cpu")  # no GPU here, none expected
-    with pytest.raises(UserInputError, match="training.environment.pass_through"):
+    with pytest.raises(UserInputError, match=r"training\.environment\.pass_through"):
         resolve_device("cuda:1", parent_sees_cuda=True)
 
 

@@ -154,5 +154,5 @@ def test_a_top_level_that_is_not_a_mapping_is_rejected(data):
 def test_the_record_is_frozen():
     record = best()
     with pytest.raises(ValidationError, match="frozen"):
-        record.best_epochs = [1]
+        record.best_epochs = [1]  # type: ignore[misc]
     assert record.best_epochs is None

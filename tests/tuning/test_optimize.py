@@ -9,10 +9,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import optuna
 import pytest
-from optuna.distributions import FloatDistribution
+from optuna.distributions import BaseDistribution, FloatDistribution
 from optuna.trial import TrialState, create_trial
 
 from resume_ner.errors import UserInputError
@@ -225,7 +226,7 @@ def test_a_timeout_alone_is_a_budget(tmp_path):
 
 # --- checkpoints -------------------------------------------------------------------------------------------------
 
-X = {"x": FloatDistribution(0.0, 1.0)}
+X: dict[str, BaseDistribution] = {"x": FloatDistribution(0.0, 1.0)}
 
 
 def study_with_every_state() -> optuna.Study:
@@ -317,7 +318,7 @@ def test_trials_of_a_dead_worker_fail_and_their_params_train_again_first(tmp_pat
     alive = study.ask()  # another worker's trial, alive in this very process
     alive.set_user_attr("worker", current_worker())
     unknown = study.ask()  # a trial whose worker never said who it was: left to the heartbeats
-    tracker = FakeTracker()
+    tracker: Any = FakeTracker()  # stands in for a StudyTracker
 
     assert fail_interrupted_trials(study, tracker, max_retry=3) == [1]
     assert tracker.failed == ["run-1"]
@@ -356,10 +357,11 @@ def test_requeue_copies_params_and_distributions_only():
     assert retry.state == TrialState.WAITING and retry.params == {"x": 0.4} and retry.user_attrs == {}
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used with Study.optimize")
 @pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 def test_a_heartbeat_stale_trial_is_failed_and_requeued_by_optuna_with_our_callback(tmp_path):
-    tracker = FakeTracker()
+    tracker: Any = FakeTracker()  # stands in for a StudyTracker
     storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'optuna.db'}", heartbeat_interval=1,
                                          grace_period=1, heartbeat_stale_trial_callback=DeadWorkerCallback(tracker, 3))
     study = optuna.create_study(storage=storage, direction="maximize")

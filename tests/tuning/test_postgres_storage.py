@@ -14,6 +14,9 @@ import pytest
 from optuna.storages import RDBStorage
 from optuna.trial import TrialState
 
+# Starts a PostgreSQL server.
+pytestmark = pytest.mark.slow
+
 WORKERS, TRIALS_PER_WORKER = 2, 5
 
 # One worker: loads the study from the shared storage, waits until every worker has, then runs its trials.

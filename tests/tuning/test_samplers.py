@@ -33,7 +33,7 @@ def test_the_grid_sampler_is_optunas_own():
 
 
 def test_grid_sampler_without_a_grid_is_a_user_error():
-    with pytest.raises(UserInputError, match="hpo.sampler.name: grid needs every float range"):
+    with pytest.raises(UserInputError, match=r"hpo\.sampler\.name: grid needs every float range"):
         make_sampler("grid", 0, 2, None)
 
 

@@ -63,8 +63,10 @@ def test_two_spellings_of_one_hyperparameter_are_refused():
          "learning_rate: step and log cannot be combined"),
         ({"epochs": {"type": "int", "low": 1, "high": 8, "log": True, "step": 2}},
          "epochs: a log range needs low >= 1 and step 1"),
-        ({"batch_size": {"type": "categorical", "choices": [8, 16, 8]}}, "batch_size.choices: choices must be distinct"),
-        ({"batch_size": {"type": "categorical", "choices": [[8], [16]]}}, "batch_size.choices: choices must be numbers"),
+        ({"batch_size": {"type": "categorical", "choices": [8, 16, 8]}},
+         "batch_size.choices: choices must be distinct"),
+        ({"batch_size": {"type": "categorical", "choices": [[8], [16]]}},
+         "batch_size.choices: choices must be numbers"),
         ({"batch_size": {"type": "normal", "low": 1, "high": 2}},
          "batch_size: type must be float, int, categorical or fixed"),
         ({"dropout": {"type": "float", "low": 0.0, "high": 0.3, "steps": 0.1}}, "dropout.steps: unknown key"),
@@ -115,7 +117,7 @@ def test_suggest_stays_in_range_on_real_trials_and_returns_fixed_values_as_given
         # The fixed value is not a trial parameter: the sampler never sees it.
         assert "backbone" not in trial.params
         study.tell(trial, 0.0)
-    distributions = study.trials[0].distributions
+    distributions: dict = study.trials[0].distributions  # float and int distributions, each with .log
     assert distributions["learning_rate"].log and distributions["max_length"].log
     assert not distributions["dropout"].log
 
@@ -128,6 +130,7 @@ def test_grid_lists_int_categorical_and_stepped_float_values_and_leaves_fixed_ou
         "backbone": {"type": "fixed", "value": "minilm"},
     })
     grid = space.grid()
+    assert grid is not None
     assert set(grid) == {"warmup_ratio", "epochs", "batch_size"}
     assert grid["warmup_ratio"] == pytest.approx([0.0, 0.1, 0.2])
     assert grid["epochs"] == [2, 4, 6]

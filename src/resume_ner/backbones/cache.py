@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -56,8 +57,6 @@ def _discard_broken(target: Path) -> None:
     # concurrent reader never sees it half-deleted.
     logger.warning("Cache entry %s is incomplete; rebuilding it", target)
     aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.broken-", dir=target.parent))
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.rename(target, aside / target.name)
-    except FileNotFoundError:
-        pass
     shutil.rmtree(aside, ignore_errors=True)

@@ -103,7 +103,9 @@ def train_wordpiece(texts: Sequence[str], vocab_size: int, lowercase: bool):
 
 def _build(texts: Sequence[str], config: TinyBertConfig, out: Path) -> None:
     import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    # transformers 5 exports BertTokenizerFast lazily, where its type hints do not see it.
+    from transformers import BertConfig, BertModel, BertTokenizerFast  # type: ignore[attr-defined]
 
     trained = train_wordpiece(texts, config.vocab_size, config.lowercase)
     # transformers 5: BertTokenizerFast is an alias of BertTokenizer (a TokenizersBackend); it takes

@@ -42,7 +42,8 @@ def apply_label_mapping(corpus: Corpus, mapping: LabelMapping) -> Corpus:
     present = set(corpus.label_counts())
     unknown = sorted((set(mapping.rename) | set(mapping.drop)) - present)
     if unknown:
-        logger.warning("Label mapping names label(s) not in %s: %s (present: %s)", corpus.source, unknown, sorted(present))
+        logger.warning("Label mapping names label(s) not in %s: %s (present: %s)", corpus.source, unknown,
+                       sorted(present))
     dropped = set(mapping.drop)
     # Only documents holding a mapped label are rebuilt: with nothing to map (the default) the corpus passes
     # through as it is, instead of every document and span being made again.

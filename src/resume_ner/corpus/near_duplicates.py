@@ -103,7 +103,7 @@ def near_duplicate_groups(corpus: Corpus, ngram: int = 3, threshold: float = 0.8
 def shingles(text: str, ngram: int) -> set[str]:
     """The distinct word ``ngram``-grams of ``text``: lower-cased ``WORD_PATTERN`` words joined by spaces."""
     words = _WORDS.findall(text.lower())
-    return set(map(" ".join, zip(*(words[offset:] for offset in range(ngram)))))
+    return set(map(" ".join, zip(*(words[offset:] for offset in range(ngram)), strict=False)))
 
 
 class _Sketches:

@@ -44,8 +44,8 @@ def mention_overlap(corpus: Corpus, train_ids: Iterable[str], evaluation_ids: It
     """The evaluation documents' mentions (text and type, each occurrence) that also occur among the training
     documents' mentions: ``{"mentions", "in_training", "share", "per_type": {type: {same keys but per_type}}}``."""
     seen = set(_mentions(corpus, train_ids))
-    mentions = Counter()
-    in_training = Counter()
+    mentions: Counter[str] = Counter()
+    in_training: Counter[str] = Counter()
     for mention in _mentions(corpus, evaluation_ids):
         mentions[mention[1]] += 1
         in_training[mention[1]] += mention in seen
@@ -87,7 +87,7 @@ def format_overlap(report: dict) -> str:
     widths = [max(len(row[index]) for row in rows) for index in range(len(rows[0]))]
     return "\n".join(
         "  ".join(text.ljust(width) if index == 0 else text.rjust(width)
-                  for index, (text, width) in enumerate(zip(row, widths))).rstrip()
+                  for index, (text, width) in enumerate(zip(row, widths, strict=True))).rstrip()
         for row in rows
     )
 

@@ -33,7 +33,8 @@ def read_corpus(path: str | Path, format: str = "json", max_problems: int = 50, 
     check_end_convention(end, format, path)
     path = Path(path)
     if not path.exists():
-        raise CorpusFileNotFoundError(f"Corpus file {path} does not exist (check its filepath in conf/base/catalog.yml)")
+        raise CorpusFileNotFoundError(
+            f"Corpus file {path} does not exist (check its filepath in conf/base/catalog.yml)")
     collector = ProblemCollector(str(path), max_problems)
     records = READERS[format](path, collector)
     corpus = validate_records(records, collector, end if format in FORMATS_WITH_END_CHOICE else None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Sequence
 
 from resume_ner.corpus.documents import Corpus
 from resume_ner.errors import UserInputError
@@ -42,7 +43,7 @@ def assign_groups(
     remaining = dict.fromkeys(range(len(groups)))
 
     def place(index: int, entity_type: str | None) -> None:
-        candidates = range(len(proportions))
+        candidates: Sequence[int] = range(len(proportions))
         if len(remaining) <= len(empty_splits):
             candidates = sorted(empty_splits)
         need = wanted_by_type[entity_type] if entity_type is not None else wanted_docs
@@ -85,8 +86,8 @@ def split_holdout(corpus: Corpus, document_groups: dict, fraction: float, seed: 
     groups = _groups_of(corpus, document_groups)
     entity_types = {doc.id: doc.entity_types() for doc in corpus}
     assignment = assign_groups(groups, entity_types, [fraction, 1 - fraction], seed)
-    chosen = {0: set(), 1: set()}
-    for group, split in zip(groups, assignment):
+    chosen: dict[int, set[str]] = {0: set(), 1: set()}
+    for group, split in zip(groups, assignment, strict=True):
         chosen[split].update(group)
     ids = corpus.ids()
     return {
@@ -112,7 +113,7 @@ def make_folds(corpus: Corpus, document_groups: dict, holdout_split: dict, n_fol
         )
     entity_types = {doc.id: doc.entity_types() for doc in corpus}
     assignment = assign_groups(groups, entity_types, [1 / n_folds] * n_folds, seed)
-    fold_of = {doc_id: fold for group, fold in zip(groups, assignment) for doc_id in group}
+    fold_of = {doc_id: fold for group, fold in zip(groups, assignment, strict=True) for doc_id in group}
     ordered = [doc_id for doc_id in corpus.ids() if doc_id in train_ids]
     return {
         "corpus_fingerprint": corpus.fingerprint(),

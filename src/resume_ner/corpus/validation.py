@@ -38,8 +38,8 @@ def validate_records(records: list[RawRecord], collector: ProblemCollector, end:
         doc_id = _document_id(record.data, index, record, collector)
         unique = True
         if doc_id is not None and doc_id in first_seen:
-            collector.add(_where(record, doc_id), "duplicate-id", f"id {doc_id!r} is already used by {first_seen[doc_id]}",
-                          file=record.file)
+            collector.add(_where(record, doc_id), "duplicate-id",
+                          f"id {doc_id!r} is already used by {first_seen[doc_id]}", file=record.file)
             unique = False
         elif doc_id is not None:
             first_seen[doc_id] = record.where
@@ -70,7 +70,8 @@ def _validate_content(
         collector.add(where, "text-missing", "field 'text' is missing" + _hint(data, record), file=record.file)
         ok = False
     elif not isinstance(text, str):
-        collector.add(where, "text-not-string", f"field 'text' is not a string (found {type(text).__name__})", file=record.file)
+        collector.add(where, "text-not-string", f"field 'text' is not a string (found {type(text).__name__})",
+                      file=record.file)
         ok = False
     elif unencodable := _unencodable(text, "field 'text'"):
         collector.add(where, "unencodable-text", unencodable, file=record.file)
@@ -93,7 +94,7 @@ def _validate_content(
             start, end, label = _as_triple(raw_span)
             trimmed += span != (start, end + (end_convention == "inclusive"), label)
             spans.append(span)
-    if not ok or len(spans) != len(annotations):
+    if not ok or doc_id is None or len(spans) != len(annotations):
         return None, 0
     return Document(doc_id, text, tuple(spans), where), trimmed
 
@@ -135,9 +136,10 @@ def _document_id(data: Mapping, index: int, record: RawRecord, collector: Proble
 def _unencodable(value: str, what: str) -> str | None:
     """Why ``value`` cannot be written as UTF-8 (a lone surrogate, with its offset), or None when it can."""
     found = _LONE_SURROGATE.findall(value)
-    if not found:
+    first = _LONE_SURROGATE.search(value)
+    if not found or first is None:
         return None
-    offset = _LONE_SURROGATE.search(value).start()
+    offset = first.start()
     others = f" (the first of {len(found)})" if len(found) > 1 else ""
     return (f"{what} has a lone surrogate \\u{ord(found[0]):04x} at offset {offset}{others}, which cannot be written "
             f"as UTF-8 (half of an escaped pair such as an emoji's); remove it or restore the pair")
@@ -229,9 +231,11 @@ def apply_empty_text_policy(corpus: Corpus, policy: EmptyTextPolicy = "drop", ma
     if policy == "error":
         collector = ProblemCollector(corpus.source, max_problems)
         for doc in empty:
-            collector.add(doc.location(), "empty-text", f"field 'text' is {'empty' if not doc.text else 'whitespace only'}")
+            collector.add(doc.location(), "empty-text",
+                          f"field 'text' is {'empty' if not doc.text else 'whitespace only'}")
         collector.raise_if_any("Remove these records from the file, or set corpus.empty_texts: drop.")
-    shown = ", ".join(doc.location() for doc in empty[:10]) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
+    more = f" and {len(empty) - 10} more" if len(empty) > 10 else ""
+    shown = ", ".join(doc.location() for doc in empty[:10]) + more
     logger.info("Dropped %d document(s) whose text is empty or whitespace only from %s: %s (corpus.empty_texts: drop; "
                 "set it to error to stop instead)", len(empty), corpus.source, shown)
     dropped = {id(doc) for doc in empty}
@@ -249,7 +253,7 @@ def warn_if_ends_look_inclusive(corpus: Corpus) -> None:
             if span.end < len(doc.text) and doc.text[span.end - 1].isalnum() and doc.text[span.end].isalnum():
                 cut += 1
                 example = example or (doc, span)
-    if cut >= 5 and cut > total / 2:
+    if cut >= 5 and cut > total / 2 and example is not None:
         doc, span = example
         logger.warning("%d of %d spans in %s end inside a word (e.g. %s: %r before %r): if the file's end offsets are "
                        "inclusive (DataTurks exports them so), set end: inclusive on its CorpusDataset entry",

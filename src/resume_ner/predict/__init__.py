@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from resume_ner.corpus.documents import Span
 from resume_ner.tagging import (
@@ -24,6 +24,7 @@ from resume_ner.tagging import (
     encode_document,
     special_tokens_of,
 )
+from resume_ner.tagging.alignment import SubtokenPolicy
 from resume_ner.tagging.windows import window_bounds
 from resume_ner.training.checkpoint import CheckpointMetadata, load_checkpoint
 
@@ -136,9 +137,9 @@ class Predictor:
         if isinstance(texts, str):
             raise TypeError("predict takes a list of texts; use predict_text for a single string")
         meta = self.metadata
+        policy = cast(SubtokenPolicy, meta.subtoken_policy)  # CheckpointMetadata.read checked it is one
         encoded = [
-            encode_document(text, self.tokenizer, self.schema, meta.max_length, meta.stride,
-                            meta.subtoken_policy, self.special)
+            encode_document(text, self.tokenizer, self.schema, meta.max_length, meta.stride, policy, self.special)
             for text in texts
         ]
         windows = [window for document in encoded for window in document.windows]
@@ -150,7 +151,7 @@ class Predictor:
             count = len(document.windows)
             own = tags[cursor : cursor + count]
             cursor += count
-            results.append(decode_document(document, own, self.schema, meta.subtoken_policy) if count else [])
+            results.append(decode_document(document, own, self.schema, policy) if count else [])
         return results
 
     def predict_text(self, text: str) -> list[Span]:

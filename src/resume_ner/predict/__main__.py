@@ -137,7 +137,7 @@ def run(argv: list[str] | None = None) -> int:
     spans = predictor.predict(texts)
     _write_json([
         {"file": name, "entities": spans_to_json(text, found)}
-        for name, text, found in zip(args.files, texts, spans)
+        for name, text, found in zip(args.files, texts, spans, strict=True)
     ])
     return 0
 

@@ -19,8 +19,9 @@ def evaluate_corpus(predictor, corpus: Corpus) -> dict:
     unknown = sorted(set(corpus.label_counts()) - set(schema.entity_types))
     if unknown:
         raise ValueError(f"the corpus has entity types {unknown} that the model was not trained on")
-    gold_tags, predicted_tags = [], []
-    for document, spans in zip(corpus, predicted):
+    gold_tags: list[list[str]] = []
+    predicted_tags: list[list[str]] = []
+    for document, spans in zip(corpus, predicted, strict=True):
         tokens = tokenize_text(document.text, predictor.tokenizer)
         for source, target in ((document.spans, gold_tags), (spans, predicted_tags)):
             unit_ids = unit_tag_ids(tokens, spans_to_tag_ids(tokens, list(source), schema, policy), policy)

@@ -94,7 +94,7 @@ def spans_to_tag_ids(
                 first = False
             index += 1
     tags = [IGNORE] * len(tokens)
-    for group, tag in zip(groups, unit_tags):
+    for group, tag in zip(groups, unit_tags, strict=True):
         # Under "all" a unit is one sub-token; under "first" the word's other sub-tokens stay IGNORE.
         tags[group[0]] = tag
     return tags
@@ -106,7 +106,7 @@ def repair_bio(unit_tags: list[int], schema: LabelSchema) -> list[int]:
     previous_entity = None
     for tag in unit_tags:
         prefix, entity = schema.parse_id(tag) if tag != IGNORE else (OUTSIDE, None)
-        if prefix == "I" and previous_entity != entity:
+        if prefix == "I" and entity is not None and previous_entity != entity:
             tag = schema.begin_id(entity)
         repaired.append(tag if tag != IGNORE else schema.label2id[OUTSIDE])
         previous_entity = entity
@@ -128,10 +128,10 @@ def tag_ids_to_spans(
     groups = units(tokens, policy)
     spans: list[Span] = []
     current: list | None = None  # [start, end, label]
-    for group, tag in zip(groups, repair_bio([tag_ids[group[0]] for group in groups], schema)):
+    for group, tag in zip(groups, repair_bio([tag_ids[group[0]] for group in groups], schema), strict=True):
         start, end = tokens.offsets[group[0]][0], tokens.offsets[group[-1]][1]
         prefix, entity = schema.parse_id(tag)
-        if prefix == "I":
+        if prefix == "I" and current is not None:  # repair_bio: an I- always continues an open entity
             current[1] = end
             continue
         if current is not None:

@@ -90,12 +90,13 @@ def entity_metrics(gold: list[list[str]], predicted: list[list[str]]) -> dict:
     predicted = [list(seq) for seq in predicted]
     if len(gold) != len(predicted):
         raise ValueError(f"gold has {len(gold)} sequence(s) but predicted has {len(predicted)}")
-    for index, (gold_seq, pred_seq) in enumerate(zip(gold, predicted)):
+    for index, (gold_seq, pred_seq) in enumerate(zip(gold, predicted, strict=True)):
         if len(gold_seq) != len(pred_seq):
             raise ValueError(f"sequence {index}: gold has {len(gold_seq)} tag(s) but predicted has {len(pred_seq)}")
 
     units = sum(len(seq) for seq in gold)
-    matches = sum(g == p for gold_seq, pred_seq in zip(gold, predicted) for g, p in zip(gold_seq, pred_seq))
+    matches = sum(g == p for gold_seq, pred_seq in zip(gold, predicted, strict=True)
+                  for g, p in zip(gold_seq, pred_seq, strict=True))
     result = {
         "micro_precision": 0.0, "micro_recall": 0.0, "micro_f1": 0.0,
         "macro_precision": 0.0, "macro_recall": 0.0, "macro_f1": 0.0,

@@ -51,6 +51,7 @@ class RunTracker:
         from mlflow.entities import Metric
 
         stamp = int(time.time() * 1000)
-        flat = {k: float(v) for k, v in flatten_params(metrics, self.prefix).items() if isinstance(v, (int, float)) and v == v}
+        flat = {k: float(v) for k, v in flatten_params(metrics, self.prefix).items()
+                if isinstance(v, (int, float)) and v == v}
         self._client.log_batch(self.run_id, metrics=[Metric(k, v, stamp, step or 0) for k, v in flat.items()])
 

@@ -57,6 +57,7 @@ def _last_run(project):
     return client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"])[0]
 
 
+@pytest.mark.slow
 def test_kedro_run_on_the_default_corpus_writes_every_output_and_one_mlflow_run(tmp_path):
     project = copy_project(tmp_path)
     run_kedro(project, "data_processing")
@@ -75,6 +76,7 @@ def test_kedro_run_on_the_default_corpus_writes_every_output_and_one_mlflow_run(
     assert run.data.params["corpus.overlapping_spans"] == "keep_longest"
 
 
+@pytest.mark.slow
 @requires_shared_data(DOTIN_JSON)
 def test_kedro_run_on_the_dotin_resumes_unchanged(tmp_path):
     project = copy_project(tmp_path, raw_corpus=DOTIN_JSON)
@@ -85,6 +87,7 @@ def test_kedro_run_on_the_dotin_resumes_unchanged(tmp_path):
     assert report["holdout"]["documents"] in range(40, 55)
 
 
+@pytest.mark.slow
 @requires_shared_data(DOTIN_JSON)
 def test_kedro_run_reads_inclusive_end_offsets_set_in_the_catalog_with_spans_intact(tmp_path):
     # The dotin resumes with DataTurks' inclusive end offsets: `end: inclusive` on the catalog entry restores them.
@@ -116,6 +119,7 @@ MALFORMED = [
 ]
 
 
+@pytest.mark.slow
 def test_a_malformed_corpus_stops_the_run_listing_every_fault_and_writes_nothing(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(MALFORMED), encoding="utf-8")
@@ -133,6 +137,7 @@ def test_a_malformed_corpus_stops_the_run_listing_every_fault_and_writes_nothing
     assert mlflow.active_run() is None
 
 
+@pytest.mark.slow
 def test_a_corpus_without_entities_stops_the_run_at_load_and_writes_nothing(tmp_path):
     raw = tmp_path / "unlabelled.json"
     raw.write_text(json.dumps([{"id": "1", "text": "Jane Doe, engineer", "annotations": []}]), encoding="utf-8")
@@ -144,6 +149,7 @@ def test_a_corpus_without_entities_stops_the_run_at_load_and_writes_nothing(tmp_
     assert _last_run(project).info.status == "FAILED"
 
 
+@pytest.mark.slow
 def test_a_label_mapping_that_drops_every_label_stops_the_run_before_writing(tmp_path):
     project = copy_project(tmp_path)
     labels = sorted(read_corpus(project / "data" / "01_raw" / "synthetic_resumes.json").label_counts())
@@ -161,6 +167,7 @@ def _with_an_empty_resume(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_an_empty_resume_is_dropped_with_a_logged_count_never_kept(tmp_path, caplog):
     project = copy_project(tmp_path, raw_corpus=_with_an_empty_resume(tmp_path))
     run_kedro(project, "data_processing")
@@ -172,6 +179,7 @@ def test_an_empty_resume_is_dropped_with_a_logged_count_never_kept(tmp_path, cap
                for message in caplog.messages)
 
 
+@pytest.mark.slow
 def test_an_empty_resume_stops_the_run_under_the_error_policy_writing_nothing(tmp_path):
     raw = _with_an_empty_resume(tmp_path)
     project = copy_project(tmp_path, raw_corpus=raw)
@@ -183,6 +191,7 @@ def test_an_empty_resume_stops_the_run_under_the_error_policy_writing_nothing(tm
     assert not [path for path in _outputs(project).values() if path.exists()]
 
 
+@pytest.mark.slow
 def test_bad_parameters_fail_before_any_node_runs(tmp_path):
     project = copy_project(tmp_path)
     with pytest.raises(Exception, match="n_folds"):
@@ -190,6 +199,7 @@ def test_bad_parameters_fail_before_any_node_runs(tmp_path):
     assert not [path for path in _outputs(project).values() if path.exists()]
 
 
+@pytest.mark.slow
 def test_more_folds_than_documents_is_a_clear_error(tmp_path):
     project = copy_project(tmp_path)
     with pytest.raises(ValueError, match="n_folds is 5000 but the training part has only"):

@@ -4,12 +4,14 @@ It reads the run config, writes the same progress events, metrics.json and a che
 program writes, and scores each epoch from the hyperparameters so tests know which trial is good:
 value = epoch / epochs_cap * closeness of log10(learning_rate) to -3. It fails on purpose:
 ``max_grad_norm`` 13.0 crashes (exit 1), ``batch_size`` >= 64 runs out of memory (exit 3).
-FAKE_EPOCH_SECONDS (passed through by training.environment.pass_through) slows each epoch down.
+FAKE_EPOCH_SECONDS (passed through by training.environment.pass_through) slows each epoch down; FAKE_CHECKPOINT
+(a checkpoint folder) is copied as the run's checkpoint instead of a fake weights file.
 """
 
 import json
 import math
 import os
+import shutil
 import signal
 import sys
 import time
@@ -67,8 +69,11 @@ for epoch in range(1, epochs + 1):
     history.append({"epoch": epoch, "validation": validation})
     if best is None or value > best["micro_f1"]:
         best, best_epoch = validation, epoch
-        (run_dir / CHECKPOINT_DIR).mkdir(exist_ok=True)
-        (run_dir / CHECKPOINT_DIR / "model.safetensors").write_text("fake weights")
+        if os.environ.get("FAKE_CHECKPOINT"):  # a real checkpoint to hand on, for nodes that load the model
+            shutil.copytree(os.environ["FAKE_CHECKPOINT"], run_dir / CHECKPOINT_DIR, dirs_exist_ok=True)
+        else:
+            (run_dir / CHECKPOINT_DIR).mkdir(exist_ok=True)
+            (run_dir / CHECKPOINT_DIR / "model.safetensors").write_text("fake weights")
 (run_dir / METRICS_FILE).write_text(json.dumps({
     "objective": config["objective"], "best_epoch": best_epoch, "epochs_run": epochs, "best": best,
     "history": history, "checkpoint": str(run_dir / CHECKPOINT_DIR), "wall_seconds": 0.1}))

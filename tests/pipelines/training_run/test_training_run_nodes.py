@@ -30,7 +30,7 @@ from resume_ner.pipelines.training_run.parameters import (
 )
 from resume_ner.training.config import OptimizationConfig, RunConfig
 
-BEST = {"params": {"learning_rate": 0.003, "batch_size": 16}, "best_epochs": [1, 2, 4, 5],
+BEST: dict = {"params": {"learning_rate": 0.003, "batch_size": 16}, "best_epochs": [1, 2, 4, 5],
         "study_name": "resume-ner-1a2b3c", "study_run_id": "abc123", "trial_number": 7, "trial_run_id": "def456",
         "value": 0.71, "objective": "micro_f1"}
 

@@ -85,6 +85,7 @@ def test_refit_and_final_training_are_one_template_under_two_namespaces():
     assert set(pipelines["__default__"].nodes) == {node for part in main_job for node in part.nodes}
 
 
+@pytest.mark.slow
 def test_refit_trains_on_all_training_documents_for_the_derived_epochs(trained):
     metrics = json.loads((trained / "data/08_reporting/refit/metrics.json").read_text())
     assert metrics["epochs_run"] == 1  # median of [1, 1, 2]
@@ -102,6 +103,7 @@ def test_refit_trains_on_all_training_documents_for_the_derived_epochs(trained):
     assert isinstance(Predictor.load(model).predict(["Jane Doe, Python developer"]), list)
 
 
+@pytest.mark.slow
 def test_lineage_is_recorded_in_a_file_and_as_tags_on_each_run(trained):
     lineage = json.loads((trained / "data/08_reporting/final_training/lineage.json").read_text())
     report = json.loads((trained / "data/08_reporting/corpus_report.json").read_text())
@@ -119,6 +121,7 @@ def test_lineage_is_recorded_in_a_file_and_as_tags_on_each_run(trained):
     assert lineage["mlflow_run_id"] == final_run.info.run_id
 
 
+@pytest.mark.slow
 def test_the_child_logs_into_the_kedro_run_and_no_other_run_is_created(trained):
     assert [run.info.run_name for run in runs(trained)] == ["data_processing", "refit", "final_training"]
     final_run = runs(trained)[-1]
@@ -130,12 +133,14 @@ def test_the_child_logs_into_the_kedro_run_and_no_other_run_is_created(trained):
     assert "model_card.md" in {item.path for item in client.list_artifacts(final_run.info.run_id)}
 
 
+@pytest.mark.slow
 def test_no_secret_from_the_environment_is_logged(trained):
     for run in runs(trained):
         values = [*run.data.params.values(), *run.data.tags.values()]
         assert not [value for value in values if SECRET in value]
 
 
+@pytest.mark.slow
 def test_final_training_scores_the_holdout_documents_and_writes_a_model_card(trained):
     holdout = json.loads((trained / "data/08_reporting/final_training/holdout_metrics.json").read_text())
     split = json.loads((trained / "data/05_model_input/holdout_split.json").read_text())
@@ -157,7 +162,7 @@ def _fails(project: Path, pipeline: str, error_type, match: str, params: dict = 
     before = model.stat().st_mtime_ns
     with pytest.raises(Exception) as caught:
         kedro_run(project, pipeline, params)
-    error = caught.value
+    error: BaseException | None = caught.value
     while not isinstance(error, error_type) and (error.__cause__ or error.__context__):
         error = error.__cause__ or error.__context__
     assert isinstance(error, error_type), caught.value
@@ -167,6 +172,7 @@ def _fails(project: Path, pipeline: str, error_type, match: str, params: dict = 
     return str(error)
 
 
+@pytest.mark.slow
 def test_a_missing_best_params_file_is_named(trained):
     best = trained / "data/07_model_output/best_params.yml"
     saved = best.read_text()
@@ -178,6 +184,7 @@ def test_a_missing_best_params_file_is_named(trained):
     assert str(best) in message and "kedro run --pipelines=hpo" in message
 
 
+@pytest.mark.slow
 def test_a_malformed_best_params_file_is_named_with_its_bad_keys(trained):
     best = trained / "data/07_model_output/best_params.yml"
     saved = best.read_text()
@@ -189,6 +196,7 @@ def test_a_malformed_best_params_file_is_named_with_its_bad_keys(trained):
     assert "'lr' is not a training setting" in message and "best_epochs" in message and "\n" not in message
 
 
+@pytest.mark.slow
 def test_splits_from_another_corpus_are_refused(trained):
     folds = trained / "data/05_model_input/folds.json"
     saved = folds.read_text()
@@ -207,6 +215,7 @@ def broken_model_folder(project: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_a_crashing_child_fails_the_run_with_its_exit_status_and_stderr(trained):
     params = json.loads(json.dumps(TINY))
     params["training"]["base"]["backbone"] = {"name": str(broken_model_folder(trained)), "num_layers": None}
@@ -214,6 +223,7 @@ def test_a_crashing_child_fails_the_run_with_its_exit_status_and_stderr(trained)
     assert "broken-model cannot be loaded" in message and "stderr.log" in message
 
 
+@pytest.mark.slow
 def test_a_backbone_that_cannot_be_had_fails_before_any_child_starts(trained):
     params = json.loads(json.dumps(TINY))
     params["training"]["base"]["backbone"] = {"name": str(trained / "no-such-model"), "num_layers": None}
@@ -223,6 +233,7 @@ def test_a_backbone_that_cannot_be_had_fails_before_any_child_starts(trained):
     assert set((trained / "data/06_models/runs/refit").iterdir()) == folders  # no run folder was made
 
 
+@pytest.mark.slow
 def test_kedro_run_reports_a_failed_child_in_one_message_without_a_traceback(trained):
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{trained / 'mlflow.db'}"}
     result = subprocess.run(
@@ -235,6 +246,7 @@ def test_kedro_run_reports_a_failed_child_in_one_message_without_a_traceback(tra
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_checkpoint_folder_missing_files_is_refused(trained, tmp_path):
     import shutil
 
@@ -266,7 +278,7 @@ def test_sigterm_to_a_refit_stops_its_child_and_closes_its_run_killed(trained, t
          "training.base.precision=fp32,refit.run.epochs_rule=params,training.base.optimization.epochs=50"],
         cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    progress = []
+    progress: list[str] = []
     while time.monotonic() < deadline and not any('"event": "step"' in line or '"event": "epoch"' in line
                                                   for line in progress):
         time.sleep(0.5)
@@ -277,7 +289,7 @@ def test_sigterm_to_a_refit_stops_its_child_and_closes_its_run_killed(trained, t
     worker.send_signal(signal.SIGTERM)
     _, stderr = worker.communicate(timeout=60)
     assert worker.returncode == 143, stderr[-3000:]
-    assert [line for line in stderr.splitlines() if line.strip()][0].startswith("Stopped by SIGTERM: ")
+    assert next(line for line in stderr.splitlines() if line.strip()).startswith("Stopped by SIGTERM: ")
     assert len([line for line in stderr.splitlines() if line.strip()]) == 1, stderr
     assert not Path(f"/proc/{child}").exists() or Path(f"/proc/{child}/stat").read_text().split()[2] == "Z"
     stream = next((project / "data/06_models/runs/refit").glob("*/progress.jsonl"))

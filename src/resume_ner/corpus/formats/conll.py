@@ -57,7 +57,8 @@ def read_conll(path: Path, collector: ProblemCollector) -> list[RawRecord]:
         elif columns[0] == DOCSTART:
             close_document()
         elif len(columns) < 2:
-            collector.add(f"line {number}", "missing-tag", f"expected a token and a tag, found {line.strip()!r}", file=file)
+            collector.add(f"line {number}", "missing-tag", f"expected a token and a tag, found {line.strip()!r}",
+                          file=file)
         else:
             sentence.append((number, columns[0], columns[-1]))
     close_document()
@@ -100,7 +101,7 @@ def _to_record(doc_id: str, sentences, file: str, collector: ProblemCollector, r
                 open_entity = None
                 continue
             continues = prefix in INSIDE_PREFIXES and open_entity is not None and open_entity[2] == label
-            if continues:
+            if continues and open_entity is not None:
                 open_entity[1] = end
             else:
                 if prefix in INSIDE_PREFIXES:

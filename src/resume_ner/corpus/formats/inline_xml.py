@@ -56,7 +56,8 @@ def _parse_document(raw: bytes, file: str, stem: str, collector: ProblemCollecto
         start = len(text)
         text += "".join(element.itertext())
         if element.tag != LABEL_TAG:
-            collector.add(where, "unexpected-element", f"<{element.tag}> found; only <{LABEL_TAG}> is allowed", file=file)
+            collector.add(where, "unexpected-element", f"<{element.tag}> found; only <{LABEL_TAG}> is allowed",
+                          file=file)
         elif len(element):
             collector.add(where, "nested-label", f"<{LABEL_TAG}> contains other elements", file=file)
         elif (missing := _type_problem(element, text[start:])) is not None:

@@ -27,7 +27,8 @@ def read_json(path: Path, collector: ProblemCollector) -> list[RawRecord]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        hint = "; the file holds one JSON record per line (JSON Lines): use format: jsonl" if _is_json_lines(text) else ""
+        json_lines = _is_json_lines(text)
+        hint = "; the file holds one JSON record per line (JSON Lines): use format: jsonl" if json_lines else ""
         collector.add("file", "invalid-json",
                       f"not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}{hint}")
         return []

@@ -1,0 +1,157 @@
+"""The main job's pipelines end to end on in-memory catalogs (``in_memory.run_in_memory``): data_processing, then
+hpo, refit and final_training, each fed what the one before produced, every training child the fake trainer.
+
+The fast tier's cover of the pipelines as a whole; tests/pipelines/*/test_*pipeline*.py run the same pipelines as
+real `kedro run` sessions (slow).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from conftest import DEFAULT_CORPUS
+from in_memory import TINY_TRAINING, fake_training, project_parameters, run_in_memory, through_catalog
+
+from resume_ner.corpus.documents import Corpus
+from resume_ner.corpus.reading import read_corpus
+from resume_ner.pipelines.data_processing import create_pipeline as data_processing
+from resume_ner.pipelines.final_training import create_pipeline as final_training
+from resume_ner.pipelines.hpo import create_pipeline as hpo
+from resume_ner.pipelines.refit import create_pipeline as refit
+from resume_ner.tuning.optimize import TooManyFailedTrials
+
+SPLITS = {"splits": {"n_folds": 3, "holdout_fraction": 0.2}}
+STUDY = {"hpo": {"study_name": "in-memory", "n_trials": 2, "folds": 2, "timeout_seconds": None,
+                 "sampler": {"name": "random", "seed": 0}, "pruner": {"name": "none"}}}
+SEARCH_SPACE = {"learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+                "epochs": {"type": "int", "low": 1, "high": 2}}
+BEST_PARAMS = {"params": {"learning_rate": 0.003, "batch_size": 16}, "best_epochs": [1, 2, 2],
+               "study_name": "hand-written", "trial_number": 4, "value": 0.5}
+
+
+@pytest.fixture(scope="module")
+def processed() -> dict:
+    """data_processing's outputs for the first 60 resumes of the default corpus."""
+    documents = read_corpus(DEFAULT_CORPUS).documents[:60]
+    return run_in_memory(data_processing(), {"raw_corpus": Corpus(tuple(documents), source="first-60")},
+                         project_parameters(SPLITS))
+
+
+def shared_inputs(processed: dict, workspace) -> dict:
+    names = ("corpus", "folds", "label_schema", "holdout_split", "corpus_report")
+    return {"model_workspace": workspace, **{name: processed[name] for name in names}}
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory, processed):
+    """A real (untrained) tiny-bert checkpoint for the labels of ``processed``: what hold-out evaluation loads."""
+    from transformers import AutoTokenizer
+
+    from resume_ner.backbones import resolve_backbone
+    from resume_ner.corpus.labels import LabelSchema
+    from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
+    from resume_ner.training.model import load_model
+
+    folder = tmp_path_factory.mktemp("tiny_checkpoint")
+    corpus = processed["corpus"]
+    backbone = resolve_backbone("tiny-bert", texts=[document.text for document in corpus],
+                                cache_dir=folder / "backbones")
+    schema = LabelSchema(tuple(processed["label_schema"]["entity_types"]))
+    metadata = CheckpointMetadata(schema.entity_types, 64, 16, "first")
+    return save_checkpoint(load_model(backbone, schema, None), AutoTokenizer.from_pretrained(backbone), metadata,
+                           folder / "checkpoint")
+
+
+def test_data_processing_splits_the_corpus_into_a_holdout_and_folds_of_one_fingerprint(processed):
+    corpus = processed["corpus"]
+    holdout, folds = processed["holdout_split"], processed["folds"]
+    assert len(corpus) == 60
+    assert folds["corpus_fingerprint"] == corpus.fingerprint()
+    assert not set(holdout["holdout"]) & set(holdout["train"])
+    assert set(holdout["holdout"]) | set(holdout["train"]) == set(corpus.ids())
+    assert len(folds["folds"]) == 3
+    assert processed["corpus_report"]["corpus"]["documents"] == 60
+    assert set(processed["label_schema"]["entity_types"]) == set(corpus.label_counts())
+
+
+def test_hpo_runs_a_study_of_fake_trials_and_reports_its_best_params(processed, tmp_path):
+    parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path), STUDY)
+    parameters["hpo"]["search_space"] = SEARCH_SPACE  # in place of conf's, not merged into it
+    outputs = run_in_memory(hpo(), {**shared_inputs(processed, tmp_path / "models"),
+                                    "optuna_storage": f"sqlite:///{tmp_path / 'optuna.db'}"}, parameters)
+    trials = outputs["trials_table"]
+    assert isinstance(trials, pd.DataFrame) and len(trials) == 2
+    best = outputs["best_params"]
+    assert best["study_name"] == "in-memory" and set(best["params"]) == {"learning_rate", "epochs"}
+    # The fake trainer scores a learning rate by its closeness to 1e-3: the best trial is the closest one.
+    assert best["value"] == max(trials["value"])
+    assert len(best["best_epochs"]) == 2  # one per fold
+    folds = sorted((tmp_path / "models" / "runs" / "trial" / "in-memory").glob("trial-*/fold-*/progress.jsonl"))
+    assert len(folds) == 2 * 2  # trials x folds, each a fake training child
+    # What refit and final_training read back from the catalog's best_params file.
+    assert through_catalog("best_params", best, tmp_path)["params"] == best["params"]
+
+
+def test_refit_trains_on_the_training_documents_with_the_best_params_and_records_lineage(processed, tmp_path):
+    parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path))
+    best = through_catalog("best_params", BEST_PARAMS, tmp_path)
+    outputs = run_in_memory(refit(), {**shared_inputs(processed, tmp_path / "models"), "best_params": best},
+                            parameters)
+    metrics, lineage = outputs["refit.metrics"], outputs["refit.lineage"]
+    assert metrics["epochs_run"] == 2  # the median of the folds' best epochs [1, 2, 2]
+    config = json.loads((tmp_path / "models" / "runs" / "refit").glob("*/config.json").__next__().read_text())
+    assert config["data"]["fold"] == "all" and config["optimization"]["learning_rate"] == 0.003
+    assert lineage["study_name"] == "hand-written" and lineage["best_trial_number"] == 4
+    assert lineage["corpus_fingerprint"] == processed["corpus"].fingerprint()
+    assert lineage["hyperparameters"] == BEST_PARAMS["params"]
+    assert (tmp_path / "models" / "runs" / "refit").exists()
+    assert str(outputs["refit.model"]).startswith(str(tmp_path / "models" / "runs" / "refit"))
+
+
+def test_final_training_scores_its_model_on_the_holdout_and_writes_a_model_card(processed, tiny_checkpoint,
+                                                                               tmp_path):
+    parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path, checkpoint=tiny_checkpoint))
+    best = through_catalog("best_params", BEST_PARAMS, tmp_path)
+    outputs = run_in_memory(final_training(), {**shared_inputs(processed, tmp_path / "models"), "best_params": best},
+                            parameters)
+    holdout = outputs["final_training.holdout_metrics"]
+    assert holdout["documents"] == len(processed["holdout_split"]["holdout"])
+    assert 0 <= holdout["micro_f1"] <= 1
+    assert set(holdout["per_entity"]) <= set(processed["label_schema"]["entity_types"])
+    mlflow_metrics = outputs["final_training.holdout_mlflow_metrics"]
+    assert mlflow_metrics["micro_f1"] == {"value": holdout["micro_f1"], "step": 0}
+    card = outputs["final_training.model_card"]
+    assert f"micro F1 **{holdout['micro_f1']:.3f}**" in card and "hand-written" in card
+    assert outputs["final_training.lineage"]["purpose"] == "final"
+
+
+# --- failures: one clear error from the run --------------------------------------------------------------------
+
+
+def test_data_processing_stops_when_the_label_mapping_drops_every_label(processed):
+    labels = sorted(processed["corpus"].label_counts())
+    with pytest.raises(Exception, match=r"corpus\.label_mapping\.drop removes every label it has"):
+        run_in_memory(data_processing(), {"raw_corpus": processed["corpus"]},
+                      project_parameters(SPLITS, {"corpus": {"label_mapping": {"drop": labels}}}))
+
+
+def test_hpo_stops_after_max_failed_trials_when_every_trial_crashes(processed, tmp_path):
+    parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path), STUDY, {"hpo": {"max_failed_trials": 2}})
+    # The fake trainer crashes (exit 1) on max_grad_norm 13.0.
+    parameters["hpo"]["search_space"] = {**SEARCH_SPACE,
+                                         "max_grad_norm": {"type": "categorical", "choices": [13.0]}}
+    with pytest.raises(Exception) as caught:
+        run_in_memory(hpo(), {**shared_inputs(processed, tmp_path / "models"),
+                              "optuna_storage": f"sqlite:///{tmp_path / 'optuna.db'}"}, parameters)
+    error: BaseException | None = caught.value
+    while error is not None and not isinstance(error, TooManyFailedTrials):
+        error = error.__cause__ or error.__context__
+    assert isinstance(error, TooManyFailedTrials), caught.value
+    assert "stopped after 2 failed trials of this run (hpo.max_failed_trials: 2)" in str(error)
+
+
+def test_a_best_params_file_with_an_unknown_setting_is_refused_by_name(tmp_path):
+    with pytest.raises(Exception, match="'lr' is not a training setting"):
+        through_catalog("best_params", {"params": {"lr": 0.1}, "best_epochs": [1]}, tmp_path)
