@@ -83,7 +83,8 @@ class CorpusDataset(AbstractDataset[Corpus, Corpus]):
             raise DatasetError(f"CorpusDataset saves only the json format; set format: json for {self._filepath}")
         if self._end != "exclusive":
             # What it writes has exclusive ends: read back as inclusive, every span would gain a character.
-            raise DatasetError(f"CorpusDataset saves exclusive end offsets only; remove end: inclusive for {self._filepath}")
+            raise DatasetError(
+                f"CorpusDataset saves exclusive end offsets only; remove end: inclusive for {self._filepath}")
         if not isinstance(data, Corpus):
             raise DatasetError(f"CorpusDataset saves a Corpus, got {type(data).__name__}")
         write_json(data, self._filepath)

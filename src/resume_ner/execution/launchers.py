@@ -6,6 +6,7 @@ with ``pid``, ``poll``, ``send_signal``, ``kill`` and ``wait``.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import multiprocessing
@@ -100,7 +101,7 @@ class _SpawnThread:
             launch, done = self._requests.get()
             try:
                 done.set_result(launch())
-            except Exception as error:  # noqa: BLE001 (handed to the caller, who raises it)
+            except Exception as error:  # handed to the caller, who raises it
                 done.set_exception(error)
 
 
@@ -226,10 +227,8 @@ class _Forked:
 
     def send_signal(self, signum: int) -> None:
         if self._process.exitcode is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signum)
-            except ProcessLookupError:
-                pass
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
@@ -283,10 +282,8 @@ def _release_fork_server() -> None:
     server = getattr(forkserver, "_forkserver", None)
     alive = getattr(server, "_forkserver_alive_fd", None)
     if alive is not None:
-        try:
+        with contextlib.suppress(OSError):
             os.close(alive)
-        except OSError:
-            pass
         server._forkserver_alive_fd = None
 
 

@@ -38,7 +38,9 @@ def format_location(city: vocab.City, style: Style) -> str:
 
 
 def random_phone(rng: random.Random, country: str, fmt: int) -> str:
-    digits = lambda count: "".join(str(rng.randint(0, 9)) for _ in range(count))
+    def digits(count: int) -> str:
+        return "".join(str(rng.randint(0, 9)) for _ in range(count))
+
     if country in ("USA", "Canada"):
         # 555-0100..0199 is the range reserved for fiction.
         area, line = rng.randint(201, 989), f"01{digits(2)}"

@@ -107,7 +107,7 @@ def new_style(rng: random.Random) -> Style:
         skills_layout=rng.randrange(6),
         contact_layout=rng.randrange(6),
         date_format=rng.randrange(5),
-        range_sep=rng.choice((" - ", " – ", " to ", " — ", "-")),
+        range_sep=rng.choice((" - ", " – ", " to ", " — ", "-")),  # noqa: RUF001 (resumes use en dashes)
         present=rng.choice(("Present", "Present", "Current", "till date", "Till Date", "Now")),
         location_format=rng.randrange(5),
         wrap=rng.choice((0, 0, 0, 80, 90, 100)),

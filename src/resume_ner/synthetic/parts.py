@@ -56,7 +56,7 @@ def partition(pools: Sequence[Sequence[str]], shares: Sequence[float] = SHARES) 
     for value in dict.fromkeys(value for pool in pools for value in pool):
         holders = [index for index, pool in enumerate(pools) if value in pool]
 
-        def behind(part: int) -> float:
+        def behind(part: int, holders: list[int] = holders) -> float:
             return sum(shares[part] * (sum(counts[index]) + 1) - counts[index][part] for index in holders)
 
         part = max(range(len(shares)), key=lambda candidate: (behind(candidate), -candidate))

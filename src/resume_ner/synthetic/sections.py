@@ -130,7 +130,7 @@ def education_lines(rng: random.Random, draft: Draft, career_start: int) -> list
     entries.append((rng.choice(vocab.DEGREES_BACHELOR), bachelor_year, rng.choice((3, 4))))
     colleges = pick_distinct(rng, draft.pools.colleges, len(entries))
     style, lines = draft.style, []
-    for (degree_text, year, length), college_text in zip(entries, colleges):
+    for (degree_text, year, length), college_text in zip(entries, colleges, strict=True):
         degree, college, grad = (degree_text, "DEGREE"), (college_text, "COLLEGE"), (str(year), "GRAD_YEAR")
         where = (format_location(rng.choice(vocab.CITIES), style), "LOCATION") if rng.random() < 0.5 else None
         layout = style.edu_layout
@@ -176,7 +176,8 @@ def skills_lines(rng: random.Random, draft: Draft) -> list[Line]:
         labels = rng.choice(vocab.SKILL_GROUP_LABELS)
         cut1, cut2 = len(entities) // 3 + 1, 2 * len(entities) // 3 + 1
         groups = (entities[:cut1], entities[cut1:cut2], entities[cut2:])
-        return [make_line(f"{label}: ", *join_present(group, ", ")) for label, group in zip(labels, groups) if group]
+        return [make_line(f"{label}: ", *join_present(group, ", "))
+                for label, group in zip(labels, groups, strict=True) if group]
     if layout == 3:
         return [make_line(*join_present(entities, rng.choice((" | ", " · ", " • ", " / "))))]
     if layout == 4:

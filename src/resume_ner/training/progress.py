@@ -4,6 +4,7 @@ The events and their fields are the contract's (``resume_ner.training.protocol``
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -23,12 +24,13 @@ class ProgressStream:
     def __init__(self, run_file: Path, extra: str | None = None) -> None:
         self._start = time.monotonic()
         run_file.parent.mkdir(parents=True, exist_ok=True)
-        self._streams: list[IO[str]] = [open(run_file, "a", encoding="utf-8")]
+        # Open for the stream's life, closed by close(): no context manager fits.
+        self._streams: list[IO[str]] = [open(run_file, "a", encoding="utf-8")]  # noqa: SIM115
         if extra is not None:
             if extra.startswith("fd:"):
                 self._streams.append(os.fdopen(int(extra[3:]), "w", encoding="utf-8", closefd=True))
             elif Path(extra).resolve() != run_file.resolve():
-                self._streams.append(open(extra, "a", encoding="utf-8"))
+                self._streams.append(open(extra, "a", encoding="utf-8"))  # noqa: SIM115
 
     def emit(self, event: Event | str, **fields: Any) -> None:
         record = event_record(event, round(time.monotonic() - self._start, 3), fields)
@@ -42,10 +44,8 @@ class ProgressStream:
 
     def close(self) -> None:
         for stream in self._streams:
-            try:
+            with contextlib.suppress(BrokenPipeError, OSError):
                 stream.close()
-            except (BrokenPipeError, OSError):
-                pass
         self._streams = []
 
 
