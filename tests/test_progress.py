@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from rich.console import Console
 
 from resume_ner.progress import ProgressBoard, training_progress
 
-EVENTS: list[dict] = [
+# Only the fields the bars read (a real event has more), so not typed as protocol events.
+EVENTS: list[Any] = [
     {"event": "started"},
     {"event": "data_ready", "train_documents": 200},
     {"event": "step", "epoch": 1, "step": 50, "total_steps": 300},
@@ -41,7 +43,8 @@ def test_the_total_is_known_from_the_first_epoch_without_step_events(monkeypatch
     terminal, output = console(terminal=True)
     board = ProgressBoard(terminal)
     with training_progress("Trial 0 fold 1/2", epochs=4, board=board) as on_event:
-        on_event({"event": "epoch", "epoch": 1, "step": 90})
+        first_epoch: Any = {"event": "epoch", "epoch": 1, "step": 90}
+        on_event(first_epoch)
         board._progress.refresh()
         assert "Trial 0 fold 1/2: epoch 2/4" in output.getvalue() and "90/360" in output.getvalue()
 

@@ -27,7 +27,7 @@ class ProgressTask:
 
     def update(self, **fields: Any) -> None:
         """``description``, ``completed`` and/or ``total`` (rich's ``Progress.update``)."""
-        if self._progress is not None:
+        if self._progress is not None and self._task is not None:
             self._progress.update(self._task, **fields)
 
 

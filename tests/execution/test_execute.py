@@ -28,7 +28,7 @@ from resume_ner.execution import (
     write_run_config,
     write_run_inputs,
 )
-from resume_ner.training.protocol import METRICS_FILE, PROGRESS_FILE, Event, ExitStatus
+from resume_ner.training.protocol import METRICS_FILE, PROGRESS_FILE, Event, ExitStatus, ProgressEvent
 
 FAKE_CHILD = Path(__file__).with_name("fake_child.py")
 
@@ -54,7 +54,7 @@ def alive(pid: int) -> bool:
 
 
 def test_a_completed_run_reports_every_event_and_its_own_metrics(tmp_path):
-    seen: list[dict] = []
+    seen: list[ProgressEvent] = []
     result = execute_training(fake(tmp_path, "ok"), env(), tmp_path, on_event=seen.append)
     assert result.status == "completed" and result.exit_status == 0
     assert [event["event"] for event in seen] == ["started", "epoch", "epoch", "epoch", "finished"]
@@ -189,7 +189,7 @@ def prepared_run(study_inputs, name: str, trial: int = 0, **optimization):
 @pytest.mark.parametrize("launcher", [ProcessLauncher, PreloadedLauncher], ids=["process", "preloaded"])
 def test_the_training_program_runs_in_each_launch_mode(study_inputs, launcher):
     config, path = prepared_run(study_inputs, f"modes-{launcher.__name__}")
-    events: list[dict] = []
+    events: list[ProgressEvent] = []
     result = execute_training(build_training_command(path, LaunchSettings()), env(), config.output_dir,
                               launcher=launcher(), on_event=events.append)
     assert result.status == "completed", result.stderr_tail

@@ -65,7 +65,7 @@ class TrainingFailed(ReportedError, RuntimeError):
         if result.status == "timeout":
             reason = f"timed out ({result.stop_reason})"
         else:
-            reason = what.get(result.exit_status, "failed")
+            reason = what.get(result.exit_status, "failed") if result.exit_status is not None else "failed"
         self.headline = f"Training run {result.run_dir} {reason}, exit status {result.exit_status}"
         tail = "\n".join(f"  | {line}" for line in result.stderr_tail) or "  | (no output on stderr)"
         super().__init__(f"{self.headline}; last lines of {result.run_dir / STDERR_FILE}:\n{tail}")

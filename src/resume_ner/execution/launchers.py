@@ -220,7 +220,8 @@ def _main_module_not_rerun() -> Iterator[None]:
 class _Forked:
     def __init__(self, process: multiprocessing.process.BaseProcess) -> None:
         self._process = process
-        self.pid = process.pid
+        assert process.pid is not None, "a started process has a pid"
+        self.pid: int = process.pid
 
     def poll(self) -> int | None:
         return _exit_status(self._process.exitcode)
@@ -281,7 +282,7 @@ def _release_fork_server() -> None:
 
     server = getattr(forkserver, "_forkserver", None)
     alive = getattr(server, "_forkserver_alive_fd", None)
-    if alive is not None:
+    if server is not None and alive is not None:
         with contextlib.suppress(OSError):
             os.close(alive)
         server._forkserver_alive_fd = None

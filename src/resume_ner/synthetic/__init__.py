@@ -46,7 +46,7 @@ class HeldApartCorpus(NamedTuple):
     """A generated corpus, how ``data_processing`` splits it, and the vocabulary part of each document."""
 
     corpus: Corpus
-    splits: PipelineSplits
+    splits: PipelineSplits | None  # None for an empty corpus: nothing to split
     parts: dict[str, str]
 
 

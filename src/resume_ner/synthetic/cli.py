@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="draw every document from the training vocabulary (no hold-out vocabulary)")
     args = parser.parse_args(argv)
     if args.no_hold_apart:
-        corpus, parts = synthetic.generate_corpus(args.documents, args.seed, hold_apart=False), {}
+        corpus = synthetic.generate_corpus(args.documents, args.seed, hold_apart=False)
+        parts: dict[str, str] = {}
     else:
         if not args.parameters.is_file():
             parser.error(f"--parameters {args.parameters} is not a file (run from the project folder, or pass it)")

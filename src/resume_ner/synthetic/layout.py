@@ -125,10 +125,11 @@ def _wrap(segments: tuple[Segment, ...], width: int) -> list[Segment]:
     """Break long lines at spaces in plain text, as text copied out of a PDF often is; entities stay whole."""
     if not width or sum(len(text) for text, _ in segments) <= width:
         return list(segments)
-    pieces = []
+    pieces: list[tuple[str, str | None]] = []
     for text, label in segments:
         pieces += [(text, label)] if label else [(part, None) for part in re.split(r"( )", text) if part]
-    out, column = [], 0
+    out: list[list[str | None]] = []
+    column = 0
     for text, label in pieces:
         if label is None and text == " ":
             out.append([text, None])
@@ -139,7 +140,7 @@ def _wrap(segments: tuple[Segment, ...], width: int) -> list[Segment]:
             column = 0
         out.append([text, label])
         column += len(text)
-    return [tuple(piece) for piece in out]
+    return [(str(text), label) for text, label in out]
 
 
 def render(doc_id: str, draft: Draft) -> Document:

@@ -22,7 +22,7 @@ from resume_ner.training.config import RunConfig
 from resume_ner.training.distributed import SINGLE_PROCESS, DistributedContext
 from resume_ner.training.loop import LoopSettings, run_loop
 from resume_ner.training.model import load_model, resolve_device, resolve_precision
-from resume_ner.training.progress import ProgressStream
+from resume_ner.training.progress import ProgressStream, SilentProgress
 from resume_ner.training.protocol import (
     CHECKPOINT_DIR,
     METRICS_FILE,
@@ -61,7 +61,7 @@ def _resolve_backbone_once(config: RunConfig, texts: list[str], context: Distrib
     return backbone
 
 
-def run_training(config: RunConfig, progress: ProgressStream, should_stop,
+def run_training(config: RunConfig, progress: ProgressStream | SilentProgress, should_stop,
                  context: DistributedContext = SINGLE_PROCESS) -> dict:
     """Train as ``config`` says; write the checkpoint and metrics.json into ``config.output_dir``.
 

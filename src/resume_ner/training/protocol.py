@@ -176,7 +176,8 @@ class FailedEvent(TypedDict):
 ProgressEvent = (StartedEvent | DataReadyEvent | StepEvent | EpochEvent | CheckpointEvent | FinishedEvent
                  | StoppedEvent | FailedEvent)
 
-EVENT_TYPES: dict[Event, type] = {
+# Values are TypedDict classes; typing has no type for "a TypedDict class", hence Any.
+EVENT_TYPES: dict[Event, Any] = {
     Event.STARTED: StartedEvent,
     Event.DATA_READY: DataReadyEvent,
     Event.STEP: StepEvent,
