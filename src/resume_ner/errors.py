@@ -32,3 +32,25 @@ def _find(error: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseE
             return current
         current = current.__cause__ or current.__context__
     return None
+
+
+
+# pydantic's own words for a few error types, shorter and in the project's voice.
+_MESSAGES = {"extra_forbidden": "unknown key", "missing": "is required"}
+
+
+def describe_validation_error(error, subject: str, unnamed: tuple[str, ...] = ()) -> str:
+    """``subject: key: problem; key: problem`` for a pydantic ``ValidationError``: one line naming each bad key,
+    e.g. ``Invalid run config x.json: optimization.learning_rate: Input should be greater than 0``. Every config,
+    parameter set and file the project checks is reported through this. ``unnamed``: location parts the reader
+    never wrote (the tags of a discriminated union, ``float`` in ``learning_rate.float.low``), left out."""
+    problems = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"] if part not in unnamed) or "(top level)"
+        if item["type"] == "union_tag_invalid":
+            tags = str(item.get("ctx", {}).get("expected_tags", "")).replace("'", "").split(", ")
+            message = f"{item['ctx']['discriminator'].strip(chr(39))} must be {', '.join(tags[:-1])} or {tags[-1]}"
+        else:
+            message = _MESSAGES.get(item["type"], item["msg"].removeprefix("Value error, "))
+        problems.append(f"{key}: {message}")
+    return f"{subject}: " + "; ".join(problems)

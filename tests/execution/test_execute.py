@@ -28,6 +28,7 @@ from resume_ner.execution import (
     write_run_config,
     write_run_inputs,
 )
+from resume_ner.training.config import TrainingSettings
 from resume_ner.training.protocol import METRICS_FILE, PROGRESS_FILE, Event, ExitStatus, ProgressEvent
 
 FAKE_CHILD = Path(__file__).with_name("fake_child.py")
@@ -180,7 +181,7 @@ def study_inputs(tmp_path_factory):
 def prepared_run(study_inputs, name: str, trial: int = 0, **optimization):
     root, inputs = study_inputs
     base = {**BASE, "optimization": {**BASE["optimization"], **optimization}}
-    config = build_training_config(base, {}, RunPurpose(kind="trial", name=name, trial=trial, fold=0), inputs,
+    config = build_training_config(TrainingSettings.model_validate(base), {}, RunPurpose(kind="trial", name=name, trial=trial, fold=0), inputs,
                                    root / "runs", root / "backbones")
     return config, write_run_config(config)
 

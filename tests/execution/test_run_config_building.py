@@ -12,13 +12,13 @@ from resume_ner.errors import UserInputError
 from resume_ner.execution import (
     RunPurpose,
     build_training_config,
-    hyperparameter_overrides,
     splits_fingerprint,
     with_half_batch,
     write_run_config,
     write_run_inputs,
 )
-from resume_ner.training.config import load_run_config
+from resume_ner.training.config import TrainingSettings, load_run_config
+from resume_ner.training.hyperparameters import hyperparameter_paths
 
 BASE = {
     "backbone": {"name": "tiny-bert"},
@@ -41,7 +41,7 @@ def inputs(tmp_path, small_corpus):
 
 def build(inputs, tmp_path, hyperparameters=None, purpose=None, base=BASE):
     purpose = purpose or RunPurpose(kind="trial", name="study-a", trial=3, fold=1)
-    return build_training_config(base, hyperparameters or {}, purpose, inputs, tmp_path / "runs",
+    return build_training_config(TrainingSettings.model_validate(base), hyperparameters or {}, purpose, inputs, tmp_path / "runs",
                                  tmp_path / "backbones")
 
 
@@ -56,8 +56,8 @@ def test_hyperparameters_override_the_base_and_the_purpose_overrides_both(inputs
 
 
 def test_a_trial_fold_keeps_early_stopping_and_trains_its_fold(inputs, tmp_path):
-    config = build(inputs, tmp_path, {"data.fold": 0, "epochs": 4})
-    assert config.data.fold == 1  # the purpose's fold, whatever the hyperparameters say
+    config = build(inputs, tmp_path, {"epochs": 4})
+    assert config.data.fold == 1  # the purpose's fold
     assert config.optimization.epochs == 4 and config.early_stopping.patience == 2
 
 
@@ -72,14 +72,20 @@ def test_each_run_gets_its_own_self_contained_folder(inputs, tmp_path):
     assert load_run_config(path) == config  # the file alone is the whole run
 
 
-def test_base_parameters_cannot_redirect_a_runs_inputs_or_folder(inputs, tmp_path):
-    base = {**BASE, "output_dir": "/elsewhere", "data": {"corpus": "/other.json", "splits": "/other.json"}}
-    config = build(inputs, tmp_path, base=base)
-    assert config.data.corpus == inputs.corpus and str(config.output_dir).startswith(str(tmp_path))
+@pytest.mark.parametrize("owned", [{"output_dir": "/elsewhere"}, {"data": {"corpus": "/o.json", "splits": "/o.json"}},
+                                   {"entity_types": ["WRONG"]}, {"tracking": {"run_id": "x"}}])
+def test_training_settings_cannot_set_what_a_run_owns(owned):
+    with pytest.raises(ValueError, match=f"{next(iter(owned))}\n  Extra inputs are not permitted"):
+        TrainingSettings.model_validate({**BASE, **owned})
+
+
+def test_a_hyperparameter_cannot_set_what_a_run_owns(inputs, tmp_path):
+    with pytest.raises(UserInputError, match="'data.fold' is not a training setting"):
+        build(inputs, tmp_path, {"data.fold": 0})
 
 
 def test_the_label_set_comes_from_the_snapshot_schema(inputs, tmp_path, small_corpus):
-    config = build(inputs, tmp_path, base={**BASE, "entity_types": ["WRONG"]})
+    config = build(inputs, tmp_path)
     assert config.entity_types == list(LabelSchema.from_corpus(small_corpus).entity_types)
 
 
@@ -96,7 +102,7 @@ def test_bad_hyperparameters_give_one_line_naming_the_key(inputs, tmp_path, hype
 
 
 def test_short_names_map_to_run_config_keys():
-    assert hyperparameter_overrides({"backbone": "minilm", "num_layers": 2, "dropout": 0.0}) == {
+    assert hyperparameter_paths({"backbone": "minilm", "num_layers": 2, "dropout": 0.0}) == {
         "backbone.name": "minilm", "backbone.num_layers": 2, "optimization.dropout": 0.0}
 
 

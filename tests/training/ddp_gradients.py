@@ -16,6 +16,7 @@ from transformers import BertConfig, BertForTokenClassification
 
 from resume_ner.corpus.labels import LabelSchema
 from resume_ner.tagging import IGNORE, Window
+from resume_ner.training.config import TrainingSettings
 from resume_ner.training.distributed import SINGLE_PROCESS, DistributedContext
 from resume_ner.training.loop import LoopSettings, _backward
 
@@ -36,11 +37,11 @@ def windows(count: int, rng: random.Random) -> list[Window]:
 
 
 def settings() -> LoopSettings:
-    return LoopSettings(
-        schema=LabelSchema(("NAME", "SKILL")), subtoken_policy="first", learning_rate=1e-3, batch_size=8,
-        gradient_accumulation=1, weight_decay=0.0, warmup_ratio=0.0, epochs=1, max_grad_norm=None, seed=0,
-        objective="micro_f1", patience=None, min_delta=0.0, eval_batch_size=8, progress_every_steps=1,
-        device=torch.device("cpu"), autocast_dtype=None, pad_id=0)
+    training = TrainingSettings.model_validate({
+        "backbone": {"name": "tiny-bert"}, "eval_batch_size": 8, "progress_every_steps": 1,
+        "optimization": {"learning_rate": 1e-3, "batch_size": 8, "weight_decay": 0.0, "warmup_ratio": 0.0, "epochs": 1,
+                         "max_grad_norm": None, "seed": 0}})
+    return LoopSettings(training, LabelSchema(("NAME", "SKILL")), torch.device("cpu"), None, 0)
 
 
 def largest_difference(model, reference) -> float:

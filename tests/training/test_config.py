@@ -11,8 +11,8 @@ from training_helpers import run_config, training_inputs, write_config  # noqa: 
 from resume_ner.backbones import BackboneSpec, resolve_backbone
 from resume_ner.corpus.labels import LabelSchema
 from resume_ner.errors import UserInputError
-from resume_ner.training.__main__ import OVERRIDES, overrides_from, parse_args
-from resume_ner.training.config import load_run_config
+from resume_ner.training.__main__ import overrides_from, parse_args
+from resume_ner.training.config import RunConfig, load_run_config
 from resume_ner.training.model import load_model
 
 
@@ -68,7 +68,8 @@ def test_every_flag_overrides_its_config_key(tmp_path, training_inputs):
                        "--epochs", "7", "--learning-rate", "0.02", "--batch-size", "3", "--seed", "11",
                        "--device", "cpu", "--precision", "bf16"])
     overrides = overrides_from(args)
-    assert set(overrides) == set(OVERRIDES.values())
+    assert set(overrides) == {"output_dir", "data.fold", "optimization.epochs", "optimization.learning_rate",
+                              "optimization.batch_size", "optimization.seed", "device", "precision"}
     config = load_run_config(path, overrides)
     assert (str(config.output_dir), config.data.fold, config.optimization.epochs) == (str(tmp_path / "other"), "all", 7)
     optimization = config.optimization
@@ -108,3 +109,22 @@ def test_the_label_set_can_come_from_the_label_schema_file(tmp_path, training_in
     config["label_schema"] = str(tmp_path / "missing.json")
     with pytest.raises(UserInputError, match=r"missing\.json does not exist"):
         load_run_config(write_config(config, tmp_path / "config.json"))
+
+
+def test_training_settings_are_the_run_config_without_what_a_run_owns():
+    from resume_ner.training.config import RUN_OWNED_FIELDS, TrainingSettings
+
+    assert set(RUN_OWNED_FIELDS) == {"backbone_cache_dir", "entity_types", "label_schema", "data", "output_dir",
+                                     "progress", "tracking"}
+    assert set(TrainingSettings.model_fields) | set(RUN_OWNED_FIELDS) == set(RunConfig.model_fields)
+    assert issubclass(RunConfig, TrainingSettings)  # one definition of each field and default
+
+
+def test_training_base_is_validated_when_the_parameters_are_parsed():
+    from pydantic import ValidationError
+
+    from resume_ner.pipelines.training_run.parameters import TrainingParameters
+
+    with pytest.raises(ValidationError) as caught:
+        TrainingParameters(base={"backbone": {"name": "tiny-bert"}, "optimization": {"learning_rate": -1}})
+    assert [error["loc"] for error in caught.value.errors()] == [("base", "optimization", "learning_rate")]

@@ -74,7 +74,7 @@ def test_two_spellings_of_one_hyperparameter_are_refused():
         ({"epochs": {"type": "int", "low": 1}}, "epochs.high: is required"),
         ({"backbone": {"type": "fixed"}}, "backbone.value: is required"),
         ({"lr": {"type": "float", "low": 1.0e-5, "high": 1.0e-3}}, "hyperparameter 'lr' is not a training setting"),
-        ({}, "(search space): the search space is empty"),
+        ({}, "(top level): the search space is empty"),
     ],
 )
 def test_a_bad_dimension_is_rejected_in_one_line_naming_it(space, expected):

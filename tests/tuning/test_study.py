@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from resume_ner.errors import UserInputError
-from resume_ner.execution import resolved_training_settings
+from resume_ner.training.config import TrainingSettings
 from resume_ner.tuning.samplers import make_sampler
 from resume_ner.tuning.study import (
     HpoParameters,
@@ -61,9 +61,13 @@ BASE = {"backbone": {"name": "minilm", "num_layers": 2}, "tokenization": {"max_l
         "optimization": {"learning_rate": 2e-4, "epochs": 4}, "precision": "auto"}
 
 
+def measured(base: dict) -> dict:
+    return TrainingSettings.model_validate(base).what_a_trial_measures()
+
+
 def definition(base: dict | None = None, **change) -> dict:
     inputs = {"search_space": SPACE, "objective": "micro_f1", "corpus_fingerprint": "corpus-a",
-              "splits_fingerprint": "splits-a", "folds": 3, "training": resolved_training_settings(base or BASE),
+              "splits_fingerprint": "splits-a", "folds": 3, "training": measured(base or BASE),
               "gpus": 1, **change}
     return study_definition(**inputs)
 
@@ -86,13 +90,13 @@ def test_study_name_is_stable_and_ignores_key_order_and_spelled_out_defaults():
         {"splits_fingerprint": "splits-b"},
         {"folds": 2},
         {"gpus": 2},
-        {"training": resolved_training_settings({**BASE, "tokenization": {"max_length": 256, "stride": 32}})},
-        {"training": resolved_training_settings({**BASE, "precision": "fp32"})},
-        {"training": resolved_training_settings({**BASE, "early_stopping": {"patience": 2}})},
-        {"training": resolved_training_settings({**BASE, "optimization": {"learning_rate": 2e-4, "epochs": 4,
+        {"training": measured({**BASE, "tokenization": {"max_length": 256, "stride": 32}})},
+        {"training": measured({**BASE, "precision": "fp32"})},
+        {"training": measured({**BASE, "early_stopping": {"patience": 2}})},
+        {"training": measured({**BASE, "optimization": {"learning_rate": 2e-4, "epochs": 4,
                                                                           "seed": 7}})},
-        {"training": resolved_training_settings({**BASE, "backbone": {"name": "minilm", "num_layers": 6}})},
-        {"training": resolved_training_settings({**BASE, "backbone": {"name": "tiny-bert"}})},
+        {"training": measured({**BASE, "backbone": {"name": "minilm", "num_layers": 6}})},
+        {"training": measured({**BASE, "backbone": {"name": "tiny-bert"}})},
     ],
 )
 def test_study_name_changes_with_anything_a_trial_measures(change):
@@ -180,3 +184,4 @@ def test_a_worker_that_loses_the_race_to_create_sqlite_tables_retries(tmp_path, 
     monkeypatch.setattr("resume_ner.tuning.study.time.sleep", lambda seconds: None)
     storage = make_storage(f"sqlite:///{tmp_path / 'optuna.db'}", StorageSettings())
     assert isinstance(storage, real) and len(calls) == 2
+

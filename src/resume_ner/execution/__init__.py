@@ -6,13 +6,8 @@
 
 from resume_ner.execution.command import LaunchSettings, build_training_command
 from resume_ner.execution.config import (
-    HYPERPARAMETER_KEYS,
     RunPurpose,
     build_training_config,
-    canonical_hyperparameter,
-    hyperparameter_overrides,
-    normalise_hyperparameters,
-    resolved_training_settings,
     retried_hyperparameters,
     with_half_batch,
     write_run_config,
@@ -35,7 +30,6 @@ from resume_ner.execution.run_inputs import (
 )
 
 __all__ = [
-    "HYPERPARAMETER_KEYS",
     "LaunchSettings",
     "PreloadedLauncher",
     "ProcessLauncher",
@@ -46,12 +40,8 @@ __all__ = [
     "build_training_command",
     "build_training_config",
     "build_training_env",
-    "canonical_hyperparameter",
     "execute_training",
-    "hyperparameter_overrides",
     "make_launcher",
-    "normalise_hyperparameters",
-    "resolved_training_settings",
     "retried_hyperparameters",
     "splits_fingerprint",
     "with_half_batch",

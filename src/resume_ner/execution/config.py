@@ -1,40 +1,29 @@
-"""Build the run config of one training run: base parameters, then hyperparameters, then the run's purpose.
+"""Build the run config of one training run: training settings, then hyperparameters, then the run's purpose.
 
 The same function serves a fold of an HPO trial, the refit and the final training; only the purpose differs.
 """
 
 from __future__ import annotations
 
-import copy
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from resume_ner.errors import UserInputError
+from resume_ner.errors import UserInputError, describe_validation_error
 from resume_ner.execution.run_inputs import RunInputs
 from resume_ner.files import write_text_atomically
-from resume_ner.training.config import RunConfig, describe_validation_error
+from resume_ner.training.config import (
+    RunConfig,
+    TrainingSettings,
+    with_overrides,
+)
+from resume_ner.training.hyperparameters import (
+    apply_hyperparameters,
+    normalise_hyperparameters,
+)
 from resume_ner.training.protocol import CONFIG_FILE
-
-# Short names a user writes in a best-params file or a search space, and the run config key each one sets.
-HYPERPARAMETER_KEYS = {
-    "learning_rate": "optimization.learning_rate",
-    "batch_size": "optimization.batch_size",
-    "gradient_accumulation": "optimization.gradient_accumulation",
-    "weight_decay": "optimization.weight_decay",
-    "warmup_ratio": "optimization.warmup_ratio",
-    "dropout": "optimization.dropout",
-    "epochs": "optimization.epochs",
-    "max_grad_norm": "optimization.max_grad_norm",
-    "seed": "optimization.seed",
-    "backbone": "backbone.name",
-    "num_layers": "backbone.num_layers",
-    "max_length": "tokenization.max_length",
-    "stride": "tokenization.stride",
-    "subtoken_policy": "tokenization.subtoken_policy",
-    "patience": "early_stopping.patience",
-}
 
 
 class RunPurpose(BaseModel):
@@ -75,97 +64,29 @@ class RunPurpose(BaseModel):
         return overrides
 
 
-_SHORT_NAMES = {key: name for name, key in HYPERPARAMETER_KEYS.items()}
-
-
-def canonical_hyperparameter(name: str) -> str:
-    """The one spelling of a hyperparameter: its short name where it has one (``optimization.learning_rate`` ->
-    ``learning_rate``), else its dotted run-config key (``optimization.max_grad_norm``)."""
-    if name in HYPERPARAMETER_KEYS:
-        return name
-    if name in _SHORT_NAMES:
-        return _SHORT_NAMES[name]
-    if name.split(".")[0] not in RunConfig.model_fields:
-        raise UserInputError(
-            f"hyperparameter {name!r} is not a training setting; use one of {', '.join(HYPERPARAMETER_KEYS)} "
-            f"or a dotted run-config key such as optimization.max_grad_norm")
-    return name
-
-
-def normalise_hyperparameters(hyperparameters: dict[str, Any]) -> dict[str, Any]:
-    """``hyperparameters`` with every name in its one spelling (see ``canonical_hyperparameter``), in order; two
-    spellings of one hyperparameter (``epochs`` and ``optimization.epochs``) are an error naming both."""
-    normalised: dict[str, Any] = {}
-    spelled: dict[str, str] = {}
-    for name, value in hyperparameters.items():
-        canonical = canonical_hyperparameter(name)
-        if canonical in normalised:
-            raise UserInputError(f"{spelled[canonical]!r} and {name!r} are the same hyperparameter "
-                                 f"({HYPERPARAMETER_KEYS.get(canonical, canonical)}); keep one of them")
-        normalised[canonical], spelled[canonical] = value, name
-    return normalised
-
-
-def hyperparameter_overrides(hyperparameters: dict[str, Any]) -> dict[str, Any]:
-    """Map short names (``learning_rate``) or dotted run-config keys (``optimization.learning_rate``) to keys."""
-    return {HYPERPARAMETER_KEYS.get(name, name): value
-            for name, value in normalise_hyperparameters(hyperparameters).items()}
-
-
-def _set(config: dict, dotted: str, value: Any) -> None:
-    *parents, last = dotted.split(".")
-    for key in parents:
-        child = config.get(key)
-        if not isinstance(child, dict):
-            child = config[key] = {}
-        config = child
-    config[last] = value
-
-
-def merge_hyperparameters(base: dict[str, Any], hyperparameters: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``base`` (run-config keys) with ``hyperparameters`` set on it. A hyperparameter that picks
-    another backbone than the base one drops the base's settings of that backbone (``num_layers`` of minilm,
-    ``tiny`` of tiny-bert), which do not apply to the chosen one."""
-    config = copy.deepcopy(dict(base))
-    overrides = hyperparameter_overrides(hyperparameters)
-    if _switches_backbone(config, overrides):
-        config["backbone"] = {}
-    for key, value in overrides.items():
-        _set(config, key, value)
-    return config
-
-
 def build_training_config(
-    base: dict[str, Any],
-    hyperparameters: dict[str, Any],
+    settings: TrainingSettings,
+    hyperparameters: Mapping[str, Any],
     purpose: RunPurpose,
     inputs: RunInputs,
     runs_root: Path,
     backbone_cache_dir: Path,
 ) -> RunConfig:
-    """A validated run config. Precedence, lowest first: ``base`` (the ``training`` parameters),
+    """A validated run config. Precedence, lowest first: ``settings`` (the ``training.base`` parameters),
     ``hyperparameters``, then the purpose (fold, epochs, no early stopping without validation) and the run's own
     inputs and folder, which nothing can override."""
-    config = merge_hyperparameters(base, hyperparameters)
-    for key, value in purpose.overrides().items():
-        _set(config, key, value)
+    trained = apply_hyperparameters(settings, hyperparameters,
+                                    f"for the {purpose.kind} run {purpose.name} (training.base + hyperparameters)")
+    config = with_overrides(trained.model_dump(mode="json"), purpose.overrides())
     config["data"] = {**config.get("data", {}), **inputs.as_data_config()}
-    config.pop("entity_types", None)
     config["label_schema"] = str(inputs.label_schema)
     config["output_dir"] = str(purpose.folder(runs_root).resolve())
     config["backbone_cache_dir"] = str(Path(backbone_cache_dir).resolve())
     try:
         return RunConfig.model_validate(config)
     except ValidationError as error:
-        source = f"for the {purpose.kind} run {purpose.name} (training parameters + hyperparameters)"
-        raise UserInputError(describe_validation_error(error, source)) from None
-
-
-def _switches_backbone(base: dict[str, Any], overrides: dict[str, Any]) -> bool:
-    """Whether ``overrides`` choose a backbone other than the one ``base`` describes."""
-    base_backbone = base.get("backbone") if isinstance(base.get("backbone"), dict) else {}
-    chosen = overrides.get("backbone.name")
-    return chosen is not None and str(chosen).strip().lower() != str(base_backbone.get("name", "")).strip().lower()
+        raise UserInputError(describe_validation_error(
+            error, f"Invalid run config for the {purpose.kind} run {purpose.name}")) from None
 
 
 OOM_RETRY_SUFFIX = "-oom-retry"
@@ -191,26 +112,6 @@ def retried_hyperparameters(hyperparameters: dict[str, Any], retry: RunConfig) -
     what a later run must use to train as the retry did."""
     return {**normalise_hyperparameters(hyperparameters), "batch_size": retry.optimization.batch_size,
             "gradient_accumulation": retry.optimization.gradient_accumulation}
-
-
-# Run-config keys a run owns (its data, folder, labels, tracking) or that change how it runs, not what it learns.
-RUN_OWNED_KEYS = ("data", "entity_types", "label_schema", "output_dir", "backbone_cache_dir", "tracking", "progress",
-                  "progress_every_steps", "eval_batch_size", "save_checkpoint", "threads")
-
-
-def resolved_training_settings(base: dict[str, Any], hyperparameters: dict[str, Any] | None = None,
-                               source: str = "training.base") -> dict[str, Any]:
-    """The training settings ``base`` (with ``hyperparameters`` set on it) stands for, every default filled in (so
-    writing a default out or leaving it to the program is the same), without what each run owns: how every run
-    of a study trains. Invalid settings fail here with one line naming ``source`` and each bad key."""
-    placeholders = {"data": {"corpus": ".", "splits": "."}, "entity_types": ["ENTITY"], "output_dir": "."}
-    config = {**merge_hyperparameters(base, hyperparameters or {}), **placeholders}
-    config.pop("label_schema", None)
-    try:
-        validated = RunConfig.model_validate(config)
-    except ValidationError as error:
-        raise UserInputError(describe_validation_error(error, source)) from None
-    return validated.model_dump(mode="json", exclude=set(RUN_OWNED_KEYS))
 
 
 def write_run_config(config: RunConfig) -> Path:

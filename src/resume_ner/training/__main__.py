@@ -32,18 +32,10 @@ from resume_ner.training.protocol import (
     expected_parent,
     log_file,
 )
+from resume_ner.training.hyperparameters import HYPERPARAMETERS, RUN_SETTINGS
 
-# Flags for people running the program by hand; each overrides one config key.
-OVERRIDES = {
-    "output_dir": "output_dir",
-    "fold": "data.fold",
-    "epochs": "optimization.epochs",
-    "learning_rate": "optimization.learning_rate",
-    "batch_size": "optimization.batch_size",
-    "seed": "optimization.seed",
-    "device": "device",
-    "precision": "precision",
-}
+# Flags for people running the program by hand; each overrides one config key (training.hyperparameters).
+OVERRIDES = (*RUN_SETTINGS, *HYPERPARAMETERS)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -53,28 +45,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "flags below) is written to OUTPUT_DIR/config.json, the single source of truth of the run.",
     )
     parser.add_argument("--config", required=True, type=Path, help="the run config (JSON)")
-    parser.add_argument("--output-dir", type=Path, help="override output_dir (the run folder)")
-    parser.add_argument("--fold", help="override data.fold: a fold index, or 'all' to train on every training "
-                        "document without validation")
-    parser.add_argument("--epochs", type=int, help="override optimization.epochs")
-    parser.add_argument("--learning-rate", type=float, help="override optimization.learning_rate")
-    parser.add_argument("--batch-size", type=int, help="override optimization.batch_size")
-    parser.add_argument("--seed", type=int, help="override optimization.seed")
-    parser.add_argument("--device", help="override device: auto, cpu, cuda, cuda:N")
-    parser.add_argument("--precision", choices=["auto", "bf16", "fp32"], help="override precision")
+    for setting in OVERRIDES:
+        parser.add_argument(setting.flag, type=setting.parse, dest=setting.name,
+                            help=f"override {setting.path}" + (f": {setting.help}" if setting.help else ""))
     return parser.parse_args(argv)
 
 
 def overrides_from(args: argparse.Namespace) -> dict:
-    overrides = {}
-    for attribute, key in OVERRIDES.items():
-        value = getattr(args, attribute)
-        if value is None:
-            continue
-        if attribute == "fold" and value != "all":
-            value = int(value) if value.lstrip("-").isdigit() else value
-        overrides[key] = str(value) if isinstance(value, Path) else value
-    return overrides
+    """The flags given, as run-config paths -> values."""
+    values = {setting.path: getattr(args, setting.name) for setting in OVERRIDES}
+    return {path: str(value) if isinstance(value, Path) else value
+            for path, value in values.items() if value is not None}
 
 
 class _StopRequest:

@@ -1,25 +1,32 @@
 """The run config: everything one training run needs, validated. The config file is the single source of truth
-of a run and is kept in its run folder as ``config.json``."""
+of a run and is kept in its run folder as ``config.json``.
+
+``TrainingSettings`` is how a run trains (the ``training.base`` parameters, with hyperparameters set on it);
+``RunConfig`` is those settings plus what each run owns (its data, folder, labels, tracking, progress stream).
+Every model here is frozen: a changed setting is a new, validated object (``model_copy`` or ``model_validate``).
+"""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from resume_ner.backbones import BackboneSpec
 from resume_ner.corpus.formats import READERS
 from resume_ner.corpus.labels import LabelSchema
-from resume_ner.errors import UserInputError
+from resume_ner.errors import UserInputError, describe_validation_error
 
 Objective = Literal["micro_f1", "macro_f1", "micro_precision", "micro_recall", "token_accuracy"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class DataConfig(_Strict):
@@ -83,27 +90,49 @@ class TrackingConfig(_Strict):
     prefix: str = Field("", pattern=r"^([A-Za-z0-9_-]+\.)?$")
 
 
-class RunConfig(_Strict):
+class TrainingSettings(_Strict):
+    """How a run trains: the run config minus what each run owns (``RUN_OWNED_FIELDS``). The ``training.base``
+    parameters are one; a study's trial, refit and final training set hyperparameters on it."""
+
     backbone: BackboneSpec
-    backbone_cache_dir: Path = Path("data/06_models/backbones")
-    # The label set: listed, or read from a label_schema.json that data_processing wrote (then both are kept).
-    entity_types: list[str] = Field(min_length=1)
-    label_schema: Path | None = None
-    data: DataConfig
     tokenization: TokenizationConfig = Field(default_factory=TokenizationConfig)
     optimization: OptimizationConfig = Field(default_factory=OptimizationConfig)
     early_stopping: EarlyStoppingConfig = Field(default_factory=EarlyStoppingConfig)
     objective: Objective = "micro_f1"
     precision: Literal["auto", "bf16", "fp32"] = "auto"
     device: str = "auto"
+    # How a run runs, not what it learns: a study's definition leaves these out (``what_a_trial_measures``).
     threads: int | None = Field(None, ge=1)
     eval_batch_size: int = Field(64, ge=1)
     save_checkpoint: bool = True
+    progress_every_steps: int = Field(50, ge=1)
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", value):
+            raise ValueError("must be auto, cpu, cuda, cuda:N or mps")
+        return value
+
+    def what_a_trial_measures(self) -> dict:
+        """These settings as JSON, every default filled in (so writing a default out or leaving it to the program
+        is the same), without those that change how a run runs but not what it learns."""
+        return self.model_dump(mode="json", exclude={"threads", "eval_batch_size", "save_checkpoint",
+                                                     "progress_every_steps"})
+
+
+class RunConfig(TrainingSettings):
+    """One run's config: its ``TrainingSettings`` and the fields the run owns (see ``RUN_OWNED_FIELDS``)."""
+
+    backbone_cache_dir: Path = Path("data/06_models/backbones")
+    # The label set: listed, or read from a label_schema.json that data_processing wrote (then both are kept).
+    entity_types: list[str] = Field(min_length=1)
+    label_schema: Path | None = None
+    data: DataConfig
     output_dir: Path
     # Where progress events go besides the run folder's progress.jsonl: a file or FIFO path, or "fd:N" for a
     # pipe the parent passed down.
     progress: str | None = None
-    progress_every_steps: int = Field(50, ge=1)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
 
     @model_validator(mode="before")
@@ -126,13 +155,6 @@ class RunConfig(_Strict):
             raise ValueError("must be distinct, non-empty names")
         return value
 
-    @field_validator("device")
-    @classmethod
-    def _device(cls, value: str) -> str:
-        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", value):
-            raise ValueError("must be auto, cpu, cuda, cuda:N or mps")
-        return value
-
     @field_validator("progress")
     @classmethod
     def _progress(cls, value: str | None) -> str | None:
@@ -148,14 +170,28 @@ class RunConfig(_Strict):
         return json.dumps(self.model_dump(mode="json"), indent=2)
 
 
-def describe_validation_error(error, source: str) -> str:
-    """One line naming each bad key, e.g. ``optimization.learning_rate: Input should be greater than 0``."""
-    problems = []
-    for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
-        problems.append(f"{key}: {message}")
-    return f"Invalid run config {source}: " + "; ".join(problems)
+# The fields a run owns: set by whoever plans the run (its purpose, inputs and folder), never by training settings.
+RUN_OWNED_FIELDS = tuple(name for name in RunConfig.model_fields if name not in TrainingSettings.model_fields)
+
+
+def with_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the (run or training) config ``data`` with ``overrides`` (dotted paths -> values) set on it. An
+    override that picks another backbone than ``data`` names drops ``data``'s settings of that backbone
+    (``num_layers`` of minilm, ``tiny`` of tiny-bert), which do not apply to the chosen one."""
+    data = copy.deepcopy(dict(data))
+    chosen = overrides.get("backbone.name")
+    current = data.get("backbone") if isinstance(data.get("backbone"), dict) else {}
+    if chosen is not None and str(chosen).strip().lower() != str(current.get("name", "")).strip().lower():
+        data["backbone"] = {}
+    for dotted, value in overrides.items():
+        target = data
+        *parents, last = dotted.split(".")
+        for key in parents:
+            if not isinstance(target.get(key), dict):
+                target[key] = {}
+            target = target[key]
+        target[last] = value
+    return data
 
 
 def load_run_config(path: Path, overrides: dict | None = None) -> RunConfig:
@@ -171,13 +207,8 @@ def load_run_config(path: Path, overrides: dict | None = None) -> RunConfig:
         raise UserInputError(f"Run config {path} is not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise UserInputError(f"Run config {path} must be a JSON object")
-    for dotted, value in (overrides or {}).items():
-        target = data
-        *parents, last = dotted.split(".")
-        for key in parents:
-            target = target.setdefault(key, {})
-        target[last] = value
+    data = with_overrides(data, overrides or {})
     try:
         return RunConfig.model_validate(data)
     except ValidationError as error:
-        raise UserInputError(describe_validation_error(error, str(path))) from None
+        raise UserInputError(describe_validation_error(error, f"Invalid run config {path}")) from None

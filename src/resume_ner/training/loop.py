@@ -15,6 +15,7 @@ from resume_ner.corpus.labels import LabelSchema
 from resume_ner.tagging import IGNORE, EncodedDocument, Window, merge_window_predictions
 from resume_ner.tagging.alignment import repair_bio, unit_tag_ids
 from resume_ner.training.batching import collate, length_grouped_batches, sorted_batches
+from resume_ner.training.config import TrainingSettings
 from resume_ner.training.distributed import SINGLE_PROCESS, DistributedContext
 from resume_ner.training.metrics import entity_metrics, tags_from_ids
 from resume_ner.training.model import autocast_context
@@ -24,25 +25,13 @@ class TrainingStopped(Exception):
     """The run was asked to stop (SIGTERM or Ctrl-C)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoopSettings:
-    """What the loop needs from the run config, resolved (device, autocast dtype)."""
+    """The run's training settings as configured, and what the program resolved from them: the label schema, the
+    device, the autocast dtype and the tokenizer's padding id."""
 
+    training: TrainingSettings
     schema: LabelSchema
-    subtoken_policy: str
-    learning_rate: float
-    batch_size: int
-    gradient_accumulation: int
-    weight_decay: float
-    warmup_ratio: float
-    epochs: int
-    max_grad_norm: float | None
-    seed: int
-    objective: str
-    patience: int | None
-    min_delta: float
-    eval_batch_size: int
-    progress_every_steps: int
     device: torch.device
     autocast_dtype: torch.dtype | None
     pad_id: int
@@ -64,11 +53,11 @@ def _optimizer(model, settings: LoopSettings) -> torch.optim.Optimizer:
     for name, parameter in model.named_parameters():
         if parameter.requires_grad:
             (no_decay if parameter.ndim < 2 or "LayerNorm" in name else decay).append(parameter)
-    groups = [{"params": decay, "weight_decay": settings.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    groups = [{"params": decay, "weight_decay": settings.training.optimization.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     # The fused kernel updates all parameters at once: ~6x faster steps than the per-tensor default on CPU, and
     # less temporary memory (benchmarks/training_throughput.py).
     fused = settings.device.type in ("cpu", "cuda")
-    return torch.optim.AdamW(groups, lr=settings.learning_rate, fused=fused)
+    return torch.optim.AdamW(groups, lr=settings.training.optimization.learning_rate, fused=fused)
 
 
 def _linear_warmup(optimizer, warmup_steps: int, total_steps: int):
@@ -91,40 +80,41 @@ def run_loop(
     should_stop: Callable[[], bool],
     context: DistributedContext = SINGLE_PROCESS,
 ) -> LoopResult:
-    """Train for ``settings.epochs`` epochs, evaluating on ``validation`` after each one (when given).
+    """Train for ``settings.training.optimization.epochs`` epochs, evaluating on ``validation`` after each one (when given).
 
     ``on_best(epoch)`` is called whenever the objective improves (or after the last epoch without validation),
     ``on_epoch(record)`` after every epoch; ``should_stop()`` is polled between steps.
 
     Across several processes (``context``) the recipe is the single process's: every rank draws the same
-    batches of ``settings.batch_size`` windows, trains its slice of each through DistributedDataParallel, and
+    batches of ``batch_size`` windows, trains its slice of each through DistributedDataParallel, and
     the averaged gradient is the one a single process gets from the whole batch, so step counts, the schedule
     and ``total_steps`` do not depend on the number of processes. Rank 0 evaluates and every rank gets its
     metrics, so all take the same early-stopping decision. A stop request on any rank stops them all at the
     same step.
     """
+    optimization, stopping = settings.training.optimization, settings.training.early_stopping
     model.to(settings.device)
     trained = context.wrap(model)  # forward and backward through this; evaluate and save ``model`` itself
     optimizer = _optimizer(model, settings)
-    batches_per_epoch = math.ceil(len(train_windows) / settings.batch_size)
-    steps_per_epoch = math.ceil(batches_per_epoch / settings.gradient_accumulation)
-    total_steps = steps_per_epoch * settings.epochs
-    scheduler = _linear_warmup(optimizer, int(settings.warmup_ratio * total_steps), total_steps)
+    batches_per_epoch = math.ceil(len(train_windows) / optimization.batch_size)
+    steps_per_epoch = math.ceil(batches_per_epoch / optimization.gradient_accumulation)
+    total_steps = steps_per_epoch * optimization.epochs
+    scheduler = _linear_warmup(optimizer, int(optimization.warmup_ratio * total_steps), total_steps)
     lengths = [len(window) for window in train_windows]
     labelled = [sum(label != IGNORE for label in window.labels) for window in train_windows]
     result = LoopResult()
     step, waited = 0, 0
-    for epoch in range(1, settings.epochs + 1):
+    for epoch in range(1, optimization.epochs + 1):
         model.train()
-        rng = random.Random(f"{settings.seed}:{epoch}")
+        rng = random.Random(f"{optimization.seed}:{epoch}")
         # The same seeded order on every rank, so the ranks' slices of a batch are disjoint and cover it.
-        batches = length_grouped_batches(lengths, settings.batch_size, rng)
+        batches = length_grouped_batches(lengths, optimization.batch_size, rng)
         epoch_loss, epoch_windows, epoch_tokens, started = 0.0, 0, 0, time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         for index, members in enumerate(batches, start=1):
             if context.any(should_stop()):
                 raise TrainingStopped()
-            last_of_step = index % settings.gradient_accumulation == 0 or index == len(batches)
+            last_of_step = index % optimization.gradient_accumulation == 0 or index == len(batches)
             with context.no_sync(trained, last_of_step):
                 share = _backward(trained, train_windows, members, sum(labelled[i] for i in members), settings,
                                   context)
@@ -132,13 +122,13 @@ def run_loop(
             epoch_windows += share.windows
             epoch_tokens += share.tokens
             if last_of_step:
-                if settings.max_grad_norm is not None:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), settings.max_grad_norm)
+                if optimization.max_grad_norm is not None:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), optimization.max_grad_norm)
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
                 step += 1
-                if step % settings.progress_every_steps == 0:
+                if step % settings.training.progress_every_steps == 0:
                     (loss_sum,) = context.sum(epoch_loss)
                     emit("step", epoch=epoch, step=step, total_steps=total_steps,
                          train_loss=round(loss_sum / index, 5))
@@ -154,19 +144,19 @@ def run_loop(
         on_epoch(record)
         if not validation:
             continue
-        score = record["validation"][settings.objective]
-        best = None if result.best_metrics is None else result.best_metrics[settings.objective]
-        if best is None or score > best + settings.min_delta:
+        score = record["validation"][settings.training.objective]
+        best = None if result.best_metrics is None else result.best_metrics[settings.training.objective]
+        if best is None or score > best + stopping.min_delta:
             result.best_epoch, result.best_metrics, waited = epoch, record["validation"], 0
             on_best(epoch)
         else:
             waited += 1
-            if settings.patience is not None and waited >= settings.patience:
+            if stopping.patience is not None and waited >= stopping.patience:
                 result.stopped_early = True
                 break
     if not validation:
-        result.best_epoch = settings.epochs
-        on_best(settings.epochs)
+        result.best_epoch = optimization.epochs
+        on_best(optimization.epochs)
     return result
 
 
@@ -188,7 +178,7 @@ def _backward(trained, windows: list[Window], members: list[int], batch_labelled
     gradients over ranks, hence the factor ``world_size``: the result is the single process's gradient.
     """
     mine = context.rank_slice(members)
-    scale = context.world_size / max(1, batch_labelled) / settings.gradient_accumulation
+    scale = context.world_size / max(1, batch_labelled) / settings.training.optimization.gradient_accumulation
     if not mine:
         # The last, short batch can leave this rank nothing; it must still run forward and backward, or the
         # other ranks would wait forever in DDP's gradient all-reduce. Its zero weight adds nothing.
@@ -220,7 +210,7 @@ def evaluate(model, documents: list[EncodedDocument], settings: LoopSettings, sh
     predictions: list[list[int]] = [[] for _ in windows]
     loss_sum, labelled = 0.0, 0
     with torch.inference_mode():
-        for members in sorted_batches([len(w) for w in windows], settings.eval_batch_size):
+        for members in sorted_batches([len(w) for w in windows], settings.training.eval_batch_size):
             if should_stop():
                 raise TrainingStopped()
             batch = collate([windows[i] for i in members], settings.pad_id, settings.device)
@@ -238,8 +228,8 @@ def evaluate(model, documents: list[EncodedDocument], settings: LoopSettings, sh
         own = predictions[cursor : cursor + len(document.windows)]
         cursor += len(document.windows)
         merged = merge_window_predictions(list(document.windows), own, len(document.tokens))
-        gold = unit_tag_ids(document.tokens, list(document.tag_ids), settings.subtoken_policy)
-        predicted = repair_bio(unit_tag_ids(document.tokens, merged, settings.subtoken_policy), settings.schema)
+        gold = unit_tag_ids(document.tokens, list(document.tag_ids), settings.training.tokenization.subtoken_policy)
+        predicted = repair_bio(unit_tag_ids(document.tokens, merged, settings.training.tokenization.subtoken_policy), settings.schema)
         gold_tags.append(tags_from_ids(gold, settings.schema))
         predicted_tags.append(tags_from_ids(predicted, settings.schema))
     metrics = entity_metrics(gold_tags, predicted_tags)

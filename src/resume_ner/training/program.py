@@ -111,16 +111,8 @@ def run_training(config: RunConfig, progress: ProgressStream | SilentProgress, s
         # Every rank starts from the same weights (the seed above; DDP also copies rank 0's), but each needs its
         # own dropout masks, or all ranks would drop the same units of their different batches.
         torch.manual_seed(seed + context.rank)
-    optimization, stopping = config.optimization, config.early_stopping
-    settings = LoopSettings(
-        schema=schema, subtoken_policy=tokens.subtoken_policy, learning_rate=optimization.learning_rate,
-        batch_size=optimization.batch_size, gradient_accumulation=optimization.gradient_accumulation,
-        weight_decay=optimization.weight_decay, warmup_ratio=optimization.warmup_ratio, epochs=optimization.epochs,
-        max_grad_norm=optimization.max_grad_norm, seed=seed, objective=config.objective,
-        patience=stopping.patience, min_delta=stopping.min_delta, eval_batch_size=config.eval_batch_size,
-        progress_every_steps=config.progress_every_steps, device=device, autocast_dtype=autocast_dtype,
-        pad_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0,
-    )
+    settings = LoopSettings(config, schema, device, autocast_dtype,
+                            tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
     output_dir = Path(config.output_dir)
     metadata = CheckpointMetadata(tuple(config.entity_types), tokens.max_length, tokens.stride,
                                   tokens.subtoken_policy)

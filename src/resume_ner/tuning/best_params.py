@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from resume_ner.errors import UserInputError
-from resume_ner.execution.config import normalise_hyperparameters
+from resume_ner.errors import UserInputError, describe_validation_error
+from resume_ner.training.hyperparameters import normalise_hyperparameters
 
 EpochsRule = Literal["median", "max", "params"]
 
@@ -65,12 +65,7 @@ def parse_best_params(data: Any, source: str) -> BestParams:
     try:
         return BestParams.model_validate(data)
     except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            key = ".".join(str(part) for part in item["loc"]) or "(top level)"
-            message = {"extra_forbidden": "unknown key", "missing": "is required"}.get(item["type"], item["msg"])
-            problems.append(f"{key}: {message}")
-        raise UserInputError(f"Invalid best-params file {source}: " + "; ".join(problems)) from None
+        raise UserInputError(describe_validation_error(error, f"Invalid best-params file {source}")) from None
 
 
 def derive_epochs(best: BestParams, rule: EpochsRule, base_epochs: int) -> tuple[int, str]:

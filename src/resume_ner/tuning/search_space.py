@@ -7,7 +7,7 @@ Example (``hpo.search_space`` in ``conf/base/parameters_hpo.yml``)::
     epochs: {type: int, low: 2, high: 6}
     backbone: {type: fixed, value: minilm}
 
-Names are hyperparameter short names or dotted run-config keys (see ``execution.config``); parsing turns each into
+Names are hyperparameter short names or dotted run-config keys (see ``training.hyperparameters``); parsing turns each into
 its one spelling (``optimization.epochs`` -> ``epochs``), so everything after it reads one name per setting.
 """
 
@@ -24,10 +24,12 @@ from pydantic import (
     model_validator,
 )
 
-from resume_ner.errors import UserInputError
-from resume_ner.execution.config import (
+from resume_ner.backbones import BackboneSpec
+from resume_ner.errors import UserInputError, describe_validation_error
+from resume_ner.training.config import TrainingSettings
+from resume_ner.training.hyperparameters import (
+    apply_hyperparameters,
     normalise_hyperparameters,
-    resolved_training_settings,
 )
 
 
@@ -179,17 +181,17 @@ class SearchSpace(RootModel[dict[str, Dimension]]):
         return default
 
 
-def check_search_space(space: SearchSpace, base: dict[str, Any]) -> list[dict[str, Any]]:
+def check_search_space(space: SearchSpace, base: TrainingSettings) -> list[BackboneSpec]:
     """Build the training settings of every choice of every dimension (both ends of a range), each on top of
     ``base``, so a value that cannot train fails now, naming the dimension and the value, instead of in the
     trial that draws it. Returns the distinct backbones (resolved) the study can train."""
-    backbones = [resolved_training_settings(base)["backbone"]]
+    backbones = [base.backbone]
     for name, dimension in space.root.items():
         for value in dimension.edges():
-            settings = resolved_training_settings(base, {name: value},
-                                                  source=f"for hpo.search_space.{name} = {value!r} (on training.base)")
-            if settings["backbone"] not in backbones:
-                backbones.append(settings["backbone"])
+            settings = apply_hyperparameters(base, {name: value},
+                                             f"for hpo.search_space.{name} = {value!r} (on training.base)")
+            if settings.backbone not in backbones:
+                backbones.append(settings.backbone)
     return backbones
 
 
@@ -200,12 +202,5 @@ def parse_search_space(data: Any) -> SearchSpace:
     try:
         return SearchSpace.model_validate(data)
     except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            location = [str(part) for part in item["loc"] if part not in ("float", "int", "categorical", "fixed")]
-            key = ".".join(location) or "(search space)"
-            message = {"extra_forbidden": "unknown key", "missing": "is required",
-                       "union_tag_invalid": "type must be float, int, categorical or fixed"}.get(
-                item["type"], item["msg"].removeprefix("Value error, "))
-            problems.append(f"{key}: {message}")
-        raise UserInputError("Invalid hpo.search_space: " + "; ".join(problems)) from None
+        raise UserInputError(describe_validation_error(error, "Invalid hpo.search_space",
+                                                       unnamed=("float", "int", "categorical", "fixed"))) from None

@@ -21,7 +21,7 @@ def evaluate_on_holdout(model: Path, corpus: Corpus, holdout_split: dict, traini
     from resume_ner.training.model import resolve_device
 
     check_fingerprint(holdout_split, corpus, "holdout_split")
-    device = str(resolve_device(training.base.get("device", "auto")))
+    device = str(resolve_device(training.base.device))
     predictor = Predictor.load(model, device=device)
     metrics = evaluate_corpus(predictor, corpus.subset(holdout_split["holdout"]))
     logger.info("Hold-out: micro F1 %.4f (P %.4f, R %.4f), macro F1 %.4f on %d documents, %d entities",

@@ -12,15 +12,14 @@ from resume_ner.backbones import check_backbone_available
 from resume_ner.corpus.documents import Corpus
 from resume_ner.errors import UserInputError
 from resume_ner.execution import (
-    HYPERPARAMETER_KEYS,
     RunInputs,
     make_launcher,
-    resolved_training_settings,
     splits_fingerprint,
     write_run_inputs,
 )
 from resume_ner.pipelines.training_run.parameters import TrainingParameters
 from resume_ner.tracking.lineage import git_state, lineage_tags
+from resume_ner.training.hyperparameters import PATHS
 from resume_ner.tuning import reports
 from resume_ner.tuning.objective import TrialObjective, TrialSettings
 from resume_ner.tuning.optimize import (
@@ -57,20 +56,20 @@ def prepare_study(corpus: Corpus, folds: dict, label_schema: dict, workspace: Pa
     used = hpo.folds or available
     if used > available:
         raise UserInputError(f"hpo.folds is {used} but the splits have {available} folds")
-    settings = resolved_training_settings(training.base)
+    settings = training.base
     for backbone in check_search_space(space, training.base):
         check_backbone_available(backbone, Path(workspace) / "backbones")
     definition = study_definition(
-        search_space=space.model_dump(mode="json"), objective=settings["objective"],
+        search_space=space.model_dump(mode="json"), objective=settings.objective,
         corpus_fingerprint=corpus.fingerprint(), splits_fingerprint=splits_fingerprint(folds), folds=used,
-        training=_not_searched(settings, space), gpus=training.launch.gpus)
+        training=_not_searched(settings.what_a_trial_measures(), space), gpus=training.launch.gpus)
     name = hpo.study_name or derive_study_name(definition)
     study_dir = Path(workspace) / "runs" / "trial" / name
     inputs = write_run_inputs(study_dir, corpus, folds, label_schema)
-    logger.info("Study %s: %d folds, objective %s, folder %s", name, used, settings["objective"], study_dir)
+    logger.info("Study %s: %d folds, objective %s, folder %s", name, used, settings.objective, study_dir)
     return {"study_name": name, "study_dir": str(study_dir), "folds": list(range(used)),
-            "objective": settings["objective"], "definition": definition,
-            "epochs_cap": space.upper_bound("epochs", settings["optimization"]["epochs"]),
+            "objective": settings.objective, "definition": definition,
+            "epochs_cap": space.upper_bound("epochs", settings.optimization.epochs),
             "workspace": str(workspace),
             "inputs": {"corpus": str(inputs.corpus), "splits": str(inputs.splits),
                        "label_schema": str(inputs.label_schema)},
@@ -82,7 +81,7 @@ def _not_searched(settings: dict, space: SearchSpace) -> dict:
     nothing a trial measures)."""
     settings = copy.deepcopy(settings)
     for name in space.root:
-        *parents, last = HYPERPARAMETER_KEYS.get(name, name).split(".")
+        *parents, last = PATHS.get(name, name).split(".")
         section = settings
         for key in parents:
             section = section.get(key) if isinstance(section, dict) else None
@@ -152,7 +151,7 @@ def _describe(study: optuna.Study, spec: dict, space, training: TrainingParamete
     """What defines the study, on the study itself (reports and later workers read it)."""
     attrs = {"objective": spec["objective"], "direction": "maximize", "corpus_fingerprint": spec["corpus_fingerprint"],
              "splits_fingerprint": spec["splits_fingerprint"], "search_space": space.model_dump(mode="json"),
-             "backbone": str(training.base.get("backbone")), "folds": spec["folds"]}
+             "backbone": training.base.backbone.model_dump(mode="json", exclude_defaults=True), "folds": spec["folds"]}
     if "mlflow_run_id" not in study.user_attrs and active is not None:
         attrs["mlflow_run_id"] = active.info.run_id
     for key, value in attrs.items():

@@ -19,7 +19,6 @@ from resume_ner.execution import (
     build_training_env,
     execute_training,
     make_launcher,
-    resolved_training_settings,
     with_half_batch,
     write_run_config,
     write_run_inputs,
@@ -37,6 +36,7 @@ from resume_ner.tracking.lineage import (
     package_versions,
 )
 from resume_ner.training.config import load_run_config
+from resume_ner.training.hyperparameters import apply_hyperparameters
 from resume_ner.tuning.best_params import BestParams, derive_epochs
 
 logger = logging.getLogger(__name__)
@@ -48,8 +48,7 @@ def plan_training_run(best_params: dict, run: RunParameters, training: TrainingP
     ``best_params`` is the validated best-params record (``BestParamsDataset``).
     """
     best = BestParams.model_validate(best_params)
-    base_epochs = resolved_training_settings(training.base)["optimization"]["epochs"]
-    epochs, reason = derive_epochs(best, run.epochs_rule, base_epochs)
+    epochs, reason = derive_epochs(best, run.epochs_rule, training.base.optimization.epochs)
     logger.info("%s run: %d epochs, from %s", run.purpose, epochs, reason)
     return {"purpose": run.purpose, "hyperparameters": best.params, "epochs": epochs, "epochs_reason": reason,
             "source": best.model_dump(exclude={"params"}, exclude_none=True)}
@@ -60,12 +59,12 @@ def prepare_training_run(plan: dict, corpus: Corpus, folds: dict, label_schema: 
     """Make the run folder (``<workspace>/runs/<purpose>/<time>-<mlflow run>``) with a snapshot of its inputs and
     its validated ``config.json``; return where they are."""
     purpose = RunPurpose(kind=plan["purpose"], name=_run_name(), epochs=plan["epochs"])
-    settings = resolved_training_settings(training.base, plan["hyperparameters"],
-                                          source=f"for the {plan['purpose']} run (training.base + best params)")
-    check_backbone_available(settings["backbone"], Path(workspace) / "backbones")
+    settings = apply_hyperparameters(training.base, plan["hyperparameters"],
+                                     f"for the {plan['purpose']} run (training.base + best params)")
+    check_backbone_available(settings.backbone, Path(workspace) / "backbones")
     runs_root = Path(workspace) / "runs"
     inputs = write_run_inputs(purpose.folder(runs_root), corpus, folds, label_schema)
-    config = build_training_config(training.base, plan["hyperparameters"], purpose, inputs, runs_root,
+    config = build_training_config(settings, {}, purpose, inputs, runs_root,
                                    Path(workspace) / "backbones")
     config_path = write_run_config(config)
     logger.info("%s run folder: %s", plan["purpose"], config.output_dir)

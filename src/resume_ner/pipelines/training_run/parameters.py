@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from resume_ner.execution.command import LaunchSettings
+from resume_ner.training.config import TrainingSettings
 from resume_ner.tuning.best_params import EpochsRule
 
 
@@ -25,7 +26,7 @@ class TrainingParameters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    base: dict[str, Any]  # run-config keys (see resume_ner.training.config.RunConfig), checked per run
+    base: TrainingSettings  # how every run trains, before hyperparameters (resume_ner.training.config)
     launch: LaunchSettings = Field(default_factory=LaunchSettings)
     environment: EnvironmentSettings = Field(default_factory=EnvironmentSettings)
 
