@@ -39,7 +39,6 @@ from resume_ner.execution.launchers import Launcher, make_launcher
 from resume_ner.execution.run_inputs import RunInputs
 from resume_ner.progress import training_progress
 from resume_ner.training.config import TrainingSettings, load_run_config
-from resume_ner.training.hyperparameters import apply_hyperparameters
 
 logger = logging.getLogger(__name__)
 
@@ -135,13 +134,11 @@ class RunStopped(Exception):
 def prepare_run_config(plan: RunPlan, run_inputs: RunInputs, training: TrainingParameters) -> RunRecord:
     """Write the run's validated ``config.json`` (``training.base``, the plan's hyperparameters, then its purpose)
     in its folder (``<workspace>/runs/<purpose>/...``). The planner has checked that its backbone can be had."""
-    purpose = plan.purpose
-    settings = apply_hyperparameters(training.base, plan.hyperparameters,
-                                     f"for the {purpose.kind} run {purpose.name} (training.base + hyperparameters)")
     workspace = Path(plan.workspace)
-    config = build_training_config(settings, {}, purpose, run_inputs, workspace / "runs", workspace / "backbones")
+    config = build_training_config(training.base, plan.hyperparameters, plan.purpose, run_inputs, workspace / "runs",
+                                   workspace / "backbones")
     config_path = write_run_config(config)
-    logger.debug("%s run folder: %s", purpose.kind, config.output_dir)
+    logger.debug("%s run folder: %s", plan.purpose.kind, config.output_dir)
     return RunRecord(plan, config_path, Path(config.output_dir), config.optimization.epochs, run_inputs)
 
 
