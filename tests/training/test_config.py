@@ -123,7 +123,7 @@ def test_training_settings_are_the_run_config_without_what_a_run_owns():
 def test_training_base_is_validated_when_the_parameters_are_parsed():
     from pydantic import ValidationError
 
-    from resume_ner.pipelines.training_run.parameters import TrainingParameters
+    from resume_ner.execution.steps import TrainingParameters
 
     with pytest.raises(ValidationError) as caught:
         TrainingParameters(base={"backbone": {"name": "tiny-bert"}, "optimization": {"learning_rate": -1}})

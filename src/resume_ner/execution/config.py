@@ -107,11 +107,12 @@ def with_half_batch(config: RunConfig, processes: int = 1) -> RunConfig | None:
                                      "output_dir": Path(f"{config.output_dir}{OOM_RETRY_SUFFIX}")})
 
 
-def retried_hyperparameters(hyperparameters: dict[str, Any], retry: RunConfig) -> dict[str, Any]:
-    """``hyperparameters`` (normalised) with the batch size and accumulation of the out-of-memory retry ``retry``:
-    what a later run must use to train as the retry did."""
-    return {**normalise_hyperparameters(hyperparameters), "batch_size": retry.optimization.batch_size,
-            "gradient_accumulation": retry.optimization.gradient_accumulation}
+def retried_hyperparameters(hyperparameters: dict[str, Any], batch_size: int,
+                            gradient_accumulation: int) -> dict[str, Any]:
+    """``hyperparameters`` (normalised) with the batch size and accumulation of an out-of-memory retry: what a
+    later run must use to train as the retry did."""
+    return {**normalise_hyperparameters(hyperparameters), "batch_size": batch_size,
+            "gradient_accumulation": gradient_accumulation}
 
 
 def write_run_config(config: RunConfig) -> Path:

@@ -17,31 +17,31 @@ from __future__ import annotations
 import logging
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import optuna
 
 from resume_ner.errors import UserInputError
 from resume_ner.execution import (
-    LaunchSettings,
     RunInputs,
     RunPurpose,
     TrainingFailed,
-    build_training_command,
-    build_training_config,
-    build_training_env,
-    execute_training,
     retried_hyperparameters,
-    with_half_batch,
-    write_run_config,
 )
 from resume_ner.execution.launchers import Launcher
+from resume_ner.execution.steps import (
+    MlflowTarget,
+    RunPlan,
+    RunStopped,
+    TrainingParameters,
+    build_command,
+    build_environment,
+    execute_run,
+    prepare_run_config,
+)
 from resume_ner.execution.stop_signals import stop_detail
 from resume_ner.execution.worker_identity import current_worker
-from resume_ner.progress import training_progress
-from resume_ner.training.config import RunConfig
 from resume_ner.tuning.search_space import SearchSpace
 from resume_ner.tuning.tracking import StudyTracker
 
@@ -54,17 +54,13 @@ class TrialSettings:
 
     study_name: str
     space: SearchSpace
-    base: dict[str, Any]
+    training: TrainingParameters
     inputs: RunInputs
-    runs_root: Path
-    backbone_cache_dir: Path
+    workspace: Path
     folds: list[int]
     objective: str
     epochs_cap: int
-    launch: LaunchSettings
     launcher: Launcher
-    threads: int | None = None
-    pass_through: list[str] = field(default_factory=list)
     tracker: StudyTracker | None = None
 
 
@@ -141,69 +137,45 @@ class TrialObjective:
 
     def _run_fold(self, trial, params: dict, position: int, fold: int, values: list[float],
                   trial_run: str | None) -> tuple[dict, dict]:
-        """Train one fold; once per trial, a fold that ran out of memory is retried with half the batch and double
-        accumulation, and the later folds keep that batch. Returns the fold's metrics and the hyperparameters
-        the trial trains with from now on."""
-        settings = self.settings
-        purpose = RunPurpose(kind="trial", name=settings.study_name, trial=trial.number, fold=fold)
-        config = build_training_config(settings.base, params, purpose, settings.inputs, settings.runs_root,
-                                       settings.backbone_cache_dir)
-        try:
-            return self._train_fold(trial, config, position, fold, values, trial_run), params
-        except TrainingFailed as failure:
-            retry = with_half_batch(config, max(1, settings.launch.gpus))
-            if not (failure.result.out_of_memory and settings.launch.oom_retry and retry is not None
-                    and not trial.user_attrs.get("oom_retry")):
-                raise
-        params = retried_hyperparameters(params, retry)
-        trial.set_user_attr("oom_retry", True)
-        trial.set_user_attr("effective_params", params)
-        logger.warning("Trial %d fold %d ran out of memory; retrying with batch_size %d and gradient_accumulation "
-                       "%d (same effective batch)", trial.number, fold, params["batch_size"],
-                       params["gradient_accumulation"])
-        return self._train_fold(trial, retry, position, fold, values, trial_run), params
-
-    def _train_fold(self, trial, config: RunConfig, position: int, fold: int, values: list[float],
-                    trial_run: str | None) -> dict:
-        settings = self.settings
-        tracker = settings.tracker
-        config_path = write_run_config(config)
+        """Train one fold through the shared steps (``execution.steps``), in an MLflow run of its own; once per
+        trial, a fold that ran out of memory is retried with half the batch and double accumulation, and the later
+        folds keep that batch. Returns the fold's metrics and the hyperparameters the trial trains with from now
+        on."""
+        settings, tracker = self.settings, self.settings.tracker
         fold_run = tracker.start_fold(trial_run, trial.number, fold) if tracker and trial_run else None
-        env = build_training_env(tracking_uri=tracker.tracking_uri if fold_run else None,
-                                 experiment_id=tracker.experiment_id if fold_run else None, run_id=fold_run,
-                                 threads=settings.threads, pass_through=settings.pass_through)
+        plan = RunPlan(RunPurpose(kind="trial", name=settings.study_name, trial=trial.number, fold=fold), params,
+                       settings.workspace,
+                       MlflowTarget(tracker.tracking_uri, tracker.experiment_id, fold_run) if fold_run else None)
         pruned: list[str] = []
-        on_event = self._pruning_reporter(trial, position, fold, values, pruned, config.optimization.epochs)
-        label = f"Trial {trial.number} fold {position + 1}/{len(settings.folds)}"
         try:
-            with training_progress(label, config.optimization.epochs) as show_progress:
-
-                def on_event_shown(event: dict) -> bool:
-                    show_progress(event)
-                    return on_event(event)
-
-                result = execute_training(build_training_command(config_path, settings.launch), env,
-                                          config.output_dir, launcher=settings.launcher, on_event=on_event_shown,
-                                          timeout_seconds=settings.launch.timeout_seconds,
-                                          stop_grace_seconds=settings.launch.stop_grace_seconds)
-        except BaseException as error:  # a failed child, or the parent stopped or interrupted
+            run = prepare_run_config(plan, settings.inputs, settings.training)
+            result = execute_run(build_command(run, settings.training), build_environment(run, settings.training),
+                                 run, settings.training,
+                                 on_event=self._pruning_reporter(trial, position, fold, values, pruned, run.epochs),
+                                 launcher=settings.launcher, oom_retry=not trial.user_attrs.get("oom_retry"))
+        except RunStopped:
+            if fold_run:
+                tracker.finish(fold_run, "KILLED")
+            raise optuna.TrialPruned(pruned[0] if pruned else "stopped") from None
+        except BaseException as error:  # a failed child, bad settings, or the parent stopped or interrupted
             if fold_run:
                 tracker.finish(fold_run, "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
             raise
-        if result.status == "stopped":
-            if fold_run:
-                tracker.finish(fold_run, "KILLED")
-            raise optuna.TrialPruned(pruned[0] if pruned else "stopped")
         if fold_run:
             tracker.finish(fold_run, "FINISHED")
+        if result.oom_retry:
+            params = retried_hyperparameters(params, result.oom_retry.batch_size,
+                                             result.oom_retry.gradient_accumulation)
+            trial.set_user_attr("oom_retry", True)
+            trial.set_user_attr("effective_params", params)
         metrics = result.metrics
         value = float(metrics["best"][settings.objective])
-        logger.info("%s: %s %.4f (best epoch %s of %d), running mean %.4f, %.0f s", label, settings.objective,
-                    value, metrics["best_epoch"], metrics["epochs_run"],
-                    _running_mean(values, value), result.wall_seconds)
+        logger.info("Trial %d fold %d/%d: %s %.4f (best epoch %s of %d), running mean %.4f, %.0f s", trial.number,
+                    position + 1, len(settings.folds), settings.objective, value, metrics["best_epoch"],
+                    metrics["epochs_run"], _running_mean(values, value), result.wall_seconds)
         if pruned and position + 1 < len(settings.folds):  # the verdict came with the child's last epoch
             raise optuna.TrialPruned(pruned[0])
-        return metrics
+        return metrics, params
 
     def _pruning_reporter(self, trial, position: int, fold: int, values: list[float], pruned: list[str],
                           epochs: int) -> Callable[[dict], bool]:

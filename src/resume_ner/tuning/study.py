@@ -6,6 +6,8 @@ import hashlib
 import json
 import logging
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import optuna
@@ -18,7 +20,9 @@ from sqlalchemy.exc import (
 )
 
 from resume_ner.errors import UserInputError
+from resume_ner.execution.run_inputs import RunInputs
 from resume_ner.logs import route_optuna_logs
+from resume_ner.tuning.search_space import SearchSpace
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +76,23 @@ class HpoParameters(_Strict):
         if self.n_trials is None and self.timeout_seconds is None:
             raise ValueError("set n_trials, timeout_seconds or both: the study needs a budget")
         return self
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """What ``prepare_study`` settled and ``run_study`` runs: the study's name (after its ``definition``), folder,
+    search space (parsed once), folds, objective, the epochs cap every trial stays under, where runs and backbones
+    go (``workspace``) and the inputs snapshot every trial reads."""
+
+    name: str
+    folder: Path
+    space: SearchSpace
+    folds: tuple[int, ...]
+    objective: str
+    definition: dict[str, Any]
+    epochs_cap: int
+    workspace: Path
+    inputs: RunInputs
 
 
 def study_definition(*, search_space: dict, objective: str, corpus_fingerprint: str, splits_fingerprint: str,

@@ -663,3 +663,12 @@ def test_the_final_model_trains_exactly_as_the_best_trial_did_fixed_dimension_do
     assert final["optimization"]["batch_size"] == 32 and final["tokenization"]["max_length"] == 96
     model = project / "data/06_models/final_training/model"
     assert json.loads((model / "resume_ner.json").read_text())["max_length"] == 96
+
+
+def test_the_study_is_data_between_running_and_reporting_it():
+    from resume_ner.pipelines.hpo import create_pipeline
+
+    edges = {(node.name, tuple(node.inputs), tuple(node.outputs)) for node in create_pipeline().nodes}
+    assert ("run_study", ("study_spec", "optuna_storage", "params:hpo", "params:training"), ("study",)) in edges
+    assert any(name == "report_study" and inputs[0] == "study" and outputs[0] == "best_params"
+               for name, inputs, outputs in edges)

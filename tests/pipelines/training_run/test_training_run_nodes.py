@@ -13,21 +13,25 @@ from mlflow.utils.validation import _validate_metric_name
 from pydantic import ValidationError
 
 from resume_ner.errors import UserInputError
-from resume_ner.execution import TrainingFailed, write_run_config
+from resume_ner.execution import RunInputs, RunPurpose, TrainingFailed, write_run_config
+from resume_ner.execution.steps import (
+    OomRetry,
+    RunPlan,
+    RunRecord,
+    RunResult,
+    TrainingParameters,
+    build_command,
+    execute_run,
+)
 from resume_ner.pipelines.final_training.nodes import (
     holdout_metrics_for_mlflow,
     write_model_card,
 )
 from resume_ner.pipelines.training_run.nodes import (
-    build_command,
     collect_training_outputs,
-    execute_run,
     plan_training_run,
 )
-from resume_ner.pipelines.training_run.parameters import (
-    RunParameters,
-    TrainingParameters,
-)
+from resume_ner.pipelines.training_run.parameters import RunParameters
 from resume_ner.training.config import OptimizationConfig, RunConfig
 
 BEST: dict = {"params": {"learning_rate": 0.003, "batch_size": 16}, "best_epochs": [1, 2, 4, 5],
@@ -52,46 +56,48 @@ def training(epochs: int | None = 9) -> TrainingParameters:
 ])
 def test_plan_picks_epochs_by_the_rule(rule, epochs, reason):
     best = {**BEST, "best_epochs": [1, 2, 5, 5]}
-    plan = plan_training_run(best, RunParameters(purpose="final", epochs_rule=rule), training(epochs=9))
-    assert plan["epochs"] == epochs
-    assert plan["epochs_reason"] == reason
+    plan = plan_training_run(best, RunParameters(purpose="final", epochs_rule=rule), training(epochs=9), Path("ws"))
+    assert plan.purpose.epochs == epochs
+    assert plan.epochs_reason == reason
 
 
 def test_plan_params_rule_prefers_the_epochs_hyperparameter_to_the_base():
     best = {**BEST, "params": {**BEST["params"], "epochs": 7}}
-    plan = plan_training_run(best, RunParameters(purpose="final", epochs_rule="params"), training(epochs=9))
-    assert (plan["epochs"], plan["epochs_reason"]) == (7, "the epochs hyperparameter")
+    plan = plan_training_run(best, RunParameters(purpose="final", epochs_rule="params"), training(epochs=9),
+                             Path("ws"))
+    assert (plan.purpose.epochs, plan.epochs_reason) == (7, "the epochs hyperparameter")
 
 
 def test_plan_defaults_to_the_median_rule():
-    plan = plan_training_run(BEST, RunParameters(purpose="refit"), training())  # median of [1, 2, 4, 5] is 3.0
-    assert plan["epochs"] == 3
-    assert plan["epochs_reason"].startswith("median of")
+    # median of [1, 2, 4, 5] is 3.0
+    plan = plan_training_run(BEST, RunParameters(purpose="refit"), training(), Path("ws"))
+    assert plan.purpose.epochs == 3
+    assert plan.epochs_reason.startswith("median of")
 
 
 def test_plan_carries_purpose_hyperparameters_and_lineage_source():
-    plan = plan_training_run(BEST, RunParameters(purpose="refit", epochs_rule="max"), training())
-    assert plan["purpose"] == "refit"
-    assert plan["hyperparameters"] == BEST["params"]
-    assert plan["source"] == {key: value for key, value in BEST.items() if key != "params"}
+    plan = plan_training_run(BEST, RunParameters(purpose="refit", epochs_rule="max"), training(), Path("ws"))
+    assert plan.purpose.kind == "refit"
+    assert plan.hyperparameters == BEST["params"]
+    assert plan.source == {key: value for key, value in BEST.items() if key != "params"}
 
 
 def test_plan_from_a_hand_written_record_has_an_empty_source_and_falls_back():
     plan = plan_training_run({"params": {"learning_rate": 0.01, "epochs": 6}},
-                             RunParameters(purpose="final", epochs_rule="median"), training())
-    assert plan["source"] == {}
-    assert plan["epochs"] == 6
-    assert "rule 'median' needs best_epochs" in plan["epochs_reason"]
+                             RunParameters(purpose="final", epochs_rule="median"), training(), Path("ws"))
+    assert plan.source == {}
+    assert plan.purpose.epochs == 6
+    assert "rule 'median' needs best_epochs" in plan.epochs_reason
 
 
 def test_plan_without_any_epochs_setting_uses_the_run_config_default():
-    plan = plan_training_run({"params": {}}, RunParameters(purpose="final"), training(epochs=None))
-    assert plan["epochs"] == OptimizationConfig().epochs
+    plan = plan_training_run({"params": {}}, RunParameters(purpose="final"), training(epochs=None), Path("ws"))
+    assert plan.purpose.epochs == OptimizationConfig().epochs
 
 
 def test_plan_rejects_an_invalid_record():
     with pytest.raises(ValidationError, match="best_epochs"):
-        plan_training_run({**BEST, "best_epochs": [0]}, RunParameters(purpose="final"), training())
+        plan_training_run({**BEST, "best_epochs": [0]}, RunParameters(purpose="final"), training(), Path("ws"))
 
 
 # --- holdout_metrics_for_mlflow -------------------------------------------------------------------------------
@@ -198,14 +204,14 @@ def test_model_card_with_a_study_names_it_and_the_best_trial():
 
 
 def test_collect_refuses_a_run_without_a_checkpoint():
-    result = {"checkpoint": None, "metrics": {"train_loss": 0.1}, "wall_seconds": 3.0, "run_dir": "runs/final/x"}
+    result = RunResult({"train_loss": 0.1}, None, 3.0, Path("runs/final/x"), Path("runs/final/x/config.json"))
     with pytest.raises(UserInputError, match=r"Training run runs/final/x saved no checkpoint"):
         collect_training_outputs(result, LINEAGE)
 
 
 def test_collect_returns_checkpoint_metrics_and_lineage():
-    result = {"checkpoint": "runs/final/x/checkpoint", "metrics": {"train_loss": 0.1}, "wall_seconds": 3.0,
-              "run_dir": "runs/final/x"}
+    result = RunResult({"train_loss": 0.1}, Path("runs/final/x/checkpoint"), 3.0, Path("runs/final/x"),
+                       Path("runs/final/x/config.json"))
     checkpoint, metrics, lineage = collect_training_outputs(result, LINEAGE)
     assert checkpoint == "runs/final/x/checkpoint"
     assert metrics == {"train_loss": 0.1, "run_dir": "runs/final/x", "launch_wall_seconds": 3.0}
@@ -217,6 +223,11 @@ def test_collect_returns_checkpoint_metrics_and_lineage():
 FAKE_TRAINER = Path(__file__).parents[1] / "hpo" / "fake_trainer.py"
 
 
+def child_env() -> dict[str, str]:
+    """A bare environment for the child, with the import path that points at this checkout's sources."""
+    return {name: os.environ[name] for name in ("PATH", "PYTHONPATH") if name in os.environ}
+
+
 def fake_launch(tmp_path: Path, **settings) -> TrainingParameters:
     python = tmp_path / "fake-python"
     python.write_text(f"#!/bin/sh\nexec {sys.executable} {FAKE_TRAINER} \"$@\"\n")
@@ -225,24 +236,25 @@ def fake_launch(tmp_path: Path, **settings) -> TrainingParameters:
                               launch={"mode": "process", "python": str(python), "stop_grace_seconds": 5, **settings})
 
 
-def refit_run(tmp_path: Path, batch_size: int) -> dict:
+def refit_run(tmp_path: Path, batch_size: int) -> RunRecord:
     run_dir = tmp_path / "runs" / "refit" / "r1"
     config = RunConfig.model_validate({
         "backbone": {"name": "tiny-bert"}, "entity_types": ["SKILL"], "output_dir": str(run_dir),
         "data": {"corpus": str(tmp_path / "corpus.json"), "splits": str(tmp_path / "folds.json"), "fold": "all"},
         "optimization": {"learning_rate": 1e-3, "batch_size": batch_size, "epochs": 2},
         "tracking": {"prefix": "refit."}})
-    return {"config_path": str(write_run_config(config)), "run_dir": str(run_dir), "run_name": "r1",
-            "purpose": "refit", "epochs": 2}
+    plan = RunPlan(RunPurpose(kind="refit", name="r1", epochs=2), {}, tmp_path)
+    inputs = RunInputs(tmp_path / "corpus.json", tmp_path / "folds.json", tmp_path / "schema.json", "c", "s")
+    return RunRecord(plan, write_run_config(config), run_dir, 2, inputs)
 
 
 def test_a_refit_that_runs_out_of_memory_is_retried_with_half_the_batch_and_says_so_in_its_lineage(tmp_path):
     training = fake_launch(tmp_path)
     run = refit_run(tmp_path, batch_size=64)  # the fake trainer runs out of memory at 64 and above
-    result = execute_run(build_command(run, training), {"PATH": os.environ["PATH"]}, run, training)
+    result = execute_run(build_command(run, training), child_env(), run, training)
     retry_dir = tmp_path / "runs" / "refit" / "r1-oom-retry"
-    assert result["run_dir"] == str(retry_dir) and result["checkpoint"] == str(retry_dir / "checkpoint")
-    assert result["oom_retry"] == {"batch_size": 32, "gradient_accumulation": 2}
+    assert result.run_dir == retry_dir and result.checkpoint == retry_dir / "checkpoint"
+    assert result.oom_retry == OomRetry(batch_size=32, gradient_accumulation=2)
     retried = json.loads((retry_dir / "config.json").read_text())
     assert retried["optimization"]["batch_size"] == 32 and retried["optimization"]["gradient_accumulation"] == 2
     assert retried["tracking"]["prefix"] == "refit-oom-retry."  # its MLflow records beside the first attempt's
@@ -258,5 +270,33 @@ def test_without_oom_retry_a_run_out_of_memory_fails(tmp_path):
     training = fake_launch(tmp_path, oom_retry=False)
     run = refit_run(tmp_path, batch_size=64)
     with pytest.raises(TrainingFailed, match="ran out of memory, exit status 3"):
-        execute_run(build_command(run, training), {"PATH": os.environ["PATH"]}, run, training)
+        execute_run(build_command(run, training), child_env(), run, training)
     assert not (tmp_path / "runs" / "refit" / "r1-oom-retry").exists()
+
+
+# --- one child-run path ----------------------------------------------------------------------------------------
+
+
+def test_hpo_trials_refit_and_final_training_run_the_very_same_step_functions():
+    from resume_ner.execution import steps
+    from resume_ner.pipelines.final_training import create_pipeline as final_training
+    from resume_ner.pipelines.refit import create_pipeline as refit
+    from resume_ner.tuning import objective
+
+    shared = (steps.prepare_run_config, steps.build_command, steps.build_environment, steps.execute_run)
+    for pipeline in (refit(), final_training()):
+        funcs = {node.name.split(".")[-1]: node.func for node in pipeline.nodes}
+        for step in shared:
+            assert funcs[step.__name__] is step
+    for step in shared:  # what TrialObjective._run_fold calls for each fold
+        assert getattr(objective, step.__name__) is step
+
+
+def test_every_node_is_named_after_the_function_it_runs():
+    from kedro.framework.project import configure_project
+
+    from resume_ner.pipeline_registry import register_pipelines
+
+    configure_project("resume_ner")
+    for node in register_pipelines()["__default__"].nodes:
+        assert node.name.split(".")[-1] == node.func.__name__, node.name

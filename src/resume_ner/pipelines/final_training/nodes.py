@@ -8,7 +8,7 @@ from pathlib import Path
 
 from resume_ner.corpus.documents import Corpus
 from resume_ner.corpus.splits import check_fingerprint
-from resume_ner.pipelines.training_run.parameters import TrainingParameters
+from resume_ner.execution.steps import TrainingParameters
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(nodes.evaluate_on_holdout, ["model", "corpus", "holdout_split", "params:training"],
                  "holdout_metrics", name="evaluate_on_holdout"),
             Node(nodes.holdout_metrics_for_mlflow, "holdout_metrics", "holdout_mlflow_metrics",
-                 name="log_holdout_metrics"),
+                 name="holdout_metrics_for_mlflow"),
             Node(nodes.write_model_card, ["lineage", "metrics", "holdout_metrics", "corpus_report"], "model_card",
                  name="write_model_card"),
         ]

@@ -1,4 +1,5 @@
-"""The template: plan -> build config -> record lineage -> build command -> build env -> execute -> outputs.
+"""The template: plan -> snapshot inputs -> prepare the run config -> record lineage -> build command and
+environment -> execute -> collect outputs. Node names are the names of the functions they run.
 
 Free inputs: ``best_params``, ``corpus``, ``folds``, ``label_schema``, ``model_workspace``; parameters
 ``params:training`` (shared) and ``params:run`` (per namespace). Outputs: ``model``, ``metrics``, ``lineage``.
@@ -6,27 +7,28 @@ Free inputs: ``best_params``, ``corpus``, ``folds``, ``label_schema``, ``model_w
 
 from kedro.pipeline import Node, Pipeline
 
+from resume_ner.execution import steps
 from resume_ner.pipelines.training_run import nodes
 
 SHARED_INPUTS = {"best_params", "corpus", "folds", "label_schema", "model_workspace"}
 SHARED_PARAMETERS = {"params:training"}
 
 
+def _node(func, inputs, outputs) -> Node:
+    return Node(func, inputs, outputs, name=func.__name__)
+
+
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(nodes.plan_training_run, ["best_params", "params:run", "params:training"], "plan",
-                 name="plan_training_run"),
-            Node(nodes.prepare_training_run,
-                 ["plan", "corpus", "folds", "label_schema", "model_workspace", "params:training"], "run_config",
-                 name="build_training_config"),
-            Node(nodes.record_lineage, ["plan", "run_config"], "run_lineage", name="record_lineage"),
-            Node(nodes.build_command, ["run_config", "params:training"], "command", name="build_training_command"),
-            Node(nodes.build_environment, ["run_lineage", "params:training"], "environment",
-                 name="build_training_env"),
-            Node(nodes.execute_run, ["command", "environment", "run_config", "params:training"], "run_result",
-                 name="execute_training"),
-            Node(nodes.collect_training_outputs, ["run_result", "run_lineage"], ["model", "metrics", "lineage"],
-                 name="collect_training_outputs"),
+            _node(nodes.plan_training_run, ["best_params", "params:run", "params:training", "model_workspace"],
+                  "plan"),
+            _node(nodes.snapshot_run_inputs, ["plan", "corpus", "folds", "label_schema"], "run_inputs"),
+            _node(steps.prepare_run_config, ["plan", "run_inputs", "params:training"], "run_config"),
+            _node(nodes.record_lineage, ["plan", "run_config"], "run_lineage"),
+            _node(steps.build_command, ["run_config", "params:training"], "command"),
+            _node(steps.build_environment, ["run_config", "params:training"], "environment"),
+            _node(steps.execute_run, ["command", "environment", "run_config", "params:training"], "run_result"),
+            _node(nodes.collect_training_outputs, ["run_result", "run_lineage"], ["model", "metrics", "lineage"]),
         ]
     )
