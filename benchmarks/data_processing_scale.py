@@ -57,8 +57,15 @@ from machine import machine_info, write_figures  # benchmarks/machine.py
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SIZES = (300, 3_000, 12_600, 30_000, 100_000)
-NODES = ("map_labels", "resolve_overlaps", "build_label_schema", "group_near_duplicates", "split_holdout",
-         "make_folds", "summarise_corpus")
+NODES = (
+    "map_labels",
+    "resolve_overlaps",
+    "build_label_schema",
+    "group_near_duplicates",
+    "split_holdout",
+    "make_folds",
+    "summarise_corpus",
+)
 RUNNING_NODE = re.compile(r"Running node: (\w+):")
 # Wall time above CPU time by this factor means the single-threaded run waited for a CPU: other load.
 DISTURBED_WALL_OVER_CPU = 1.3
@@ -71,8 +78,21 @@ def corpus_file(data_dir: Path, documents: int, seed: int) -> Path:
     if not path.exists():
         print(f"generating {documents:,} documents -> {path}", flush=True)
         partial = path.with_suffix(".partial.json")
-        subprocess.run([sys.executable, "-m", "resume_ner.synthetic", "--output", str(partial),
-                        "--documents", str(documents), "--seed", str(seed)], check=True, cwd=REPO_ROOT)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "resume_ner.synthetic",
+                "--output",
+                str(partial),
+                "--documents",
+                str(documents),
+                "--seed",
+                str(seed),
+            ],
+            check=True,
+            cwd=REPO_ROOT,
+        )
         partial.rename(path)
     return path
 
@@ -89,7 +109,8 @@ def project_copy(root: Path, raw_corpus: Path) -> Path:
         (project / "data" / layer).mkdir(parents=True)
     (project / "conf" / "local" / "catalog.yml").write_text(
         f"raw_corpus:\n  type: resume_ner.datasets.CorpusDataset\n  filepath: {raw_corpus}\n  format: json\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return project
 
 
@@ -98,8 +119,10 @@ def wait_for_quiet_machine(max_load: float, max_wait: float) -> float:
     waited = 0.0
     load = os.getloadavg()[0]
     while load > max_load and waited < max_wait:
-        print(f"  load average {load:.2f} > {max_load}: waiting for the machine to quieten ({waited:.0f} s so far)",
-              flush=True)
+        print(
+            f"  load average {load:.2f} > {max_load}: waiting for the machine to quieten ({waited:.0f} s so far)",
+            flush=True,
+        )
         time.sleep(LOAD_POLL_SECONDS)
         waited += LOAD_POLL_SECONDS
         load = os.getloadavg()[0]
@@ -123,14 +146,25 @@ def run_pipeline(project: Path, timeout: float, max_rss_mb: float, pythonpath: s
 
     The child is stopped after ``timeout`` seconds, or as soon as its RSS passes ``max_rss_mb`` (the machine is
     shared: a run heading for all its memory would take other people's jobs with it)."""
-    env = dict(os.environ, KEDRO_DISABLE_TELEMETRY="1", RESUME_NER_PROGRESS="0",
-               MLFLOW_TRACKING_URI=f"sqlite:///{project / 'mlflow.db'}")
+    env = dict(
+        os.environ,
+        KEDRO_DISABLE_TELEMETRY="1",
+        RESUME_NER_PROGRESS="0",
+        MLFLOW_TRACKING_URI=f"sqlite:///{project / 'mlflow.db'}",
+    )
     if pythonpath:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [pythonpath, env.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "kedro", "run", "--pipelines=data_processing"]
     started = time.monotonic()
-    child = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True, start_new_session=True)
+    child = subprocess.Popen(
+        command,
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     lines: list[tuple[float, str]] = []
 
     def read_output() -> None:
@@ -146,7 +180,7 @@ def run_pipeline(project: Path, timeout: float, max_rss_mb: float, pythonpath: s
     def watch() -> None:
         while not exited.wait(0.25):
             samples.append((time.monotonic() - started, rss_mb(child.pid)))
-            reason = ("timeout" if samples[-1][0] > timeout else "memory" if samples[-1][1] > max_rss_mb else None)
+            reason = "timeout" if samples[-1][0] > timeout else "memory" if samples[-1][1] > max_rss_mb else None
             if reason:
                 stopped.append(reason)
                 os.killpg(child.pid, signal.SIGKILL)
@@ -185,9 +219,11 @@ def digest(value) -> str:
 def results_of(project: Path) -> dict:
     """What the run decided: near-duplicate groups and splits, as counts and digests to compare runs by."""
     data = project / "data"
-    paths = {"groups": data / "02_intermediate" / "document_groups.json",
-             "holdout": data / "05_model_input" / "holdout_split.json",
-             "folds": data / "05_model_input" / "folds.json"}
+    paths = {
+        "groups": data / "02_intermediate" / "document_groups.json",
+        "holdout": data / "05_model_input" / "holdout_split.json",
+        "folds": data / "05_model_input" / "folds.json",
+    }
     if not all(path.exists() for path in paths.values()):
         return {}
     groups = json.loads(paths["groups"].read_text())["groups"]
@@ -213,14 +249,21 @@ def measure(documents: int, args: argparse.Namespace, workdir: Path) -> dict:
         project = project_copy(root, raw)
         print(f"  {documents:,} documents (attempt {attempt + 1}), load average {load_before:.2f} ...", flush=True)
         run = run_pipeline(project, args.timeout, args.max_rss_gb * 1024, args.pythonpath)
-        run.update(load_average_before=load_before, load_average_after=os.getloadavg()[0],
-                   results=results_of(project) if run["status"] == "ok" else {})
-        run["disturbed"] = (run["status"] == "ok" and run["wall_seconds"] > DISTURBED_WALL_OVER_CPU
-                            * run["cpu_seconds"]) or load_before > args.max_load
+        run.update(
+            load_average_before=load_before,
+            load_average_after=os.getloadavg()[0],
+            results=results_of(project) if run["status"] == "ok" else {},
+        )
+        run["disturbed"] = (
+            run["status"] == "ok" and run["wall_seconds"] > DISTURBED_WALL_OVER_CPU * run["cpu_seconds"]
+        ) or load_before > args.max_load
         attempts.append(run)
-        print(f"    {run['status']}: wall {run['wall_seconds']:.1f} s, CPU {run['cpu_seconds']:.1f} s, "
-              f"peak RSS {run['peak_rss_mb']:.0f} MB, load after {run['load_average_after']:.2f}"
-              + (" (disturbed)" if run["disturbed"] else ""), flush=True)
+        print(
+            f"    {run['status']}: wall {run['wall_seconds']:.1f} s, CPU {run['cpu_seconds']:.1f} s, "
+            f"peak RSS {run['peak_rss_mb']:.0f} MB, load after {run['load_average_after']:.2f}"
+            + (" (disturbed)" if run["disturbed"] else ""),
+            flush=True,
+        )
         if run["status"] == "failed":
             print("    " + "\n    ".join(run["log_tail"]), flush=True)
         if not args.keep:
@@ -228,8 +271,13 @@ def measure(documents: int, args: argparse.Namespace, workdir: Path) -> dict:
         if not run["disturbed"]:
             break
     best = min(attempts, key=lambda run: (run["disturbed"], run["wall_seconds"]))
-    return {"documents": documents, "file_mb": raw.stat().st_size / 2**20, **best, "attempts": len(attempts),
-            "all_attempts": attempts}
+    return {
+        "documents": documents,
+        "file_mb": raw.stat().st_size / 2**20,
+        **best,
+        "attempts": len(attempts),
+        "all_attempts": attempts,
+    }
 
 
 def n_log_n(n: int) -> float:
@@ -241,7 +289,8 @@ def growth(rows: list[dict]) -> list[dict]:
     finished = [row for row in rows if row["status"] == "ok"]
     return [
         {
-            "from": small["documents"], "to": large["documents"],
+            "from": small["documents"],
+            "to": large["documents"],
             "documents_ratio": large["documents"] / small["documents"],
             "n_log_n_ratio": n_log_n(large["documents"]) / n_log_n(small["documents"]),
             "wall_ratio": large["wall_seconds"] / small["wall_seconds"],
@@ -253,8 +302,10 @@ def growth(rows: list[dict]) -> list[dict]:
 
 def print_tables(rows: list[dict], ratios: list[dict], label: str) -> None:
     print(f"\n{label}: kedro run --pipelines=data_processing")
-    print("| documents | file MB | status | wall s | CPU s | peak RSS MB | read s | map s | overlaps s | schema s "
-          "| near-dup s | holdout s | folds s | report s | groups (docs) |")
+    print(
+        "| documents | file MB | status | wall s | CPU s | peak RSS MB | read s | map s | overlaps s | schema s "
+        "| near-dup s | holdout s | folds s | report s | groups (docs) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         phases = row["phases_seconds"]
@@ -263,13 +314,15 @@ def print_tables(rows: list[dict], ratios: list[dict], label: str) -> None:
         def phase(name: str, phases: dict = phases) -> str:
             return f"{phases[name]:.1f}" if name in phases else "-"
 
-        groups = (f"{results['near_duplicate_groups']:,} ({results['documents_in_groups']:,})" if results else "-")
-        print(f"| {row['documents']:,} | {row['file_mb']:.0f} | {row['status']}{' *' if row['disturbed'] else ''} "
-              f"| {row['wall_seconds']:.1f} | {row['cpu_seconds']:.1f} | {row['peak_rss_mb']:,.0f} "
-              f"| {phase('read')} | {phase('map_labels')} | {phase('resolve_overlaps')} "
-              f"| {phase('build_label_schema')} "
-              f"| {phase('group_near_duplicates')} "
-              f"| {phase('split_holdout')} | {phase('make_folds')} | {phase('summarise_corpus')} | {groups} |")
+        groups = f"{results['near_duplicate_groups']:,} ({results['documents_in_groups']:,})" if results else "-"
+        print(
+            f"| {row['documents']:,} | {row['file_mb']:.0f} | {row['status']}{' *' if row['disturbed'] else ''} "
+            f"| {row['wall_seconds']:.1f} | {row['cpu_seconds']:.1f} | {row['peak_rss_mb']:,.0f} "
+            f"| {phase('read')} | {phase('map_labels')} | {phase('resolve_overlaps')} "
+            f"| {phase('build_label_schema')} "
+            f"| {phase('group_near_duplicates')} "
+            f"| {phase('split_holdout')} | {phase('make_folds')} | {phase('summarise_corpus')} | {groups} |"
+        )
     if any(row["disturbed"] for row in rows):
         print("* disturbed by other load (wall > 1.3 x CPU, or a busy machine at the start) even after a rerun")
     if ratios:
@@ -277,22 +330,36 @@ def print_tables(rows: list[dict], ratios: list[dict], label: str) -> None:
         print("|---|---|---|---|---|---|")
         for ratio in ratios:
             ok = ratio["wall_ratio"] <= ratio["n_log_n_ratio"] and ratio["peak_rss_ratio"] <= ratio["n_log_n_ratio"]
-            print(f"| {ratio['from']:,} -> {ratio['to']:,} | {ratio['documents_ratio']:.1f} "
-                  f"| {ratio['n_log_n_ratio']:.2f} | {ratio['wall_ratio']:.2f} | {ratio['peak_rss_ratio']:.2f} "
-                  f"| {'within n log n' if ok else 'WORSE than n log n'} |")
+            print(
+                f"| {ratio['from']:,} -> {ratio['to']:,} | {ratio['documents_ratio']:.1f} "
+                f"| {ratio['n_log_n_ratio']:.2f} | {ratio['wall_ratio']:.2f} | {ratio['peak_rss_ratio']:.2f} "
+                f"| {'within n log n' if ok else 'WORSE than n log n'} |"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
-                        help="comma-separated corpus sizes in documents (default: %(default)s)")
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, DEFAULT_SIZES)),
+        help="comma-separated corpus sizes in documents (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="generator seed (default: %(default)s)")
-    parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "resume_ner_scale",
-                        help="where generated corpora are kept between runs (default: %(default)s)")
-    parser.add_argument("--timeout", type=float, default=900,
-                        help="stop a size after this many seconds (default: %(default)s)")
-    parser.add_argument("--max-rss-gb", type=float, default=12,
-                        help="stop a size whose run passes this much memory (default: %(default)s GB)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "resume_ner_scale",
+        help="where generated corpora are kept between runs (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=900, help="stop a size after this many seconds (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--max-rss-gb",
+        type=float,
+        default=12,
+        help="stop a size whose run passes this much memory (default: %(default)s GB)",
+    )
     parser.add_argument("--max-load", type=float, default=1.5, help="wait for this 1-minute load average")
     parser.add_argument("--max-wait", type=float, default=1800, help="longest wait for a quiet machine, seconds")
     parser.add_argument("--pythonpath", help="measure the resume_ner package found here (e.g. an old checkout's src)")
@@ -319,14 +386,25 @@ def main(argv: list[str] | None = None) -> int:
     load_end = os.getloadavg()
     ratios = growth(rows)
     print_tables(rows, ratios, args.label)
-    print(f"\nload average at start: {' '.join(f'{v:.2f}' for v in load_start)}; "
-          f"at end: {' '.join(f'{v:.2f}' for v in load_end)}")
+    print(
+        f"\nload average at start: {' '.join(f'{v:.2f}' for v in load_start)}; "
+        f"at end: {' '.join(f'{v:.2f}' for v in load_end)}"
+    )
     if args.json:
-        write_figures(args.json, {
-            "label": args.label, "pythonpath": args.pythonpath, "seed": args.seed,
-            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine_info(),
-            "load_average_start": load_start, "load_average_end": load_end, "sizes": rows, "growth": ratios,
-        })
+        write_figures(
+            args.json,
+            {
+                "label": args.label,
+                "pythonpath": args.pythonpath,
+                "seed": args.seed,
+                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": machine_info(),
+                "load_average_start": load_start,
+                "load_average_end": load_end,
+                "sizes": rows,
+                "growth": ratios,
+            },
+        )
     return 0
 
 

@@ -79,23 +79,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python benchmarks/hpo_overhead.py",
         description="Run small hpo studies through prepare_study/run_study and report the share of the study's "
-        "wall time that is not training, per launch mode, and what the median pruner saves.")
-    parser.add_argument("--quick", action="store_true",
-                        help="smaller run: 2 trials x 1 epoch for the overhead, 5 trials x 2 epochs for pruning")
+        "wall time that is not training, per launch mode, and what the median pruner saves.",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller run: 2 trials x 1 epoch for the overhead, 5 trials x 2 epochs for pruning",
+    )
     parser.add_argument("--trials", type=int, default=None, help="overhead studies: trials (default 3; quick 2)")
     parser.add_argument("--epochs", type=int, default=None, help="overhead studies: epochs (default 2; quick 1)")
-    parser.add_argument("--prune-trials", type=int, default=None,
-                        help="pruning studies: trials (default 8; quick 5)")
-    parser.add_argument("--prune-epochs", type=int, default=None,
-                        help="pruning studies: epochs (default 3; quick 2)")
+    parser.add_argument("--prune-trials", type=int, default=None, help="pruning studies: trials (default 8; quick 5)")
+    parser.add_argument("--prune-epochs", type=int, default=None, help="pruning studies: epochs (default 3; quick 2)")
     parser.add_argument("--folds", type=int, default=2, help="folds per trial (default %(default)s)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads per child (training.environment.threads; default: the shipped null, "
-                        "torch's default)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads per child (training.environment.threads; default: the shipped null, torch's default)",
+    )
     parser.add_argument("--skip-pruning", action="store_true", help="only the launch-mode comparison")
-    parser.add_argument("--output-dir", type=Path, default=None,
-                        help="workspace for inputs, run folders and the storage, kept afterwards (default: a "
-                        "temporary folder, removed at the end)")
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=None,
+        help="workspace for inputs, run folders and the storage, kept afterwards (default: a "
+        "temporary folder, removed at the end)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     args = parser.parse_args(argv)
     quick = args.quick
@@ -134,13 +143,20 @@ def prepare_data() -> tuple:
     corpus = labels.resolve_overlaps(corpus, corpus_params.overlapping_spans)
     schema = labels.LabelSchema.from_corpus(corpus).to_dict()
     settings = split_params.near_duplicates
-    groups = {"corpus_fingerprint": corpus.fingerprint(), "ngram": settings.ngram, "threshold": settings.threshold,
-              "groups": near_duplicates.near_duplicate_groups(corpus, settings.ngram, settings.threshold)}
+    groups = {
+        "corpus_fingerprint": corpus.fingerprint(),
+        "ngram": settings.ngram,
+        "threshold": settings.threshold,
+        "groups": near_duplicates.near_duplicate_groups(corpus, settings.ngram, settings.threshold),
+    }
     holdout = splits.split_holdout(corpus, groups, split_params.holdout_fraction, split_params.seed)
     folds = splits.make_folds(corpus, groups, holdout, split_params.n_folds, split_params.seed)
-    described = {"documents": len(corpus), "holdout_documents": len(holdout["holdout"]),
-                 "n_folds": split_params.n_folds,
-                 "fold_validation_documents": [len(fold["validation"]) for fold in folds["folds"]]}
+    described = {
+        "documents": len(corpus),
+        "holdout_documents": len(holdout["holdout"]),
+        "n_folds": split_params.n_folds,
+        "fold_validation_documents": [len(fold["validation"]) for fold in folds["folds"]],
+    }
     return corpus, schema, folds, described
 
 
@@ -152,8 +168,11 @@ def training_base(threads: int | None) -> dict:
     base["tokenization"] = {**base.get("tokenization", {}), "max_length": 64, "stride": 16}
     base["precision"] = "fp32"
     base["device"] = "cpu"
-    return {"base": base, "launch": dict(training.get("launch", {})),
-            "environment": {**training.get("environment", {}), "threads": threads}}
+    return {
+        "base": base,
+        "launch": dict(training.get("launch", {})),
+        "environment": {**training.get("environment", {}), "threads": threads},
+    }
 
 
 def shipped_search_space() -> dict:
@@ -168,8 +187,10 @@ def shipped_pruner() -> dict:
 def pruning_cases(epochs: int) -> dict[str, dict]:
     """The epochs dimension of the two pruning cases: fixed (auto asks after every epoch) and searched (auto asks
     at fold ends)."""
-    return {"epochs-fixed": {"type": "fixed", "value": epochs},
-            "epochs-searched": {"type": "int", "low": 1, "high": epochs}}
+    return {
+        "epochs-fixed": {"type": "fixed", "value": epochs},
+        "epochs-searched": {"type": "int", "low": 1, "high": epochs},
+    }
 
 
 def prebuild_backbones(corpus, folds: dict, schema: dict, workspace: Path, base: dict, n_folds: int) -> float:
@@ -184,11 +205,18 @@ def prebuild_backbones(corpus, folds: dict, schema: dict, workspace: Path, base:
     inputs: RunInputs = write_run_inputs(workspace / "prebuild", corpus, folds, schema)
     started = time.perf_counter()
     for fold in range(n_folds):
-        config = build_training_config(base, {}, RunPurpose(kind="trial", name="prebuild", trial=0, fold=fold),
-                                       inputs, workspace / "prebuild-runs", workspace / "backbones")
+        config = build_training_config(
+            base,
+            {},
+            RunPurpose(kind="trial", name="prebuild", trial=0, fold=fold),
+            inputs,
+            workspace / "prebuild-runs",
+            workspace / "backbones",
+        )
         train_ids, _ = fold_ids(folds, corpus, fold)
-        resolve_backbone(config.backbone, texts=[doc.text for doc in corpus.subset(train_ids)],
-                         cache_dir=config.backbone_cache_dir)
+        resolve_backbone(
+            config.backbone, texts=[doc.text for doc in corpus.subset(train_ids)], cache_dir=config.backbone_cache_dir
+        )
     return time.perf_counter() - started
 
 
@@ -197,8 +225,18 @@ def prebuild_backbones(corpus, folds: dict, schema: dict, workspace: Path, base:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def run_one_study(label: str, data: tuple, workspace: Path, storage_url: str, training: dict, mode: str,
-                  search_space: dict, n_trials: int, n_folds: int, pruner: dict) -> dict:
+def run_one_study(
+    label: str,
+    data: tuple,
+    workspace: Path,
+    storage_url: str,
+    training: dict,
+    mode: str,
+    search_space: dict,
+    n_trials: int,
+    n_folds: int,
+    pruner: dict,
+) -> dict:
     """prepare_study + run_study (timed) for one study; then read its run folders and its storage."""
     import optuna
 
@@ -207,8 +245,15 @@ def run_one_study(label: str, data: tuple, workspace: Path, storage_url: str, tr
     from resume_ner.tuning.study import HpoParameters
 
     corpus, schema, folds = data
-    hpo = HpoParameters(study_name=label, search_space=search_space, n_trials=n_trials, folds=n_folds,
-                        sampler={"name": "random", "seed": SEED}, pruner=pruner, max_failed_trials=1)
+    hpo = HpoParameters(
+        study_name=label,
+        search_space=search_space,
+        n_trials=n_trials,
+        folds=n_folds,
+        sampler={"name": "random", "seed": SEED},
+        pruner=pruner,
+        max_failed_trials=1,
+    )
     params = TrainingParameters.model_validate({**training, "launch": {**training["launch"], "mode": mode}})
     spec = prepare_study(corpus, folds, schema, workspace, hpo, params)
     load_before = os.getloadavg()
@@ -227,7 +272,11 @@ def run_one_study(label: str, data: tuple, workspace: Path, storage_url: str, tr
     completed_epochs = sum(run["epochs"] for run in completed)
     best = study.best_trial if "COMPLETE" in states else None
     result = {
-        "label": label, "mode": mode, "pruner": pruner["name"], "n_trials": n_trials, "n_folds": n_folds,
+        "label": label,
+        "mode": mode,
+        "pruner": pruner["name"],
+        "n_trials": n_trials,
+        "n_folds": n_folds,
         "study_wall_seconds": wall,
         "train_seconds": train_exact + train_stopped_bound,
         "train_seconds_completed_folds": train_exact,
@@ -236,22 +285,36 @@ def run_one_study(label: str, data: tuple, workspace: Path, storage_url: str, tr
         "in_child_not_training_seconds": child_wall - train_exact - train_stopped_bound,
         "outside_child_seconds": wall - child_wall,
         "overhead_fraction": (wall - train_exact - train_stopped_bound) / wall,
-        "fold_runs": len(runs), "fold_runs_completed": len(completed), "fold_runs_stopped": len(stopped),
+        "fold_runs": len(runs),
+        "fold_runs_completed": len(completed),
+        "fold_runs_stopped": len(stopped),
         "epochs_trained": sum(run["epochs"] for run in runs),
         "train_seconds_per_epoch": train_exact / completed_epochs if completed_epochs else None,
-        "trials_complete": states.count("COMPLETE"), "trials_pruned": states.count("PRUNED"),
+        "trials_complete": states.count("COMPLETE"),
+        "trials_pruned": states.count("PRUNED"),
         "trials_failed": states.count("FAIL"),
-        "best_value": best.value if best else None, "best_trial": best.number if best else None,
+        "best_value": best.value if best else None,
+        "best_trial": best.number if best else None,
         "best_params": best.params if best else None,
-        "trials": [{"number": trial.number, "state": trial.state.name, "value": trial.value,
-                    "params": trial.params, "detail": trial.user_attrs.get("state_detail")}
-                   for trial in study.trials],
+        "trials": [
+            {
+                "number": trial.number,
+                "state": trial.state.name,
+                "value": trial.value,
+                "params": trial.params,
+                "detail": trial.user_attrs.get("state_detail"),
+            }
+            for trial in study.trials
+        ],
         "runs": runs,
-        "load_average_before": load_before, "load_average_after": os.getloadavg(),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
     }
     if result["trials_failed"]:
-        raise SystemExit(f"study {label}: {result['trials_failed']} trial(s) failed; see the run folders in "
-                         f"{spec['study_dir']} (--output-dir keeps them)")
+        raise SystemExit(
+            f"study {label}: {result['trials_failed']} trial(s) failed; see the run folders in "
+            f"{spec['study_dir']} (--output-dir keeps them)"
+        )
     return result
 
 
@@ -305,9 +368,11 @@ def speed_check(first: dict, second: dict) -> float | None:
         return None
     ratio = max(a, b) / min(a, b)
     if ratio > LOAD_WARNING_RATIO:
-        print(f"WARNING: training took {ratio:.2f}x longer per epoch in one study ({first['label']} "
-              f"{a:.2f} s/epoch, {second['label']} {b:.2f} s/epoch): outside load; the seconds above are not "
-              "comparable, rerun on a quiet machine")
+        print(
+            f"WARNING: training took {ratio:.2f}x longer per epoch in one study ({first['label']} "
+            f"{a:.2f} s/epoch, {second['label']} {b:.2f} s/epoch): outside load; the seconds above are not "
+            "comparable, rerun on a quiet machine"
+        )
     return ratio
 
 
@@ -318,89 +383,126 @@ def less(fraction: float) -> str:
 def print_overhead(studies: dict[str, dict]) -> dict:
     print()
     print("1. Orchestration overhead per launch mode (pruner none, random sampler, same seed)")
-    header = (f"{'mode':<10} | {'fold runs':>9} | {'study wall s':>12} | {'training s':>10} | "
-              f"{'in child, not training s':>24} | {'outside child s':>15} | {'overhead':>8}")
+    header = (
+        f"{'mode':<10} | {'fold runs':>9} | {'study wall s':>12} | {'training s':>10} | "
+        f"{'in child, not training s':>24} | {'outside child s':>15} | {'overhead':>8}"
+    )
     print(header)
     print("-" * len(header))
     for mode in MODES:
         study = studies[mode]
-        print(f"{mode:<10} | {study['fold_runs']:>9} | {study['study_wall_seconds']:>12.1f} | "
-              f"{study['train_seconds']:>10.1f} | {study['in_child_not_training_seconds']:>24.1f} | "
-              f"{study['outside_child_seconds']:>15.1f} | {study['overhead_fraction']:>7.1%}")
+        print(
+            f"{mode:<10} | {study['fold_runs']:>9} | {study['study_wall_seconds']:>12.1f} | "
+            f"{study['train_seconds']:>10.1f} | {study['in_child_not_training_seconds']:>24.1f} | "
+            f"{study['outside_child_seconds']:>15.1f} | {study['overhead_fraction']:>7.1%}"
+        )
     preloaded = studies["preloaded"]
     met = preloaded["overhead_fraction"] < TARGET_OVERHEAD
     saved = studies["process"]["outside_child_seconds"] - preloaded["outside_child_seconds"]
     per_fold = saved / max(1, preloaded["fold_runs"])
     print()
-    print(f"preloaded overhead {preloaded['overhead_fraction']:.1%} of the study wall time (target < "
-          f"{TARGET_OVERHEAD:.0%})  {'MET' if met else 'MISSED'}")
-    print(f"  of which in the child but not training (data, backbone/model load, evaluation, checkpoint): "
-          f"{preloaded['in_child_not_training_seconds'] / preloaded['study_wall_seconds']:.1%}; outside the child "
-          f"(launch, Optuna, waiting): {preloaded['outside_child_seconds'] / preloaded['study_wall_seconds']:.1%}")
-    print(f"process overhead {studies['process']['overhead_fraction']:.1%}; preloaded saves "
-          f"{saved:.1f} s outside the child over {preloaded['fold_runs']} fold runs ({per_fold:.2f} s per fold)")
+    print(
+        f"preloaded overhead {preloaded['overhead_fraction']:.1%} of the study wall time (target < "
+        f"{TARGET_OVERHEAD:.0%})  {'MET' if met else 'MISSED'}"
+    )
+    print(
+        f"  of which in the child but not training (data, backbone/model load, evaluation, checkpoint): "
+        f"{preloaded['in_child_not_training_seconds'] / preloaded['study_wall_seconds']:.1%}; outside the child "
+        f"(launch, Optuna, waiting): {preloaded['outside_child_seconds'] / preloaded['study_wall_seconds']:.1%}"
+    )
+    print(
+        f"process overhead {studies['process']['overhead_fraction']:.1%}; preloaded saves "
+        f"{saved:.1f} s outside the child over {preloaded['fold_runs']} fold runs ({per_fold:.2f} s per fold)"
+    )
     folds = max(1, preloaded["fold_runs"])
     overhead_per_fold = (preloaded["study_wall_seconds"] - preloaded["train_seconds"]) / folds
     train_per_fold = preloaded["train_seconds"] / folds
     break_even = overhead_per_fold * (1 - TARGET_OVERHEAD) / TARGET_OVERHEAD
-    print(f"per preloaded fold: {train_per_fold:.1f} s training, {overhead_per_fold:.1f} s overhead "
-          f"({preloaded['in_child_not_training_seconds'] / folds:.1f} s in the child, "
-          f"{preloaded['outside_child_seconds'] / folds:.1f} s outside); with the same overhead a fold would need "
-          f">= {break_even:.0f} s of training for the overhead to fall under {TARGET_OVERHEAD:.0%} (evaluation "
-          "grows with epochs, so this is a lower bound)")
+    print(
+        f"per preloaded fold: {train_per_fold:.1f} s training, {overhead_per_fold:.1f} s overhead "
+        f"({preloaded['in_child_not_training_seconds'] / folds:.1f} s in the child, "
+        f"{preloaded['outside_child_seconds'] / folds:.1f} s outside); with the same overhead a fold would need "
+        f">= {break_even:.0f} s of training for the overhead to fall under {TARGET_OVERHEAD:.0%} (evaluation "
+        "grows with epochs, so this is a lower bound)"
+    )
     ratio = speed_check(studies["process"], preloaded)
-    return {"preloaded_overhead_under": TARGET_OVERHEAD, "preloaded_overhead_met": met,
-            "train_seconds_per_epoch_ratio": ratio,
-            "outside_child_seconds_saved_by_preloaded": saved, "saved_per_fold_seconds": per_fold,
-            "preloaded_train_seconds_per_fold": train_per_fold,
-            "preloaded_overhead_seconds_per_fold": overhead_per_fold,
-            "preloaded_break_even_train_seconds_per_fold": break_even}
+    return {
+        "preloaded_overhead_under": TARGET_OVERHEAD,
+        "preloaded_overhead_met": met,
+        "train_seconds_per_epoch_ratio": ratio,
+        "outside_child_seconds_saved_by_preloaded": saved,
+        "saved_per_fold_seconds": per_fold,
+        "preloaded_train_seconds_per_fold": train_per_fold,
+        "preloaded_overhead_seconds_per_fold": overhead_per_fold,
+        "preloaded_break_even_train_seconds_per_fold": break_even,
+    }
 
 
 def print_pruning(studies: dict[str, dict], title: str) -> dict:
     print()
     print(f"2{title} (preloaded, random sampler with the same seed: both studies try the same hyperparameters)")
-    header = (f"{'pruner':<7} | {'trials (pruned)':>15} | {'fold runs':>9} | {'epochs':>6} | {'train s':>8} | "
-              f"{'child s':>8} | {'study wall s':>12} | {'best value':>10}")
+    header = (
+        f"{'pruner':<7} | {'trials (pruned)':>15} | {'fold runs':>9} | {'epochs':>6} | {'train s':>8} | "
+        f"{'child s':>8} | {'study wall s':>12} | {'best value':>10}"
+    )
     print(header)
     print("-" * len(header))
     for name in ("none", "median"):
         study = studies[name]
         best = "-" if study["best_value"] is None else f"{study['best_value']:.4f}"
         trials = f"{study['n_trials']} ({study['trials_pruned']})"
-        print(f"{name:<7} | {trials:>15} | {study['fold_runs']:>9} | {study['epochs_trained']:>6} | "
-              f"{study['train_seconds']:>8.1f} | {study['child_seconds']:>8.1f} | "
-              f"{study['study_wall_seconds']:>12.1f} | {best:>10}")
+        print(
+            f"{name:<7} | {trials:>15} | {study['fold_runs']:>9} | {study['epochs_trained']:>6} | "
+            f"{study['train_seconds']:>8.1f} | {study['child_seconds']:>8.1f} | "
+            f"{study['study_wall_seconds']:>12.1f} | {best:>10}"
+        )
     none, median = studies["none"], studies["median"]
     saved_train = 1 - median["train_seconds"] / none["train_seconds"]
     saved_wall = 1 - median["study_wall_seconds"] / none["study_wall_seconds"]
     saved_epochs = 1 - median["epochs_trained"] / none["epochs_trained"]
-    same_best = (none["best_value"] is not None and median["best_value"] is not None
-                 and abs(none["best_value"] - median["best_value"]) < 1e-9)
+    same_best = (
+        none["best_value"] is not None
+        and median["best_value"] is not None
+        and abs(none["best_value"] - median["best_value"]) < 1e-9
+    )
     # Epoch counts do not depend on the machine's load; seconds do (see speed_check).
     pays = median["trials_pruned"] > 0 and saved_epochs > 0 and same_best
     print()
-    print(f"median pruner: {median['trials_pruned']} of {median['n_trials']} trials pruned; "
-          f"{saved_epochs:.0%} fewer epochs, {less(saved_train)} training time (stopped folds counted at an "
-          f"upper bound), {less(saved_wall)} study wall time")
+    print(
+        f"median pruner: {median['trials_pruned']} of {median['n_trials']} trials pruned; "
+        f"{saved_epochs:.0%} fewer epochs, {less(saved_train)} training time (stopped folds counted at an "
+        f"upper bound), {less(saved_wall)} study wall time"
+    )
     if none["best_value"] is not None and median["best_value"] is not None:
-        print(f"best value: none {none['best_value']:.4f} (trial {none['best_trial']}), median "
-              f"{median['best_value']:.4f} (trial {median['best_trial']}) -> "
-              f"{'same best trial found' if same_best else 'DIFFERENT best'}")
+        print(
+            f"best value: none {none['best_value']:.4f} (trial {none['best_trial']}), median "
+            f"{median['best_value']:.4f} (trial {median['best_trial']}) -> "
+            f"{'same best trial found' if same_best else 'DIFFERENT best'}"
+        )
     unpruned = {trial["number"]: trial["value"] for trial in none["trials"]}
-    pruned = [(unpruned[trial["number"]], trial["number"]) for trial in median["trials"]
-              if trial["state"] == "PRUNED" and unpruned.get(trial["number"]) is not None]
+    pruned = [
+        (unpruned[trial["number"]], trial["number"])
+        for trial in median["trials"]
+        if trial["state"] == "PRUNED" and unpruned.get(trial["number"]) is not None
+    ]
     if pruned:
         value, number = max(pruned)
         best_pruned = none["best_trial"] in {trial for _, trial in pruned}
-        print(f"the pruned trials, trained to the end in the study without a pruner: best {value:.4f} (trial "
-              f"{number}); the best trial was {'PRUNED' if best_pruned else 'never pruned'}")
+        print(
+            f"the pruned trials, trained to the end in the study without a pruner: best {value:.4f} (trial "
+            f"{number}); the best trial was {'PRUNED' if best_pruned else 'never pruned'}"
+        )
     print(f"pruning pays: {'YES' if pays else 'NO'} (trials pruned, fewer epochs trained, same best value)")
     ratio = speed_check(none, median)
-    return {"pruned_trials": median["trials_pruned"], "epochs_saved_fraction": saved_epochs,
-            "train_seconds_per_epoch_ratio": ratio,
-            "train_seconds_saved_fraction": saved_train, "study_wall_saved_fraction": saved_wall,
-            "same_best_value": same_best, "pruning_pays": pays}
+    return {
+        "pruned_trials": median["trials_pruned"],
+        "epochs_saved_fraction": saved_epochs,
+        "train_seconds_per_epoch_ratio": ratio,
+        "train_seconds_saved_fraction": saved_train,
+        "study_wall_saved_fraction": saved_wall,
+        "same_best_value": same_best,
+        "pruning_pays": pays,
+    }
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -420,28 +522,46 @@ def main(argv: list[str] | None = None) -> int:
     workspace = (args.output_dir or Path(tempfile.mkdtemp(prefix="hpo-overhead-"))).resolve()
     workspace.mkdir(parents=True, exist_ok=True)
     storage_url = f"sqlite:///{workspace / 'optuna.db'}"
-    print(f"Load average at start: {' '.join(f'{value:.2f}' for value in load_start)}; workspace {workspace}",
-          flush=True)
+    print(
+        f"Load average at start: {' '.join(f'{value:.2f}' for value in load_start)}; workspace {workspace}", flush=True
+    )
     try:
         corpus, schema, folds, described = prepare_data()
         if args.folds > described["n_folds"]:
             raise SystemExit(f"--folds {args.folds}: the splits have {described['n_folds']} folds")
-        print(f"Corpus: {described['documents']} documents, {described['holdout_documents']} held out, "
-              f"{described['n_folds']} folds (validation sizes {described['fold_validation_documents']}); "
-              f"the studies use the first {args.folds}", flush=True)
+        print(
+            f"Corpus: {described['documents']} documents, {described['holdout_documents']} held out, "
+            f"{described['n_folds']} folds (validation sizes {described['fold_validation_documents']}); "
+            f"the studies use the first {args.folds}",
+            flush=True,
+        )
         training = training_base(args.threads)
         backbone_seconds = prebuild_backbones(corpus, folds, schema, workspace, training["base"], args.folds)
-        print(f"Built the tiny-bert backbones of {args.folds} folds (untimed in the studies): "
-              f"{backbone_seconds:.1f} s", flush=True)
+        print(
+            f"Built the tiny-bert backbones of {args.folds} folds (untimed in the studies): {backbone_seconds:.1f} s",
+            flush=True,
+        )
         data = (corpus, schema, folds)
 
         overhead_space = {**shipped_search_space(), "epochs": {"type": "fixed", "value": args.epochs}}
         overhead: dict[str, dict] = {}
         for mode in MODES:
-            print(f"Overhead study, {mode}: {args.trials} trials x {args.folds} folds x {args.epochs} epoch(s)...",
-                  flush=True)
-            overhead[mode] = run_one_study(f"overhead-{mode}", data, workspace, storage_url, training, mode,
-                                           overhead_space, args.trials, args.folds, {"name": "none"})
+            print(
+                f"Overhead study, {mode}: {args.trials} trials x {args.folds} folds x {args.epochs} epoch(s)...",
+                flush=True,
+            )
+            overhead[mode] = run_one_study(
+                f"overhead-{mode}",
+                data,
+                workspace,
+                storage_url,
+                training,
+                mode,
+                overhead_space,
+                args.trials,
+                args.folds,
+                {"name": "none"},
+            )
             print(f"  {overhead[mode]['study_wall_seconds']:.1f} s", flush=True)
 
         pruning: dict[str, dict[str, dict]] = {}
@@ -450,43 +570,82 @@ def main(argv: list[str] | None = None) -> int:
                 prune_space = {**shipped_search_space(), "learning_rate": WIDE_LEARNING_RATE, "epochs": epochs}
                 pruning[case] = {}
                 for name, pruner in {"none": {"name": "none"}, "median": shipped_pruner()}.items():
-                    print(f"Pruning study ({case}), pruner {name}: {args.prune_trials} trials x {args.folds} "
-                          f"folds, preloaded...", flush=True)
-                    pruning[case][name] = run_one_study(f"pruning-{case}-{name}", data, workspace, storage_url,
-                                                        training, "preloaded", prune_space, args.prune_trials,
-                                                        args.folds, pruner)
-                    print(f"  {pruning[case][name]['study_wall_seconds']:.1f} s, "
-                          f"{pruning[case][name]['trials_pruned']} pruned", flush=True)
+                    print(
+                        f"Pruning study ({case}), pruner {name}: {args.prune_trials} trials x {args.folds} "
+                        f"folds, preloaded...",
+                        flush=True,
+                    )
+                    pruning[case][name] = run_one_study(
+                        f"pruning-{case}-{name}",
+                        data,
+                        workspace,
+                        storage_url,
+                        training,
+                        "preloaded",
+                        prune_space,
+                        args.prune_trials,
+                        args.folds,
+                        pruner,
+                    )
+                    print(
+                        f"  {pruning[case][name]['study_wall_seconds']:.1f} s, "
+                        f"{pruning[case][name]['trials_pruned']} pruned",
+                        flush=True,
+                    )
 
         load_end = os.getloadavg()
         machine = machine_info()
-        settings = {"quick": args.quick, "trials": args.trials, "epochs": args.epochs,
-                    "prune_trials": args.prune_trials, "prune_epochs": args.prune_epochs, "folds": args.folds,
-                    "threads": args.threads, "sampler": f"random(seed={SEED})",
-                    "backbone": "tiny-bert(64/128)", "max_length": 64, "stride": 16, "precision": "fp32"}
+        settings = {
+            "quick": args.quick,
+            "trials": args.trials,
+            "epochs": args.epochs,
+            "prune_trials": args.prune_trials,
+            "prune_epochs": args.prune_epochs,
+            "folds": args.folds,
+            "threads": args.threads,
+            "sampler": f"random(seed={SEED})",
+            "backbone": "tiny-bert(64/128)",
+            "max_length": 64,
+            "stride": 16,
+            "precision": "fp32",
+        }
         print()
         print("Settings: " + ", ".join(f"{key}={value}" for key, value in settings.items()))
-        print(f"Machine: {machine['usable_cpus']} usable CPU(s) of {machine['cpu_count']}, {machine['processor']}, "
-              f"Python {machine['python']}, torch {machine['torch']}, transformers {machine['transformers']}, "
-              f"optuna {machine['optuna']}")
+        print(
+            f"Machine: {machine['usable_cpus']} usable CPU(s) of {machine['cpu_count']}, {machine['processor']}, "
+            f"Python {machine['python']}, torch {machine['torch']}, transformers {machine['transformers']}, "
+            f"optuna {machine['optuna']}"
+        )
         verdicts = {"overhead": print_overhead(overhead)}
         for index, (case, studies) in enumerate(pruning.items()):
             verdicts[f"pruning_{case}"] = print_pruning(studies, f"{'ab'[index]}. Pruning, {case}")
         elapsed = time.perf_counter() - began
         print()
-        print("'training' = the children's own train_seconds (metrics.json: time inside the training epochs); "
-              "evaluation, data preparation and checkpointing inside the child count as overhead.")
-        print(f"Load average at start {' '.join(f'{v:.2f}' for v in load_start)}, at the end "
-              f"{' '.join(f'{v:.2f}' for v in load_end)}; benchmark took {elapsed:.0f} s")
+        print(
+            "'training' = the children's own train_seconds (metrics.json: time inside the training epochs); "
+            "evaluation, data preparation and checkpointing inside the child count as overhead."
+        )
+        print(
+            f"Load average at start {' '.join(f'{v:.2f}' for v in load_start)}, at the end "
+            f"{' '.join(f'{v:.2f}' for v in load_end)}; benchmark took {elapsed:.0f} s"
+        )
         if args.json is not None:
             results = {
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),
-                "settings": settings | {"training": training, "overhead_search_space": overhead_space,
-                                        "corpus": str(RAW_CORPUS.relative_to(PROJECT)), **described},
+                "settings": settings
+                | {
+                    "training": training,
+                    "overhead_search_space": overhead_space,
+                    "corpus": str(RAW_CORPUS.relative_to(PROJECT)),
+                    **described,
+                },
                 "machine": machine,
-                "load_average_start": load_start, "load_average_end": load_end,
+                "load_average_start": load_start,
+                "load_average_end": load_end,
                 "backbone_prebuild_seconds": backbone_seconds,
-                "overhead": overhead, "pruning": pruning, "verdicts": verdicts,
+                "overhead": overhead,
+                "pruning": pruning,
+                "verdicts": verdicts,
                 "benchmark_seconds": elapsed,
             }
             write_figures(args.json, results)

@@ -88,20 +88,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python benchmarks/launch_overhead.py",
         description="Launch the training program in both launch modes (fresh process, preloaded fork server), "
-        "alternating, and compare launch -> first event, launch -> data_ready and whole-fold wall time.")
-    parser.add_argument("--launches", type=int, default=10,
-                        help="timed launches per mode, each stopped at data_ready (default %(default)s, at least 10 "
-                        "for the figures the targets refer to)")
-    parser.add_argument("--folds", type=int, default=2,
-                        help="complete 1-epoch folds per mode for the whole-fold wall time (default %(default)s; "
-                        "0 skips them)")
-    parser.add_argument("--documents", type=int, default=60,
-                        help="synthetic corpus size (default %(default)s)")
-    parser.add_argument("--threads", type=int, default=2,
-                        help="torch threads of each child (OMP/MKL_NUM_THREADS), default %(default)s")
-    parser.add_argument("--output-dir", type=Path, default=None,
-                        help="folder for inputs and run folders, kept afterwards (default: a temporary folder, "
-                        "removed at the end)")
+        "alternating, and compare launch -> first event, launch -> data_ready and whole-fold wall time.",
+    )
+    parser.add_argument(
+        "--launches",
+        type=int,
+        default=10,
+        help="timed launches per mode, each stopped at data_ready (default %(default)s, at least 10 "
+        "for the figures the targets refer to)",
+    )
+    parser.add_argument(
+        "--folds",
+        type=int,
+        default=2,
+        help="complete 1-epoch folds per mode for the whole-fold wall time (default %(default)s; 0 skips them)",
+    )
+    parser.add_argument("--documents", type=int, default=60, help="synthetic corpus size (default %(default)s)")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="torch threads of each child (OMP/MKL_NUM_THREADS), default %(default)s"
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=None,
+        help="folder for inputs and run folders, kept afterwards (default: a temporary folder, removed at the end)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     args = parser.parse_args(argv)
     if args.launches < 1:
@@ -135,8 +146,9 @@ def prepare_inputs(root: Path, documents: int, n_folds: int) -> RunInputs:
 
 def prepare_run(inputs: RunInputs, root: Path, name: str, trial: int, fold: int) -> tuple[list[str], Path]:
     """The command and run folder of fold ``fold`` of trial ``trial`` of study ``name`` (a folder of its own)."""
-    config = build_training_config(BASE, {}, RunPurpose(kind="trial", name=name, trial=trial, fold=fold), inputs,
-                                   root / "runs", root / "backbones")
+    config = build_training_config(
+        BASE, {}, RunPurpose(kind="trial", name=name, trial=trial, fold=fold), inputs, root / "runs", root / "backbones"
+    )
     return build_training_command(write_run_config(config), LaunchSettings()), Path(config.output_dir)
 
 
@@ -157,11 +169,13 @@ def timed_run(command: list[str], run_dir: Path, env: dict[str, str], launcher, 
         return stop_at_data_ready and kind == Event.DATA_READY
 
     launched = time.monotonic()
-    result = execute_training(command, env, run_dir, launcher=launcher, on_event=on_event,
-                              timeout_seconds=RUN_TIMEOUT_SECONDS)
+    result = execute_training(
+        command, env, run_dir, launcher=launcher, on_event=on_event, timeout_seconds=RUN_TIMEOUT_SECONDS
+    )
     if Event.DATA_READY not in arrivals:
-        raise SystemExit(f"{run_dir}: the run ended ({result.status}) without a data_ready event; see "
-                         f"{run_dir / STDERR_FILE}")
+        raise SystemExit(
+            f"{run_dir}: the run ended ({result.status}) without a data_ready event; see {run_dir / STDERR_FILE}"
+        )
     return {
         "status": result.status,
         "first_event_seconds": result.first_event_seconds,
@@ -220,15 +234,21 @@ def summarise(launches: dict[str, list[dict]], folds: dict[str, list[dict]]) -> 
 def print_report(summary: dict, server_startup: float, settings: dict, machine: dict) -> None:
     print()
     print("Settings: " + ", ".join(f"{key}={value}" for key, value in settings.items()))
-    print(f"Machine: {machine['usable_cpus']} usable CPU(s) of {machine['cpu_count']}, {machine['processor']}, "
-          f"Python {machine['python']}, torch {machine['torch']}, transformers {machine['transformers']}")
+    print(
+        f"Machine: {machine['usable_cpus']} usable CPU(s) of {machine['cpu_count']}, {machine['processor']}, "
+        f"Python {machine['python']}, torch {machine['torch']}, transformers {machine['transformers']}"
+    )
     print(f"Preloaded server start-up (once, warm_up()): {server_startup:.2f} s")
     print()
-    rows = [("launch -> first event", "first_event_seconds", "ratio_first_event"),
-            ("launch -> data_ready", "launch_to_data_ready_seconds", "ratio_data_ready"),
-            ("whole fold (1 epoch)", "fold_wall_seconds", "ratio_fold_wall")]
-    header = (f"{'seconds':<28} | {'process median (min-max)':>26} | {'preloaded median (min-max)':>26} | "
-              f"{'process/preloaded':>17}")
+    rows = [
+        ("launch -> first event", "first_event_seconds", "ratio_first_event"),
+        ("launch -> data_ready", "launch_to_data_ready_seconds", "ratio_data_ready"),
+        ("whole fold (1 epoch)", "fold_wall_seconds", "ratio_fold_wall"),
+    ]
+    header = (
+        f"{'seconds':<28} | {'process median (min-max)':>26} | {'preloaded median (min-max)':>26} | "
+        f"{'process/preloaded':>17}"
+    )
     print(header)
     print("-" * len(header))
     modes = summary["modes"]
@@ -244,12 +264,18 @@ def print_report(summary: dict, server_startup: float, settings: dict, machine: 
     targets = summary["targets"]
     preloaded_first = modes["preloaded"]["first_event_seconds"]["median"]
     print()
-    print(f"preloaded launch -> first event {preloaded_first:.3f} s (target < {TARGET_FIRST_EVENT_SECONDS} s)  "
-          f"{'MET' if targets['preloaded_first_event_met'] else 'MISSED'}")
-    print(f"process/preloaded launch -> first event {summary['ratio_first_event']:.2f}x "
-          f"(target >= {TARGET_FIRST_EVENT_RATIO:g}x)  {'MET' if targets['first_event_ratio_met'] else 'MISSED'}")
-    print(f"process/preloaded launch -> data_ready {summary['ratio_data_ready']:.2f}x (information: the process "
-          "mode imports torch and transformers after its first event, so this is the ready-to-train overhead)")
+    print(
+        f"preloaded launch -> first event {preloaded_first:.3f} s (target < {TARGET_FIRST_EVENT_SECONDS} s)  "
+        f"{'MET' if targets['preloaded_first_event_met'] else 'MISSED'}"
+    )
+    print(
+        f"process/preloaded launch -> first event {summary['ratio_first_event']:.2f}x "
+        f"(target >= {TARGET_FIRST_EVENT_RATIO:g}x)  {'MET' if targets['first_event_ratio_met'] else 'MISSED'}"
+    )
+    print(
+        f"process/preloaded launch -> data_ready {summary['ratio_data_ready']:.2f}x (information: the process "
+        "mode imports torch and transformers after its first event, so this is the ready-to-train overhead)"
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -270,12 +296,14 @@ def main(argv: list[str] | None = None) -> int:
 
         def run(mode: str, name: str, trial: int, fold: int, stop_at_data_ready: bool) -> dict:
             command, run_dir = prepare_run(inputs, root, name, trial, fold)
-            return {"mode": mode, "fold": fold,
-                    **timed_run(command, run_dir, env, launchers[mode], stop_at_data_ready)}
+            return {"mode": mode, "fold": fold, **timed_run(command, run_dir, env, launchers[mode], stop_at_data_ready)}
 
         print(f"Run folders: {root}", flush=True)
-        print(f"Warming up (untimed): one process launch per fold ({n_folds}, builds each fold's tiny-bert "
-              "backbone), the preloaded server, one preloaded launch...", flush=True)
+        print(
+            f"Warming up (untimed): one process launch per fold ({n_folds}, builds each fold's tiny-bert "
+            "backbone), the preloaded server, one preloaded launch...",
+            flush=True,
+        )
         warm_up = [run("process", "warmup-process", fold, fold, True) for fold in range(n_folds)]
         started = time.monotonic()
         launchers["preloaded"].warm_up()
@@ -288,9 +316,15 @@ def main(argv: list[str] | None = None) -> int:
         for index in range(args.launches):
             for mode in MODES:
                 launches[mode].append(run(mode, f"launch-{mode}", index, 0, True))
-            print(f"  {index + 1}/{args.launches}: " + ", ".join(
-                f"{mode} first event {launches[mode][-1]['first_event_seconds']:.3f} s, data_ready "
-                f"{launches[mode][-1]['launch_to_data_ready_seconds']:.2f} s" for mode in MODES), flush=True)
+            print(
+                f"  {index + 1}/{args.launches}: "
+                + ", ".join(
+                    f"{mode} first event {launches[mode][-1]['first_event_seconds']:.3f} s, data_ready "
+                    f"{launches[mode][-1]['launch_to_data_ready_seconds']:.2f} s"
+                    for mode in MODES
+                ),
+                flush=True,
+            )
 
         folds: dict[str, list[dict]] = {mode: [] for mode in MODES}
         if args.folds:
@@ -301,22 +335,31 @@ def main(argv: list[str] | None = None) -> int:
                 if result["status"] != "completed":
                     raise SystemExit(f"fold {fold} in {mode} mode ended {result['status']}")
                 folds[mode].append(result)
-            print(f"  fold {fold}: " + ", ".join(f"{mode} {folds[mode][-1]['wall_seconds']:.1f} s"
-                                                 for mode in MODES), flush=True)
+            print(
+                f"  fold {fold}: " + ", ".join(f"{mode} {folds[mode][-1]['wall_seconds']:.1f} s" for mode in MODES),
+                flush=True,
+            )
 
         summary = summarise(launches, folds)
         machine = machine_info()
-        settings = {"launches": args.launches, "folds": args.folds, "documents": args.documents,
-                    "threads": args.threads, "backbone": "tiny-bert(64/128)", "max_length": 64, "stride": 16,
-                    "precision": "fp32"}
+        settings = {
+            "launches": args.launches,
+            "folds": args.folds,
+            "documents": args.documents,
+            "threads": args.threads,
+            "backbone": "tiny-bert(64/128)",
+            "max_length": 64,
+            "stride": 16,
+            "precision": "fp32",
+        }
         print_report(summary, server_startup, settings, machine)
         elapsed = time.perf_counter() - began
         print(f"\nBenchmark took {elapsed:.0f} s")
         if args.json is not None:
             results = {
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),
-                "settings": settings | {"config": BASE, "n_folds_in_splits": n_folds,
-                                        "order": "alternating " + "/".join(MODES)},
+                "settings": settings
+                | {"config": BASE, "n_folds_in_splits": n_folds, "order": "alternating " + "/".join(MODES)},
                 "machine": machine,
                 "preloaded_server_startup_seconds": server_startup,
                 "summary": summary,

@@ -78,31 +78,59 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Train the same backbone on the same windows with this project's training program and with "
         "a plain transformers Trainer script, one after the other in fresh processes, and compare training "
-        "tokens/s, whole-fold wall time, peak memory and entity micro-F1 (plus fp32 vs bf16 F1 for ours).")
-    parser.add_argument("--corpus", type=Path, default=Path("data/03_primary/corpus.json"),
-                        help="prepared corpus (JSON), default %(default)s")
-    parser.add_argument("--splits", type=Path, default=Path("data/05_model_input/folds.json"),
-                        help="k-fold splits of that corpus, default %(default)s")
-    parser.add_argument("--schema", type=Path, default=Path("data/03_primary/label_schema.json"),
-                        help="label schema with entity_types, default %(default)s")
+        "tokens/s, whole-fold wall time, peak memory and entity micro-F1 (plus fp32 vs bf16 F1 for ours)."
+    )
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=Path("data/03_primary/corpus.json"),
+        help="prepared corpus (JSON), default %(default)s",
+    )
+    parser.add_argument(
+        "--splits",
+        type=Path,
+        default=Path("data/05_model_input/folds.json"),
+        help="k-fold splits of that corpus, default %(default)s",
+    )
+    parser.add_argument(
+        "--schema",
+        type=Path,
+        default=Path("data/03_primary/label_schema.json"),
+        help="label schema with entity_types, default %(default)s",
+    )
     parser.add_argument("--fold", type=int, default=0, help="fold to validate on (the others train), default 0")
     parser.add_argument("--epochs", type=int, default=1, help="training epochs, default 1")
     parser.add_argument("--batch-size", type=int, default=16, help="training batch size, default 16")
     parser.add_argument("--max-length", type=int, default=128, help="window length in sub-tokens, default 128")
     parser.add_argument("--stride", type=int, default=32, help="overlap between windows, default 32")
     parser.add_argument("--seed", type=int, default=42, help="seed of both sides, default 42")
-    parser.add_argument("--learning-rate", type=float, default=5e-5,
-                        help="peak learning rate of both sides (linear decay, no warm-up), default 5e-5; one "
-                        "epoch at 5e-5 leaves MiniLM-2L predicting no entity, so the fp32 vs bf16 F1 check needs "
-                        "more epochs or a higher rate")
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        default=5e-5,
+        help="peak learning rate of both sides (linear decay, no warm-up), default 5e-5; one "
+        "epoch at 5e-5 leaves MiniLM-2L predicting no entity, so the fp32 vs bf16 F1 check needs "
+        "more epochs or a higher rate",
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads of each child, default 2")
-    parser.add_argument("--max-train-documents", type=int, default=None,
-                        help="train on only the first N training documents of the fold (both sides; the "
-                        "validation documents stay whole) for a quick run")
-    parser.add_argument("--output", type=Path, default=None,
-                        help="folder for the run folders, logs and results.json (default: a new temp folder)")
-    parser.add_argument("--skip-fp32", action="store_true",
-                        help="skip the third run (our program in fp32) and the fp32 vs bf16 F1 comparison")
+    parser.add_argument(
+        "--max-train-documents",
+        type=int,
+        default=None,
+        help="train on only the first N training documents of the fold (both sides; the "
+        "validation documents stay whole) for a quick run",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="folder for the run folders, logs and results.json (default: a new temp folder)",
+    )
+    parser.add_argument(
+        "--skip-fp32",
+        action="store_true",
+        help="skip the third run (our program in fp32) and the fp32 vs bf16 F1 comparison",
+    )
     # Internal entry points: this file re-runs itself as the children.
     parser.add_argument("--trainer-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--prepare-child", type=Path, help=argparse.SUPPRESS)
@@ -126,9 +154,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def check_inputs(args: argparse.Namespace) -> str | None:
     """A message naming the missing input files and how to make them, or None when all are there."""
-    missing = [f"{flag} {path}" for flag, path in
-               (("--corpus", args.corpus), ("--splits", args.splits), ("--schema", args.schema))
-               if not path.is_file()]
+    missing = [
+        f"{flag} {path}"
+        for flag, path in (("--corpus", args.corpus), ("--splits", args.splits), ("--schema", args.schema))
+        if not path.is_file()
+    ]
     if not missing:
         return None
     return "Missing input file(s): " + ", ".join(missing) + ".\n" + DATA_HINT
@@ -154,8 +184,14 @@ def child_environment(threads: int) -> dict[str, str]:
     """The same environment for every child: the thread count also for OpenMP/MKL, offline hub (no network
     round-trips in either side's timing) and no inherited MLflow run (our program would log into it)."""
     env = dict(os.environ)
-    env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads), HF_HUB_OFFLINE="1",
-               TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
+    env.update(
+        OMP_NUM_THREADS=str(threads),
+        MKL_NUM_THREADS=str(threads),
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+        PYTHONUNBUFFERED="1",
+    )
     for name in ("MLFLOW_RUN_ID", "MLFLOW_TRACKING_URI"):
         env.pop(name, None)
     return env
@@ -205,10 +241,13 @@ def prepare(output: Path, env: dict[str, str]) -> dict:
     torch), and import what both sides import so the first timed side does not pay a cold file cache alone."""
     request = output / "prepare" / "request.json"
     request.parent.mkdir(parents=True, exist_ok=True)
-    request.write_text(json.dumps({"cache_dir": str(output / "backbones"),
-                                   "result": str(request.with_name("result.json"))}), encoding="utf-8")
-    run = run_child([sys.executable, str(Path(__file__).resolve()), "--prepare-child", str(request)],
-                    request.parent, env)
+    request.write_text(
+        json.dumps({"cache_dir": str(output / "backbones"), "result": str(request.with_name("result.json"))}),
+        encoding="utf-8",
+    )
+    run = run_child(
+        [sys.executable, str(Path(__file__).resolve()), "--prepare-child", str(request)], request.parent, env
+    )
     require_success("preparation", run)
     return json.loads(request.with_name("result.json").read_text(encoding="utf-8"))
 
@@ -224,12 +263,17 @@ def prepare_child(request_path: Path) -> None:
     from resume_ner.training.program import run_training  # noqa: F401  (warm our side's imports)
 
     folder = resolve_backbone(BackboneSpec(**BACKBONE), cache_dir=request["cache_dir"])
-    Path(request["result"]).write_text(json.dumps({
-        "backbone_dir": str(folder),
-        "cpu_native_bf16": native_bf16(torch.device("cpu")),
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-    }), encoding="utf-8")
+    Path(request["result"]).write_text(
+        json.dumps(
+            {
+                "backbone_dir": str(folder),
+                "cpu_native_bf16": native_bf16(torch.device("cpu")),
+                "torch": torch.__version__,
+                "transformers": transformers.__version__,
+            }
+        ),
+        encoding="utf-8",
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -237,8 +281,9 @@ def prepare_child(request_path: Path) -> None:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def run_ours(args, output: Path, splits: Path, entity_types: list[str], precision: str, name: str,
-             env: dict[str, str]) -> dict:
+def run_ours(
+    args, output: Path, splits: Path, entity_types: list[str], precision: str, name: str, env: dict[str, str]
+) -> dict:
     from resume_ner.training.protocol import METRICS_FILE, PROGRESS_FILE, Event
 
     run_dir = output / name
@@ -248,14 +293,25 @@ def run_ours(args, output: Path, splits: Path, entity_types: list[str], precisio
         # The folder prepare() built; the program finds it there and does not rebuild it.
         "backbone_cache_dir": str(output / "backbones"),
         "entity_types": entity_types,
-        "data": {"corpus": str(args.corpus.resolve()), "corpus_format": "json", "splits": str(splits),
-                 "fold": args.fold},
+        "data": {
+            "corpus": str(args.corpus.resolve()),
+            "corpus_format": "json",
+            "splits": str(splits),
+            "fold": args.fold,
+        },
         "tokenization": {"max_length": args.max_length, "stride": args.stride, "subtoken_policy": SUBTOKEN_POLICY},
         # The Trainer's defaults where our program's defaults differ: no warm-up, no weight decay, the
         # backbone's own dropout (null), gradient clipping at 1.0 (both).
-        "optimization": {"learning_rate": args.learning_rate, "batch_size": args.batch_size, "epochs": args.epochs,
-                         "seed": args.seed, "warmup_ratio": 0.0, "weight_decay": 0.0, "dropout": None,
-                         "max_grad_norm": 1.0},
+        "optimization": {
+            "learning_rate": args.learning_rate,
+            "batch_size": args.batch_size,
+            "epochs": args.epochs,
+            "seed": args.seed,
+            "warmup_ratio": 0.0,
+            "weight_decay": 0.0,
+            "dropout": None,
+            "max_grad_norm": 1.0,
+        },
         "precision": precision,
         "device": "cpu",
         "threads": args.threads,
@@ -284,7 +340,8 @@ def run_ours(args, output: Path, splits: Path, entity_types: list[str], precisio
             "data_preparation": at.get(Event.DATA_READY, 0.0) - at.get(Event.STARTED, 0.0),
             "training_epochs": metrics["train_seconds"],
             # Model loading, evaluation and checkpoint saving (progress events do not separate them).
-            "model_load_evaluation_checkpoint": metrics["wall_seconds"] - metrics["train_seconds"]
+            "model_load_evaluation_checkpoint": metrics["wall_seconds"]
+            - metrics["train_seconds"]
             - (at.get(Event.DATA_READY, 0.0) - at.get(Event.STARTED, 0.0)),
         },
     }
@@ -295,21 +352,30 @@ def run_ours(args, output: Path, splits: Path, entity_types: list[str], precisio
 # --------------------------------------------------------------------------------------------------------------
 
 
-def run_trainer(args, output: Path, splits: Path, entity_types: list[str], backbone_dir: str,
-                env: dict[str, str]) -> dict:
+def run_trainer(
+    args, output: Path, splits: Path, entity_types: list[str], backbone_dir: str, env: dict[str, str]
+) -> dict:
     run_dir = output / "trainer"
     run_dir.mkdir(parents=True, exist_ok=True)
     request = {
-        "corpus": str(args.corpus.resolve()), "splits": str(splits), "fold": args.fold,
-        "entity_types": entity_types, "backbone_dir": backbone_dir, "max_length": args.max_length,
-        "stride": args.stride, "batch_size": args.batch_size, "epochs": args.epochs, "seed": args.seed,
-        "learning_rate": args.learning_rate, "threads": args.threads, "output_dir": str(run_dir / "out"),
+        "corpus": str(args.corpus.resolve()),
+        "splits": str(splits),
+        "fold": args.fold,
+        "entity_types": entity_types,
+        "backbone_dir": backbone_dir,
+        "max_length": args.max_length,
+        "stride": args.stride,
+        "batch_size": args.batch_size,
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "learning_rate": args.learning_rate,
+        "threads": args.threads,
+        "output_dir": str(run_dir / "out"),
         "result": str(run_dir / "result.json"),
     }
     request_path = run_dir / "request.json"
     request_path.write_text(json.dumps(request, indent=2), encoding="utf-8")
-    run = run_child([sys.executable, str(Path(__file__).resolve()), "--trainer-child", str(request_path)],
-                    run_dir, env)
+    run = run_child([sys.executable, str(Path(__file__).resolve()), "--trainer-child", str(request_path)], run_dir, env)
     require_success("trainer", run)
     result = json.loads((run_dir / "result.json").read_text(encoding="utf-8"))
     stamps = result.pop("stamps")
@@ -361,8 +427,12 @@ def trainer_child(request_path: Path) -> None:
     special = special_tokens_of(tokenizer)
 
     def encode(ids):
-        return [encode_document(document, tokenizer, schema, request["max_length"], request["stride"],
-                                SUBTOKEN_POLICY, special) for document in corpus.subset(ids)]
+        return [
+            encode_document(
+                document, tokenizer, schema, request["max_length"], request["stride"], SUBTOKEN_POLICY, special
+            )
+            for document in corpus.subset(ids)
+        ]
 
     train_documents, validation_documents = encode(train_ids), encode(validation_ids)
     train_windows = [window for document in train_documents for window in document.windows]
@@ -372,8 +442,10 @@ def trainer_child(request_path: Path) -> None:
         """Windows as the dicts of lists the collator pads (no ``datasets`` needed)."""
 
         def __init__(self, windows):
-            self.items = [{"input_ids": list(w.input_ids), "attention_mask": [1] * len(w),
-                           "labels": list(w.labels)} for w in windows]
+            self.items = [
+                {"input_ids": list(w.input_ids), "attention_mask": [1] * len(w), "labels": list(w.labels)}
+                for w in windows
+            ]
 
         def __len__(self):
             return len(self.items)
@@ -400,8 +472,9 @@ def trainer_child(request_path: Path) -> None:
             gold_tags.append(tags_from_ids(gold, schema))
             predicted_tags.append(tags_from_ids(predicted, schema))
         metrics = entity_metrics(gold_tags, predicted_tags)
-        return {key: metrics[key] for key in ("micro_f1", "micro_precision", "micro_recall", "macro_f1",
-                                              "token_accuracy")}
+        return {
+            key: metrics[key] for key in ("micro_f1", "micro_precision", "micro_recall", "macro_f1", "token_accuracy")
+        }
 
     class Clock(TrainerCallback):
         """Times the training epochs alone, and evaluation and saving, without changing what the Trainer does.
@@ -436,7 +509,8 @@ def trainer_child(request_path: Path) -> None:
 
     set_seed(request["seed"])  # before the model, so the fresh head is seeded as in our program
     model = AutoModelForTokenClassification.from_pretrained(
-        request["backbone_dir"], num_labels=len(schema.tags), id2label=schema.id2label, label2id=schema.label2id)
+        request["backbone_dir"], num_labels=len(schema.tags), id2label=schema.id2label, label2id=schema.label2id
+    )
     training_args = TrainingArguments(
         output_dir=request["output_dir"],
         per_device_train_batch_size=request["batch_size"],
@@ -468,23 +542,34 @@ def trainer_child(request_path: Path) -> None:
     best = max(evaluations, key=lambda entry: entry["eval_micro_f1"])
     tokens = sum(len(window) for window in train_windows) * request["epochs"]  # non-padding tokens
     end = time.time()
-    Path(request["result"]).write_text(json.dumps({
-        "precision": "fp32",
-        "train_tokens": tokens,
-        "train_seconds": clock.train_seconds,
-        "train_tokens_per_second": tokens / clock.train_seconds,
-        "train_runtime": output.metrics["train_runtime"],
-        "train_tokens_per_second_by_train_runtime": tokens / output.metrics["train_runtime"],
-        "evaluation_seconds": clock.evaluation_seconds,
-        "save_seconds": clock.save_seconds,
-        "micro_f1": best["eval_micro_f1"],
-        "torch_threads": clock.threads,
-        # The Trainer wraps its optimizer (accelerate); name the one doing the work, and its "optim" setting.
-        "optimizer": type(getattr(trainer.optimizer, "optimizer", trainer.optimizer)).__name__,
-        "optim": str(training_args.optim),
-        "stamps": {"begin": begin, "imported": imported, "data_ready": data_ready, "train_begin": clock.train_begin,
-                   "end": end},
-    }, indent=2), encoding="utf-8")
+    Path(request["result"]).write_text(
+        json.dumps(
+            {
+                "precision": "fp32",
+                "train_tokens": tokens,
+                "train_seconds": clock.train_seconds,
+                "train_tokens_per_second": tokens / clock.train_seconds,
+                "train_runtime": output.metrics["train_runtime"],
+                "train_tokens_per_second_by_train_runtime": tokens / output.metrics["train_runtime"],
+                "evaluation_seconds": clock.evaluation_seconds,
+                "save_seconds": clock.save_seconds,
+                "micro_f1": best["eval_micro_f1"],
+                "torch_threads": clock.threads,
+                # The Trainer wraps its optimizer (accelerate); name the one doing the work, and its "optim" setting.
+                "optimizer": type(getattr(trainer.optimizer, "optimizer", trainer.optimizer)).__name__,
+                "optim": str(training_args.optim),
+                "stamps": {
+                    "begin": begin,
+                    "imported": imported,
+                    "data_ready": data_ready,
+                    "train_begin": clock.train_begin,
+                    "end": end,
+                },
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -505,8 +590,9 @@ def verdict(value: float | None, target: float, at_least: bool) -> str:
 def summarise(sides: dict[str, dict]) -> dict:
     trainer, ours, fp32 = sides["trainer"], sides["ours"], sides.get("ours-fp32")
     summary = {
-        "tokens_per_second_ours_over_trainer": ratio(ours["train_tokens_per_second"],
-                                                     trainer["train_tokens_per_second"]),
+        "tokens_per_second_ours_over_trainer": ratio(
+            ours["train_tokens_per_second"], trainer["train_tokens_per_second"]
+        ),
         "wall_trainer_over_ours": ratio(trainer["wall_seconds"], ours["wall_seconds"]),
         "peak_rss_ours_over_trainer": ratio(ours["peak_rss_mib"], trainer["peak_rss_mib"]),
         "cpu_seconds_trainer_over_ours": ratio(trainer["cpu_seconds"], ours["cpu_seconds"]),
@@ -518,18 +604,21 @@ def summarise(sides: dict[str, dict]) -> dict:
     }
     if fp32 is not None:
         # The machinery alone, without bf16: our program in fp32 against the (fp32) Trainer.
-        summary["fp32_tokens_per_second_ours_over_trainer"] = ratio(fp32["train_tokens_per_second"],
-                                                                    trainer["train_tokens_per_second"])
+        summary["fp32_tokens_per_second_ours_over_trainer"] = ratio(
+            fp32["train_tokens_per_second"], trainer["train_tokens_per_second"]
+        )
         summary["fp32_wall_trainer_over_ours"] = ratio(trainer["wall_seconds"], fp32["wall_seconds"])
-        summary["bf16_tokens_per_second_over_fp32"] = ratio(ours["train_tokens_per_second"],
-                                                            fp32["train_tokens_per_second"])
+        summary["bf16_tokens_per_second_over_fp32"] = ratio(
+            ours["train_tokens_per_second"], fp32["train_tokens_per_second"]
+        )
         if ours["precision"] == "bf16":
             difference = abs(fp32["micro_f1"] - ours["micro_f1"])
             summary["f1_fp32_minus_bf16"] = fp32["micro_f1"] - ours["micro_f1"]
             if max(fp32["micro_f1"], ours["micro_f1"]) < F1_MEANINGFUL:
                 summary["verdicts"]["bf16_f1"] = (
                     f"INCONCLUSIVE (both F1 below {F1_MEANINGFUL}: the models find almost no entity yet; "
-                    "rerun with more --epochs and/or a higher --learning-rate)")
+                    "rerun with more --epochs and/or a higher --learning-rate)"
+                )
             else:
                 summary["verdicts"]["bf16_f1"] = "PASS" if difference <= F1_TOLERANCE else "MISS"
         else:
@@ -540,40 +629,58 @@ def summarise(sides: dict[str, dict]) -> dict:
 def print_report(sides: dict[str, dict], summary: dict, settings: dict) -> None:
     print()
     print("Settings: " + ", ".join(f"{key}={value}" for key, value in settings.items()))
-    header = (f"{'side':<10} | {'train tokens/s':>14} | {'whole-fold wall s':>17} | {'peak RSS MiB':>12} | "
-              f"{'CPU s':>7} | {'micro-F1':>8} | precision")
+    header = (
+        f"{'side':<10} | {'train tokens/s':>14} | {'whole-fold wall s':>17} | {'peak RSS MiB':>12} | "
+        f"{'CPU s':>7} | {'micro-F1':>8} | precision"
+    )
     print(header)
     print("-" * len(header))
     for side in sides.values():
         f1 = "n/a" if side["micro_f1"] is None else f"{side['micro_f1']:.4f}"
-        print(f"{side['side']:<10} | {side['train_tokens_per_second']:>14,.0f} | {side['wall_seconds']:>17.1f} | "
-              f"{side['peak_rss_mib']:>12.0f} | {side['cpu_seconds']:>7.1f} | {f1:>8} | {side['precision']}")
+        print(
+            f"{side['side']:<10} | {side['train_tokens_per_second']:>14,.0f} | {side['wall_seconds']:>17.1f} | "
+            f"{side['peak_rss_mib']:>12.0f} | {side['cpu_seconds']:>7.1f} | {f1:>8} | {side['precision']}"
+        )
     trainer = sides["trainer"]
-    print(f"(Trainer tokens/s counts its training epochs only, like ours; by its own train_runtime, which also "
-          f"spans evaluation and checkpoint saving, it is {trainer['train_tokens_per_second_by_train_runtime']:,.0f}.)")
+    print(
+        f"(Trainer tokens/s counts its training epochs only, like ours; by its own train_runtime, which also "
+        f"spans evaluation and checkpoint saving, it is {trainer['train_tokens_per_second_by_train_runtime']:,.0f}.)"
+    )
     print()
     print("Where the whole-fold wall time goes (seconds):")
     for side in sides.values():
         print(f"  {side['side']:<10} " + ", ".join(f"{key} {value:.1f}" for key, value in side["phases"].items()))
     print()
     verdicts = summary["verdicts"]
-    print(f"ours/Trainer training tokens/s  {summary['tokens_per_second_ours_over_trainer']:.2f}x "
-          f"(target >= {TARGET_TOKENS_RATIO}x)  {verdicts['tokens_per_second']}")
-    print(f"Trainer/ours whole-fold wall    {summary['wall_trainer_over_ours']:.2f}x "
-          f"(target >= {TARGET_WALL_RATIO}x)  {verdicts['wall']}")
-    print(f"ours/Trainer peak RSS           {summary['peak_rss_ours_over_trainer']:.2f}x "
-          f"(target <= {TARGET_MEMORY_RATIO}x)  {verdicts['peak_rss']}")
-    print(f"Trainer/ours CPU seconds        {summary['cpu_seconds_trainer_over_ours']:.2f}x (information: less "
-          f"disturbed by other load than wall time)")
+    print(
+        f"ours/Trainer training tokens/s  {summary['tokens_per_second_ours_over_trainer']:.2f}x "
+        f"(target >= {TARGET_TOKENS_RATIO}x)  {verdicts['tokens_per_second']}"
+    )
+    print(
+        f"Trainer/ours whole-fold wall    {summary['wall_trainer_over_ours']:.2f}x "
+        f"(target >= {TARGET_WALL_RATIO}x)  {verdicts['wall']}"
+    )
+    print(
+        f"ours/Trainer peak RSS           {summary['peak_rss_ours_over_trainer']:.2f}x "
+        f"(target <= {TARGET_MEMORY_RATIO}x)  {verdicts['peak_rss']}"
+    )
+    print(
+        f"Trainer/ours CPU seconds        {summary['cpu_seconds_trainer_over_ours']:.2f}x (information: less "
+        f"disturbed by other load than wall time)"
+    )
     if "fp32_tokens_per_second_ours_over_trainer" in summary:
-        print(f"ours fp32/Trainer tokens/s      {summary['fp32_tokens_per_second_ours_over_trainer']:.2f}x, "
-              f"Trainer/ours fp32 wall {summary['fp32_wall_trainer_over_ours']:.2f}x, "
-              f"bf16/fp32 tokens/s {summary['bf16_tokens_per_second_over_fp32']:.2f}x (information)")
+        print(
+            f"ours fp32/Trainer tokens/s      {summary['fp32_tokens_per_second_ours_over_trainer']:.2f}x, "
+            f"Trainer/ours fp32 wall {summary['fp32_wall_trainer_over_ours']:.2f}x, "
+            f"bf16/fp32 tokens/s {summary['bf16_tokens_per_second_over_fp32']:.2f}x (information)"
+        )
     if "bf16_f1" in verdicts:
         fp32, ours = sides["ours-fp32"], sides["ours"]
-        print(f"entity micro-F1 fp32 {fp32['micro_f1']:.4f}, {ours['precision']} {ours['micro_f1']:.4f}, "
-              f"difference {summary.get('f1_fp32_minus_bf16', 0.0):+.4f} (target |diff| <= {F1_TOLERANCE})  "
-              f"{verdicts['bf16_f1']}")
+        print(
+            f"entity micro-F1 fp32 {fp32['micro_f1']:.4f}, {ours['precision']} {ours['micro_f1']:.4f}, "
+            f"difference {summary.get('f1_fp32_minus_bf16', 0.0):+.4f} (target |diff| <= {F1_TOLERANCE})  "
+            f"{verdicts['bf16_f1']}"
+        )
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -619,22 +726,39 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {sides['ours-fp32']['wall_seconds']:.1f} s", flush=True)
 
     summary = summarise(sides)
-    settings = {"fold": args.fold, "epochs": args.epochs, "batch_size": args.batch_size,
-                "learning_rate": args.learning_rate,
-                "max_length": args.max_length, "stride": args.stride, "seed": args.seed, "threads": args.threads,
-                "max_train_documents": args.max_train_documents, "cpu_native_bf16": prepared["cpu_native_bf16"],
-                "torch": prepared["torch"], "transformers": prepared["transformers"]}
+    settings = {
+        "fold": args.fold,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "max_length": args.max_length,
+        "stride": args.stride,
+        "seed": args.seed,
+        "threads": args.threads,
+        "max_train_documents": args.max_train_documents,
+        "cpu_native_bf16": prepared["cpu_native_bf16"],
+        "torch": prepared["torch"],
+        "transformers": prepared["transformers"],
+    }
     print_report(sides, summary, settings)
     results = {
-        "settings": settings | {"corpus": str(args.corpus.resolve()), "splits": str(splits),
-                                "schema": str(args.schema.resolve()), "backbone": BACKBONE,
-                                "backbone_dir": prepared["backbone_dir"],
-                                "order": list(sides)},
+        "settings": settings
+        | {
+            "corpus": str(args.corpus.resolve()),
+            "splits": str(splits),
+            "schema": str(args.schema.resolve()),
+            "backbone": BACKBONE,
+            "backbone_dir": prepared["backbone_dir"],
+            "order": list(sides),
+        },
         "sides": sides,
         "summary": summary,
-        "targets": {"tokens_per_second_ratio_at_least": TARGET_TOKENS_RATIO,
-                    "wall_ratio_at_least": TARGET_WALL_RATIO, "peak_rss_ratio_at_most": TARGET_MEMORY_RATIO,
-                    "f1_difference_at_most": F1_TOLERANCE},
+        "targets": {
+            "tokens_per_second_ratio_at_least": TARGET_TOKENS_RATIO,
+            "wall_ratio_at_least": TARGET_WALL_RATIO,
+            "peak_rss_ratio_at_most": TARGET_MEMORY_RATIO,
+            "f1_difference_at_most": F1_TOLERANCE,
+        },
         # A child's ru_maxrss can include this parent's footprint at exec time; it is this small.
         "parent_peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "benchmark_seconds": time.perf_counter() - began,

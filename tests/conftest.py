@@ -30,8 +30,10 @@ def shared_data(path: Path) -> Path:
         return path
     reason = f"needs {path} (the shared real datasets; set RESUME_NER_SHARED_DATA to point elsewhere)"
     if os.environ.get(REQUIRE_SHARED_DATA_VARIABLE, "") not in ("", "0"):
-        pytest.fail(f"{reason}: {REQUIRE_SHARED_DATA_VARIABLE} is set, so missing shared data is an error, not a "
-                    f"skip", pytrace=False)
+        pytest.fail(
+            f"{reason}: {REQUIRE_SHARED_DATA_VARIABLE} is set, so missing shared data is an error, not a skip",
+            pytrace=False,
+        )
     pytest.skip(reason)
 
 
@@ -68,14 +70,39 @@ def make_document(doc_id: str, parts: list[str | tuple[str, str]]) -> Document:
 @pytest.fixture
 def small_corpus() -> Corpus:
     """Twenty short resumes with four entity types, two of them rarer, and one pair of near-duplicates."""
-    people = ["Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra", "Barbara Liskov",
-              "Donald Knuth", "Frances Allen", "John Backus", "Ken Thompson", "Radia Perlman",
-              "Tim Berners", "Leslie Lamport", "Margaret Hamilton", "Niklaus Wirth", "Shafi Goldwasser",
-              "Dennis Ritchie", "Adele Goldberg", "Butler Lampson", "Jean Sammet", "Robin Milner"]
+    people = [
+        "Ada Lovelace",
+        "Alan Turing",
+        "Grace Hopper",
+        "Edsger Dijkstra",
+        "Barbara Liskov",
+        "Donald Knuth",
+        "Frances Allen",
+        "John Backus",
+        "Ken Thompson",
+        "Radia Perlman",
+        "Tim Berners",
+        "Leslie Lamport",
+        "Margaret Hamilton",
+        "Niklaus Wirth",
+        "Shafi Goldwasser",
+        "Dennis Ritchie",
+        "Adele Goldberg",
+        "Butler Lampson",
+        "Jean Sammet",
+        "Robin Milner",
+    ]
     documents = []
     for index, name in enumerate(people):
-        parts: list = [(name, "NAME"), "\nSenior engineer at ", ("Acme Corp", "COMPANY"), " since 2019.\nSkills: ",
-                       ("Python", "SKILL"), ", ", ("SQL", "SKILL")]
+        parts: list = [
+            (name, "NAME"),
+            "\nSenior engineer at ",
+            ("Acme Corp", "COMPANY"),
+            " since 2019.\nSkills: ",
+            ("Python", "SKILL"),
+            ", ",
+            ("SQL", "SKILL"),
+        ]
         if index % 4 == 0:
             parts += ["\nEmail: ", (f"person{index}@example.com", "EMAIL")]
         parts += [f"\nWorked on project number {index} with team {index * 7 % 11} in building {index * 3}."]
@@ -174,8 +201,15 @@ def small_main_job(tmp_path_factory) -> Path:
     project = copy_project(tmp_path_factory.mktemp("small_main_job"))
     params = ",".join(f"{key}={value}" for key, value in SMALL_MAIN_JOB_PARAMS.items())
     env = dict(os.environ, KEDRO_DISABLE_TELEMETRY="1", MLFLOW_TRACKING_URI=f"sqlite:///{project / 'mlflow.db'}")
-    result = subprocess.run([sys.executable, "-m", "resume_ner", "--params", params], cwd=project, env=env,
-                            capture_output=True, text=True, timeout=900, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "resume_ner", "--params", params],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     (project / "main-job.log").write_text(result.stdout + result.stderr, encoding="utf-8")
     if result.returncode != 0:
         pytest.fail(f"the small main job failed (exit {result.returncode}):\n{result.stderr[-3000:]}")

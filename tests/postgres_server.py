@@ -104,8 +104,9 @@ class _Runner:
             return [self.runuser, "-u", "postgres", "--", *command]
         return ["su", "-s", "/bin/sh", "postgres", "-c", shlex.join(command)]
 
-    def run(self, program: str, *args: str, cwd: Path, log: Path | None = None,
-            timeout: float = COMMAND_TIMEOUT_S) -> subprocess.CompletedProcess:
+    def run(
+        self, program: str, *args: str, cwd: Path, log: Path | None = None, timeout: float = COMMAND_TIMEOUT_S
+    ) -> subprocess.CompletedProcess:
         argv = self.argv(program, *args)
         try:
             done = subprocess.run(argv, cwd=cwd, env=self.env, capture_output=True, text=True, timeout=timeout)
@@ -131,8 +132,9 @@ class _Runner:
         """Whether the server's user can write in ``folder`` (as root, its parents may be closed to ``postgres``)."""
         if not self.as_postgres:
             return True
-        probe = subprocess.run(self.argv("/usr/bin/test", "-w", str(folder)), env=self.env, capture_output=True,
-                               timeout=30)
+        probe = subprocess.run(
+            self.argv("/usr/bin/test", "-w", str(folder)), env=self.env, capture_output=True, timeout=30
+        )
         return probe.returncode == 0
 
 
@@ -163,13 +165,27 @@ def _start(runner: _Runner, data: Path, work: Path, log: Path) -> int:
     """Starts the server on a free port (retrying if another process took it first) and returns the port."""
     for attempt in range(3):
         port = _free_port()
-        settings = (f"\n# test server (tests/postgres_server.py)\nlisten_addresses = '127.0.0.1'\nport = {port}\n"
-                    f"unix_socket_directories = '{work}'\nfsync = off\nsynchronous_commit = off\n"
-                    "full_page_writes = off\nmax_connections = 100\n")
+        settings = (
+            f"\n# test server (tests/postgres_server.py)\nlisten_addresses = '127.0.0.1'\nport = {port}\n"
+            f"unix_socket_directories = '{work}'\nfsync = off\nsynchronous_commit = off\n"
+            "full_page_writes = off\nmax_connections = 100\n"
+        )
         (data / "postgresql.auto.conf").write_text(settings, encoding="utf-8")
         try:
-            runner.run("pg_ctl", "start", "-D", str(data), "-l", str(log), "-w", "-t", str(START_TIMEOUT_S),
-                       cwd=work, log=log, timeout=START_TIMEOUT_S + 15)
+            runner.run(
+                "pg_ctl",
+                "start",
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                str(START_TIMEOUT_S),
+                cwd=work,
+                log=log,
+                timeout=START_TIMEOUT_S + 15,
+            )
             return port
         except PostgresError:
             if attempt == 2 or "already in use" not in _log_tail(log, 10):
@@ -187,8 +203,10 @@ def _wait_for_tcp(url_kwargs: dict, log: Path, timeout: float = 15) -> None:
         except Exception as error:  # psycopg2.OperationalError while it starts; keep the last
             last_error = error
             time.sleep(0.1)
-    raise PostgresError(f"the server did not accept a TCP login within {timeout:.0f} s: {last_error}\n"
-                        f"--- server log ({log}) ---\n{_log_tail(log)}")
+    raise PostgresError(
+        f"the server did not accept a TCP login within {timeout:.0f} s: {last_error}\n"
+        f"--- server log ({log}) ---\n{_log_tail(log)}"
+    )
 
 
 @contextlib.contextmanager
@@ -207,8 +225,20 @@ def running_postgres(tmp_dir: Path | str) -> Iterator[str]:
     work = _work_dir(runner, Path(tmp_dir))
     data, log = work / "data", work / "server.log"
     try:
-        runner.run("initdb", "-D", str(data), "-U", SUPERUSER, "--auth-local=trust", "--auth-host=scram-sha-256",
-                   "-E", "UTF8", "--locale=C", "--no-sync", cwd=work)
+        runner.run(
+            "initdb",
+            "-D",
+            str(data),
+            "-U",
+            SUPERUSER,
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+            cwd=work,
+        )
         port = _start(runner, data, work, log)
         password = secrets.token_urlsafe(18)
         try:
@@ -221,8 +251,10 @@ def running_postgres(tmp_dir: Path | str) -> Iterator[str]:
             finally:
                 admin.close()
         except Exception as error:  # psycopg2.Error; psycopg2 is imported only once a server runs
-            raise PostgresError(f"could not create the {DATABASE!r} database and the {ROLE!r} role over the socket "
-                                f"in {work}: {error}\n--- server log ({log}) ---\n{_log_tail(log)}") from error
+            raise PostgresError(
+                f"could not create the {DATABASE!r} database and the {ROLE!r} role over the socket "
+                f"in {work}: {error}\n--- server log ({log}) ---\n{_log_tail(log)}"
+            ) from error
         _wait_for_tcp({"host": "127.0.0.1", "port": port, "user": ROLE, "password": password, "dbname": DATABASE}, log)
         yield f"postgresql+psycopg2://{ROLE}:{password}@127.0.0.1:{port}/{DATABASE}"
     finally:
@@ -231,7 +263,8 @@ def running_postgres(tmp_dir: Path | str) -> Iterator[str]:
                 try:
                     runner.run("pg_ctl", "stop", "-D", str(data), "-m", "fast", "-w", "-t", "30", cwd=work, timeout=45)
                 except PostgresError:
-                    runner.run("pg_ctl", "stop", "-D", str(data), "-m", "immediate", "-w", "-t", "30",
-                               cwd=work, timeout=45)
+                    runner.run(
+                        "pg_ctl", "stop", "-D", str(data), "-m", "immediate", "-w", "-t", "30", cwd=work, timeout=45
+                    )
         finally:
             shutil.rmtree(work, ignore_errors=True)

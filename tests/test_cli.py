@@ -29,7 +29,7 @@ def _written(project: Path) -> list[Path]:
 
 def _error_lines(result: subprocess.CompletedProcess) -> list[str]:
     """The lines from the CLI's ``Error:`` line to the end of stderr."""
-    return result.stderr[result.stderr.index("Error: "):].strip().splitlines()
+    return result.stderr[result.stderr.index("Error: ") :].strip().splitlines()
 
 
 @pytest.mark.slow
@@ -40,7 +40,7 @@ def test_kedro_run_reports_a_malformed_corpus_without_a_traceback(tmp_path):
     result = _kedro(project, "run", "--pipelines=data_processing")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr + result.stdout
-    error = result.stderr[result.stderr.index("Error: "):]
+    error = result.stderr[result.stderr.index("Error: ") :]
     assert f"Corpus {bad} is not valid: 4 problem(s)" in error
     assert f"{bad}: line 1 (id '1'), span [0, 9, 'NAME']: offsets fall outside the text" in error
     assert "[duplicate-id]" in error and "[text-not-string]" in error and "[annotations-missing]" in error
@@ -56,24 +56,31 @@ def test_kedro_run_shows_the_projects_message_first_not_kedros_dataset_wrapper(t
     assert result.returncode == 2
     assert "Failed while loading data from dataset" not in result.stderr + result.stdout
     assert _error_lines(result) == [
-        (f"Error: Corpus {bad} is not valid: 1 problem(s), all listed. Fix these records in the file (or drop or "
-        "rename labels with the corpus.label_mapping parameters)."),
-        (f"  - {bad}: record 0 (id '1'), span [0, 9, 'NAME']: offsets fall outside the text (length 4) "
-        "[span-out-of-range]"),
+        (
+            f"Error: Corpus {bad} is not valid: 1 problem(s), all listed. Fix these records in the file (or drop or "
+            "rename labels with the corpus.label_mapping parameters)."
+        ),
+        (
+            f"  - {bad}: record 0 (id '1'), span [0, 9, 'NAME']: offsets fall outside the text (length 4) "
+            "[span-out-of-range]"
+        ),
     ]
 
 
 @pytest.mark.slow
 def test_kedro_run_reports_bad_parameters_one_line_each_by_name(tmp_path):
     project = copy_project(tmp_path)
-    result = _kedro(project, "run", "--pipelines=data_processing",
-                    "--params=splits.holdout_fraction=1.5,splits.n_fold=3")
+    result = _kedro(
+        project, "run", "--pipelines=data_processing", "--params=splits.holdout_fraction=1.5,splits.n_fold=3"
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    error = result.stderr[result.stderr.index("Error: "):].splitlines()
-    assert error == ["Error: Invalid parameters (conf/base/parameters*.yml, conf/local or --params):",
-                     "  - splits.holdout_fraction: input should be less than 1 (got 1.5)",
-                     "  - splits.n_fold: extra inputs are not permitted (got 3)"]
+    error = result.stderr[result.stderr.index("Error: ") :].splitlines()
+    assert error == [
+        "Error: Invalid parameters (conf/base/parameters*.yml, conf/local or --params):",
+        "  - splits.holdout_fraction: input should be less than 1 (got 1.5)",
+        "  - splits.n_fold: extra inputs are not permitted (got 3)",
+    ]
 
 
 @pytest.mark.slow
@@ -82,7 +89,8 @@ def test_kedro_run_names_the_pipelines_there_are_for_a_misspelt_one(tmp_path):
     result = _kedro(project, "run", "--pipelines=data_processing,hp")
     assert result.returncode == 2 and "Traceback" not in result.stderr + result.stdout
     assert result.stderr.strip().splitlines()[-1] == (
-        "Error: No pipeline named 'hp'; the pipelines are: __default__, data_processing, final_training, hpo, refit")
+        "Error: No pipeline named 'hp'; the pipelines are: __default__, data_processing, final_training, hpo, refit"
+    )
 
 
 def test_parameter_problems_are_read_from_kedros_message_whatever_pydantic_reports():
@@ -121,17 +129,42 @@ def test_the_main_jobs_log_has_one_line_per_fold_and_trial_and_no_library_noise(
     log = (small_main_job / "main-job.log").read_text()
     trials = int(SMALL_MAIN_JOB_PARAMS["hpo.n_trials"])
     for trial in range(trials):
-        assert len(re.findall(rf"Trial {trial} fold \d/2: micro_f1 \d\.\d{{4}} \(best epoch \d of \d\), running "
-                              rf"mean \d\.\d{{4}}, \d+ s", log)) == 2
-        assert len(re.findall(rf"Trial {trial} complete: micro_f1 \d\.\d{{4}} \(std \d\.\d{{4}} over 2 folds, "
-                              rf"\d+ s\) learning_rate=.*; {trial + 1}/{trials} trials done, best: trial \d = ",
-                              log)) == 1
+        assert (
+            len(
+                re.findall(
+                    rf"Trial {trial} fold \d/2: micro_f1 \d\.\d{{4}} \(best epoch \d of \d\), running "
+                    rf"mean \d\.\d{{4}}, \d+ s",
+                    log,
+                )
+            )
+            == 2
+        )
+        assert (
+            len(
+                re.findall(
+                    rf"Trial {trial} complete: micro_f1 \d\.\d{{4}} \(std \d\.\d{{4}} over 2 folds, "
+                    rf"\d+ s\) learning_rate=.*; {trial + 1}/{trials} trials done, best: trial \d = ",
+                    log,
+                )
+            )
+            == 1
+        )
     assert re.search(r"refit training \S+: epoch 1/\d, train loss \d\.\d{4}", log)
-    assert re.search(r"Hold-out: micro F1 \d\.\d{4} \(P \d\.\d{4}, R \d\.\d{4}\), macro F1 \d\.\d{4} on 45 "
-                     r"documents", log)
+    assert re.search(
+        r"Hold-out: micro F1 \d\.\d{4} \(P \d\.\d{4}, R \d\.\d{4}\), macro F1 \d\.\d{4} on 45 "
+        r"documents",
+        log,
+    )
     # Optuna's own lines, catalog chatter, mlflow's notices, the weights-loading bar: none of it.
-    for noise in ("finished with value", "Loading data from", "Add type hints", "Creating initial MLflow database",
-                  "Loading weights", "Traceback", "Warning"):
+    for noise in (
+        "finished with value",
+        "Loading data from",
+        "Add type hints",
+        "Creating initial MLflow database",
+        "Loading weights",
+        "Traceback",
+        "Warning",
+    ):
         assert noise not in log, noise
 
 
@@ -141,8 +174,10 @@ def test_kedro_run_refuses_a_corpus_without_documents_or_entities_in_one_line_wr
     empty.write_text("[]", encoding="utf-8")
     no_spans = tmp_path / "no_spans.json"
     no_spans.write_text(json.dumps([{"id": "1", "text": "Jane Doe, engineer", "annotations": []}]), encoding="utf-8")
-    for corpus, expected in [(empty, f"Error: Corpus {empty} has no documents: the list is empty"),
-                             (no_spans, f"Error: Corpus {no_spans} has 1 document(s) but no entity spans")]:
+    for corpus, expected in [
+        (empty, f"Error: Corpus {empty} has no documents: the list is empty"),
+        (no_spans, f"Error: Corpus {no_spans} has 1 document(s) but no entity spans"),
+    ]:
         project = copy_project(tmp_path / corpus.stem, raw_corpus=corpus)
         result = _kedro(project, "run", "--pipelines=data_processing")
         assert result.returncode == 2, result.stderr
@@ -164,7 +199,8 @@ def test_kedro_run_refuses_text_that_cannot_be_saved_as_utf8_before_writing_anyt
     assert _error_lines(result)[1] == (
         f"  - {bad}: record 0 (id '1'): field 'text' has a lone surrogate \\ud800 at offset 5, which cannot be "
         "written as UTF-8 (half of an escaped pair such as an emoji's); remove it or restore the pair "
-        "[unencodable-text]")
+        "[unencodable-text]"
+    )
     assert not _written(project)
 
 
@@ -175,4 +211,5 @@ def test_kedro_run_names_the_conf_environment_of_a_missing_corpus_file(tmp_path)
     result = _kedro(project, "run", "--pipelines=data_processing")
     assert result.returncode == 2
     assert _error_lines(result) == [
-        f"Error: Corpus file {missing} does not exist: fix the filepath of raw_corpus in conf/local/catalog.yml"]
+        f"Error: Corpus file {missing} does not exist: fix the filepath of raw_corpus in conf/local/catalog.yml"
+    ]

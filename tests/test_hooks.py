@@ -171,8 +171,15 @@ def test_with_tracking_disabled_for_the_pipeline_the_callers_run_stays_open(tmp_
     mlflow_yml = project / "conf" / "base" / "mlflow.yml"
     mlflow_yml.write_text(mlflow_yml.read_text().replace("pipelines: []", "pipelines: [data_processing]"))
     env = dict(os.environ, KEDRO_DISABLE_TELEMETRY="1", MLFLOW_TRACKING_URI=_uri(project))
-    result = subprocess.run([sys.executable, "-c", UNTRACKED_SESSION_IN_A_CALLERS_RUN, str(project)], cwd=project,
-                            env=env, capture_output=True, text=True, timeout=300, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", UNTRACKED_SESSION_IN_A_CALLERS_RUN, str(project)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["active"] == seen["caller"] and seen["status"] == "RUNNING"

@@ -81,8 +81,11 @@ def test_mlflows_type_hint_notice_is_dropped_even_under_its_own_once_filter(coll
 
 
 def training_failed() -> TrainingFailed:
-    return TrainingFailed(TrainingResult(status="failed", exit_status=1, run_dir=Path("/runs/trial-0/fold-0"),
-                                         wall_seconds=0.1, stderr_tail=["boom"]))
+    return TrainingFailed(
+        TrainingResult(
+            status="failed", exit_status=1, run_dir=Path("/runs/trial-0/fold-0"), wall_seconds=0.1, stderr_tail=["boom"]
+        )
+    )
 
 
 def test_optuna_records_go_through_logging_without_the_info_lines(collect, capfd):
@@ -137,9 +140,11 @@ def test_kedro_mlflows_repeated_line_is_shown_once(collect):
         hook_logger.info("The run 'abc' was closed because of an error in the pipeline.")
     finally:
         hook_logger.setLevel(logging.NOTSET)
-    assert collect.messages() == ["The run 'abc' was closed because of an error in the pipeline.",
-                                  "The parent run 'abc' was closed because of an error in the pipeline.",
-                                  "The run 'abc' was closed because of an error in the pipeline."]
+    assert collect.messages() == [
+        "The run 'abc' was closed because of an error in the pipeline.",
+        "The parent run 'abc' was closed because of an error in the pipeline.",
+        "The run 'abc' was closed because of an error in the pipeline.",
+    ]
 
 
 KEDRO = str(Path(sys.executable).parent / "kedro")
@@ -149,16 +154,20 @@ RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (DEBUG|INFO|WARNING|ERROR|
 
 def _piped_env(project: Path) -> dict[str, str]:
     """The environment of a scheduler or CI job: no terminal size, nothing forcing colour."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in {"COLUMNS", "LINES", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"}}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"COLUMNS", "LINES", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"}
+    }
     env.update(KEDRO_DISABLE_TELEMETRY="1", MLFLOW_TRACKING_URI=f"sqlite:///{project / 'mlflow.db'}")
     return env
 
 
 def _piped(project: Path, *command: str) -> subprocess.CompletedProcess:
     """``command`` in ``project`` with its output to pipes, as under CI, nohup or a scheduler."""
-    return subprocess.run(command, cwd=project, env=_piped_env(project), capture_output=True, text=True,
-                          timeout=300, check=False)
+    return subprocess.run(
+        command, cwd=project, env=_piped_env(project), capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 @pytest.mark.slow
@@ -169,13 +178,19 @@ def test_kedro_run_into_a_pipe_writes_one_plain_line_per_record(tmp_path):
     lines = result.stdout.splitlines()
     assert lines and [line for line in lines if not RECORD.match(line)] == []  # no record was wrapped
     # Longer than 80 columns with its time, level and logger, each arrives whole on one line.
-    holdout = [line for line in lines
-               if re.search(r" INFO resume_ner\.[\w.]+: Hold-out split: \d+ training and \d+ hold-out documents$",
-                            line)]
+    holdout = [
+        line
+        for line in lines
+        if re.search(r" INFO resume_ner\.[\w.]+: Hold-out split: \d+ training and \d+ hold-out documents$", line)
+    ]
     assert len(holdout) == 1 and len(holdout[0]) > 80
-    assert any(line.endswith(" INFO kedro.pipeline.node: Running node: make_folds: "
-                             "make_folds([corpus;document_groups;holdout_split;params:splits]) -> [folds]")
-               for line in lines)
+    assert any(
+        line.endswith(
+            " INFO kedro.pipeline.node: Running node: make_folds: "
+            "make_folds([corpus;document_groups;holdout_split;params:splits]) -> [folds]"
+        )
+        for line in lines
+    )
     assert "\x1b[" not in result.stdout  # no colour codes in a file
 
 
@@ -201,8 +216,9 @@ def test_a_warning_goes_through_logging_as_a_plain_record_off_a_terminal(tmp_pat
     warning = [line for line in result.stdout.splitlines() if "a warning the user can act on" in line]
     assert len(warning) == 1 and RECORD.match(warning[0]), result.stdout[-2000:]
     assert " WARNING py.warnings: " in warning[0]
-    assert warning[0].endswith("UserWarning: a warning the user can act on, long enough to be wrapped at eighty "
-                               "columns")
+    assert warning[0].endswith(
+        "UserWarning: a warning the user can act on, long enough to be wrapped at eighty columns"
+    )
 
 
 @pytest.mark.slow
@@ -226,9 +242,14 @@ def test_on_a_terminal_the_log_stays_rich(tmp_path):
     project = copy_project(tmp_path)
     controller, terminal = pty.openpty()
     try:
-        process = subprocess.Popen([KEDRO, "run", "--pipelines=data_processing"], cwd=project,
-                                   env=_piped_env(project), stdin=subprocess.DEVNULL, stdout=terminal,
-                                   stderr=terminal)
+        process = subprocess.Popen(
+            [KEDRO, "run", "--pipelines=data_processing"],
+            cwd=project,
+            env=_piped_env(project),
+            stdin=subprocess.DEVNULL,
+            stdout=terminal,
+            stderr=terminal,
+        )
         os.close(terminal)
         output = b""
         while True:

@@ -34,8 +34,11 @@ def _stdout(cell) -> str:
 
 
 def _displays(cell, mimetype: str) -> list:
-    return [output.data[mimetype] for output in cell.outputs
-            if output.output_type in ("display_data", "execute_result") and mimetype in output.data]
+    return [
+        output.data[mimetype]
+        for output in cell.outputs
+        if output.output_type in ("display_data", "execute_result") and mimetype in output.data
+    ]
 
 
 def _tables(cell) -> list[str]:
@@ -44,13 +47,16 @@ def _tables(cell) -> list[str]:
 
 
 def _table_rows(table_html: str) -> int:
-    body = table_html[table_html.index("<tbody>"): table_html.index("</tbody>")]
+    body = table_html[table_html.index("<tbody>") : table_html.index("</tbody>")]
     return body.count("<tr")
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    return {path.relative_to(folder).as_posix(): (path.stat().st_size, path.stat().st_mtime_ns)
-            for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(folder).as_posix(): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 def test_the_notebook_is_committed_clean():
@@ -76,8 +82,9 @@ def test_the_notebook_runs_top_to_bottom_on_a_small_main_job(small_main_job, tmp
     before = _snapshot(project)
 
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    client = NotebookClient(notebook, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(workdir)}})
+    client = NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+    )
     try:
         client.execute()
     except CellExecutionError as error:
@@ -126,8 +133,10 @@ def test_the_notebook_runs_top_to_bottom_on_a_small_main_job(small_main_job, tmp
     first = json.loads((project / "data" / "05_model_input" / "holdout_split.json").read_text())["holdout"][0]
     gold = next(len(record["annotations"]) for record in records if record["id"] == first)
     predictions_cell = _cell(notebook, "predictions")
-    found = re.search(rf"Hold-out document {re.escape(first)}: \d+ characters, {gold} gold entities, (\d+) predicted",
-                      _stdout(predictions_cell))
+    found = re.search(
+        rf"Hold-out document {re.escape(first)}: \d+ characters, {gold} gold entities, (\d+) predicted",
+        _stdout(predictions_cell),
+    )
     assert found, _stdout(predictions_cell)
     predicted = int(found.group(1))
     assert predicted > 0

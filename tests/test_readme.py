@@ -85,8 +85,9 @@ def test_a_readme_hpo_example_runs_as_written(example, prepared, tmp_path):
 
     # The run used the example's parameters: MLflow has each one as logged, and the study reflects them.
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
-    (run,) = client.search_runs([client.get_experiment_by_name("resume_ner").experiment_id],
-                                "tags.mlflow.runName = 'hpo'")
+    (run,) = client.search_runs(
+        [client.get_experiment_by_name("resume_ner").experiment_id], "tags.mlflow.runName = 'hpo'"
+    )
     for key, value in given.items():
         if key in ONE_TRIAL:
             continue

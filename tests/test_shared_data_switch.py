@@ -33,8 +33,9 @@ def test_present_data_is_returned_whatever_the_switch(tmp_path, monkeypatch):
     assert shared_data(tmp_path) == tmp_path
 
 
-@pytest.mark.parametrize(("value", "outcome"), [(None, pytest.skip.Exception), ("0", pytest.skip.Exception),
-                                                ("1", pytest.fail.Exception)])
+@pytest.mark.parametrize(
+    ("value", "outcome"), [(None, pytest.skip.Exception), ("0", pytest.skip.Exception), ("1", pytest.fail.Exception)]
+)
 def test_missing_data_skips_or_fails_by_the_switch(tmp_path, monkeypatch, value, outcome):
     monkeypatch.delenv(REQUIRE_SHARED_DATA_VARIABLE, raising=False)
     if value is not None:
@@ -51,9 +52,28 @@ def run_pytest(folder, require: bool) -> subprocess.CompletedProcess:
     if require:
         env[REQUIRE_SHARED_DATA_VARIABLE] = "1"
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "conftest", "-p", "no:cacheprovider", "-rA",
-         "-c", str(REPO_ROOT / "pyproject.toml"), "--rootdir", str(folder), str(folder / "test_needs_missing_data.py")],
-        cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "conftest",
+            "-p",
+            "no:cacheprovider",
+            "-rA",
+            "-c",
+            str(REPO_ROOT / "pyproject.toml"),
+            "--rootdir",
+            str(folder),
+            str(folder / "test_needs_missing_data.py"),
+        ],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_a_user_without_the_data_gets_skips_that_say_why_and_ci_gets_failures(tmp_path):

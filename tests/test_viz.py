@@ -51,9 +51,17 @@ def _env(project: Path) -> dict[str, str]:
     # `kedro viz run` asks PyPI for a newer kedro-viz (30 s timeout) at start and on /api/version: a dead proxy makes
     # that fail at once, so the tests never touch the network; loopback stays direct.
     dead_proxy = "http://127.0.0.1:9"
-    return dict(os.environ, KEDRO_DISABLE_TELEMETRY="1", MLFLOW_TRACKING_URI=f"sqlite:///{project / 'mlflow.db'}",
-                HTTP_PROXY=dead_proxy, HTTPS_PROXY=dead_proxy, http_proxy=dead_proxy, https_proxy=dead_proxy,
-                NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
+    return dict(
+        os.environ,
+        KEDRO_DISABLE_TELEMETRY="1",
+        MLFLOW_TRACKING_URI=f"sqlite:///{project / 'mlflow.db'}",
+        HTTP_PROXY=dead_proxy,
+        HTTPS_PROXY=dead_proxy,
+        http_proxy=dead_proxy,
+        https_proxy=dead_proxy,
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
 
 
 def _write_hpo_plots(folder: Path) -> dict[str, dict]:
@@ -96,8 +104,15 @@ def viz_project(tmp_path_factory) -> tuple[Path, dict[str, dict]]:
 def viz_build(viz_project) -> Path:
     """`kedro viz build --include-previews` in the project copy: the static site's folder."""
     project, _ = viz_project
-    result = subprocess.run([KEDRO, "viz", "build", "--include-previews"], cwd=project, env=_env(project),
-                            capture_output=True, text=True, timeout=300, check=False)
+    result = subprocess.run(
+        [KEDRO, "viz", "build", "--include-previews"],
+        cwd=project,
+        env=_env(project),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return project / "build"
 
@@ -125,8 +140,9 @@ def _serving(command: list[str], cwd: Path, env: dict, port: int, log_path: Path
     """Runs a web server in its own process group until it answers ``/api/main``; yields its base URL and stops the
     whole group (`kedro viz run` serves from a child process) afterwards."""
     with open(log_path, "wb") as log:
-        server = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+        server = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
@@ -138,8 +154,10 @@ def _serving(command: list[str], cwd: Path, env: dict, port: int, log_path: Path
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    pytest.fail(f"{command[:3]} did not serve {url}/api/main within {SERVER_START_TIMEOUT_S} s:\n"
-                                f"{log_path.read_text()[-3000:]}")
+                    pytest.fail(
+                        f"{command[:3]} did not serve {url}/api/main within {SERVER_START_TIMEOUT_S} s:\n"
+                        f"{log_path.read_text()[-3000:]}"
+                    )
                 time.sleep(0.5)
         yield url
     finally:
@@ -159,14 +177,16 @@ def _check_graph(graph: dict, pipeline_id: str, pipeline) -> None:
     tasks = [node for node in graph["nodes"] if node["type"] == "task"]
     # The same nodes, each in its namespace's group: kedro-viz names a node without its namespace prefix.
     assert sorted((tuple(node["modular_pipelines"] or ()), node["name"]) for node in tasks) == sorted(
-        ((node.namespace,) if node.namespace else (), node.name.rsplit(".", 1)[-1]) for node in pipeline.nodes)
+        ((node.namespace,) if node.namespace else (), node.name.rsplit(".", 1)[-1]) for node in pipeline.nodes
+    )
     assert all(READABLE_NAME.fullmatch(node["name"]) for node in tasks), [node["name"] for node in tasks]
     namespaces = {node.namespace for node in pipeline.nodes} - {None}
     assert set(graph["modular_pipelines"]) == {"__root__"} | namespaces
     assert {node["name"] for node in graph["nodes"] if node["type"] == "modularPipeline"} == namespaces
     datasets = [node for node in graph["nodes"] if node["type"] == "data"]
-    assert {node["name"] for node in datasets} == {name for name in pipeline.datasets()
-                                                   if not name.startswith("params:") and name != "parameters"}
+    assert {node["name"] for node in datasets} == {
+        name for name in pipeline.datasets() if not name.startswith("params:") and name != "parameters"
+    }
     unlayered = {node["name"]: node.get("layer") for node in datasets if node.get("layer") not in LAYERS}
     assert not unlayered, f"datasets of {pipeline_id} outside the six layers: {unlayered}"
     assert set(graph["layers"]) <= set(LAYERS)
@@ -224,10 +244,25 @@ def _headless(chromium: str, url: str, *args: str) -> subprocess.CompletedProces
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
         env = {key: value for key, value in os.environ.items() if "proxy" not in key.lower()}
         return subprocess.run(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--no-first-run", f"--user-data-dir={profile}",
-             f"--window-size={WINDOW[0]},{WINDOW[1]}", "--virtual-time-budget=15000", *args, url],
-            env=env, capture_output=True, timeout=CHROMIUM_TIMEOUT_S, check=False)
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                f"--user-data-dir={profile}",
+                f"--window-size={WINDOW[0]},{WINDOW[1]}",
+                "--virtual-time-budget=15000",
+                *args,
+                url,
+            ],
+            env=env,
+            capture_output=True,
+            timeout=CHROMIUM_TIMEOUT_S,
+            check=False,
+        )
 
 
 class _Flowchart(HTMLParser):
@@ -244,12 +279,19 @@ class _Flowchart(HTMLParser):
         attributes = dict(attrs)
         classes = (attributes.get("class") or "").split()
         if tag == "g" and "pipeline-node" in classes:
-            self.nodes.append({"type": attributes["data-node-type"], "name": attributes["data-node-fullname"],
-                               "label": None, "classes": set()})
+            self.nodes.append(
+                {
+                    "type": attributes["data-node-type"],
+                    "name": attributes["data-node-fullname"],
+                    "label": None,
+                    "classes": set(),
+                }
+            )
         elif tag == "rect" and "pipeline-node__bg" in classes and self.nodes:
             self.nodes[-1]["classes"].update(classes)
         elif (tag == "text" and "pipeline-node__text" in classes and self.nodes) or (
-                tag == "li" and "pipeline-layer-name" in classes):
+            tag == "li" and "pipeline-layer-name" in classes
+        ):
             self._text = []
 
     def handle_data(self, data: str) -> None:
@@ -281,16 +323,20 @@ def test_chromium_draws_the_built_site(viz_build, tmp_path):
     by_id = {node["id"]: node for node in main["nodes"]}
     # __default__ opens with both namespaces collapsed: the root level's tasks and datasets, one box per namespace;
     # parameters stay hidden until asked for.
-    root_level = {(by_id[child["id"]]["type"], by_id[child["id"]]["name"])
-                  for child in main["modular_pipelines"]["__root__"]["children"]
-                  if by_id[child["id"]]["type"] != "parameters"}
+    root_level = {
+        (by_id[child["id"]]["type"], by_id[child["id"]]["name"])
+        for child in main["modular_pipelines"]["__root__"]["children"]
+        if by_id[child["id"]]["type"] != "parameters"
+    }
     assert {("modularPipeline", namespace) for namespace in NAMESPACES} <= root_level
 
     # A first visit opens kedro-viz's feature tour over the lower right of the flowchart: switch it off as the
     # settings' "New feature hints" toggle does (kedro-viz keeps its settings in localStorage), then open the site.
     (viz_build / "without-feature-hints.html").write_text(
         '<script>localStorage.setItem("KedroViz", JSON.stringify({showFeatureHints: false}));'
-        'location.replace("/");</script>\n', encoding="utf-8")
+        'location.replace("/");</script>\n',
+        encoding="utf-8",
+    )
     port = _free_port()
     command = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(viz_build)]
     artifacts = _artifacts_dir(tmp_path)
@@ -329,8 +375,12 @@ def _assert_graph_drawn(png: Path) -> None:
     graph_area = page.crop((700, 40, WINDOW[0], WINDOW[1]))
     # An RGB image: each colour is an (r, g, b) tuple (Pillow's types also allow one float band).
     area_colours: list[tuple[int, tuple[int, int, int]]] = graph_area.getcolors(  # type: ignore[assignment]
-        graph_area.width * graph_area.height)
+        graph_area.width * graph_area.height
+    )
     background = max(area_colours)[1]
-    drawn = sum(count for count, (r, g, b) in area_colours
-                if max(r, g, b) - min(r, g, b) <= 16 and min(r, g, b) >= min(background) + 20)
+    drawn = sum(
+        count
+        for count, (r, g, b) in area_colours
+        if max(r, g, b) - min(r, g, b) <= 16 and min(r, g, b) >= min(background) + 20
+    )
     assert drawn >= 3000, f"{png}: only {drawn} grey pixels where the flowchart is drawn (background {background})"

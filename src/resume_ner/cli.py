@@ -41,9 +41,12 @@ def _reporting_user_errors(command):
         except KeyboardInterrupt as stop:  # SIGTERM or Ctrl-C: the children are stopped by now
             _end_mlflow_runs("KILLED")
             detail = stop_detail(stop)
-            click.secho(f"{detail[0].upper()}{detail[1:]}: the running training stopped and its records are closed "
-                        f"(a study's trial FAIL, MLflow runs KILLED); run the same command to resume", fg="yellow",
-                        err=True)
+            click.secho(
+                f"{detail[0].upper()}{detail[1:]}: the running training stopped and its records are closed "
+                f"(a study's trial FAIL, MLflow runs KILLED); run the same command to resume",
+                fg="yellow",
+                err=True,
+            )
             sys.exit(stop.exit_status if isinstance(stop, StopRequested) else 128 + signal.SIGINT)
         except Exception as error:
             if find_reported_error(error) is None:
@@ -70,8 +73,9 @@ def _check_pipeline_names(names: list[str]) -> None:
 
     unknown = [name for name in names if name not in pipelines]
     if unknown:
-        raise UserInputError(f"No pipeline named {', '.join(map(repr, unknown))}; the pipelines are: "
-                             f"{', '.join(sorted(pipelines))}")
+        raise UserInputError(
+            f"No pipeline named {', '.join(map(repr, unknown))}; the pipelines are: {', '.join(sorted(pipelines))}"
+        )
 
 
 def describe_error(error: BaseException) -> str:
@@ -84,8 +88,9 @@ def describe_error(error: BaseException) -> str:
     if isinstance(reported, ParameterValidationError):
         problems = _parameter_problems(str(reported))
         if problems:
-            return ("Invalid parameters (conf/base/parameters*.yml, conf/local or --params):\n"
-                    + "\n".join(f"  - {problem}" for problem in problems))
+            return "Invalid parameters (conf/base/parameters*.yml, conf/local or --params):\n" + "\n".join(
+                f"  - {problem}" for problem in problems
+            )
     return str(_without_catalog_wrappers(error, reported))
 
 
@@ -107,8 +112,10 @@ def _without_catalog_wrappers(error: BaseException, reported: BaseException) -> 
 # validation error for HpoParameters" followed by pydantic's lines: the field's location, then, indented, the message
 # with "[type=..., input_value=..., input_type=...]" and a "For further information" line.
 _ENTRY = re.compile(r"^- Parameter '(?P<key>[^']+)': (?P<rest>.*)$")
-_PYDANTIC_MESSAGE = re.compile(r"^  (?P<message>\S.*?)(?: \[type=[^,\]]+(?:, input_value=(?P<value>.*), "
-                               r"input_type=[^\]]+)?\])?$")
+_PYDANTIC_MESSAGE = re.compile(
+    r"^  (?P<message>\S.*?)(?: \[type=[^,\]]+(?:, input_value=(?P<value>.*), "
+    r"input_type=[^\]]+)?\])?$"
+)
 
 
 def _parameter_problems(message: str) -> list[str]:

@@ -34,7 +34,6 @@ def _find(error: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseE
     return None
 
 
-
 # pydantic's own words for a few error types, shorter and in the project's voice.
 _MESSAGES = {"extra_forbidden": "unknown key", "missing": "is required"}
 

@@ -71,8 +71,8 @@ class EndMlflowRunsHook:
         # Only with a run of its own does kedro-mlflow end every run on the stack; when it logged into the caller's
         # run it reads that run off the stack for its message, so the caller's runs stay there then.
         if own_run and len(stack) > len(callers) and all(a is b for a, b in zip(stack, callers, strict=False)):
-            hidden = stack[:len(callers)]
-            del stack[:len(callers)]
+            hidden = stack[: len(callers)]
+            del stack[: len(callers)]
         try:
             return (yield)
         finally:
@@ -128,4 +128,3 @@ class LogTypedParametersHook:
                 params.update(flatten_params(value.model_dump(mode="json"), name.removeprefix("params:") + "."))
         if params:
             mlflow.log_params(params)
-

@@ -15,6 +15,7 @@ from resume_ner.notices import add_filter_once
 if TYPE_CHECKING:
     from rich.console import Console
 
+
 class _DropReportedTrialFailures(logging.Filter):
     """Optuna logs a trial failure twice at WARNING, the first time with its traceback. A failed training run, a
     trial's invalid settings and a stop signal are already reported on one line (by the objective, or by the

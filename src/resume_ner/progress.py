@@ -49,8 +49,11 @@ class ProgressBoard:
     @property
     def enabled(self) -> bool:
         console = self.console
-        return (console.is_terminal and not console.is_jupyter
-                and os.environ.get("RESUME_NER_PROGRESS", "1").strip().lower() not in {"0", "false", "no", "off"})
+        return (
+            console.is_terminal
+            and not console.is_jupyter
+            and os.environ.get("RESUME_NER_PROGRESS", "1").strip().lower() not in {"0", "false", "no", "off"}
+        )
 
     @contextmanager
     def task(self, description: str, total: float | None = None) -> Iterator[ProgressTask]:
@@ -59,8 +62,14 @@ class ProgressBoard:
             return
         with self._lock:
             if self._progress is None:
-                self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                          TimeElapsedColumn(), console=self.console, transient=True)
+                self._progress = Progress(
+                    TextColumn("{task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    console=self.console,
+                    transient=True,
+                )
                 self._progress.start()
             progress = self._progress
             task = progress.add_task(description, total=total)
@@ -85,8 +94,9 @@ def progress_board() -> ProgressBoard:
 
 
 @contextmanager
-def training_progress(label: str, epochs: int, board: ProgressBoard | None = None
-                      ) -> Iterator[Callable[[ProgressEvent], None]]:
+def training_progress(
+    label: str, epochs: int, board: ProgressBoard | None = None
+) -> Iterator[Callable[[ProgressEvent], None]]:
     """A bar for one training run, fed by its progress events: yields the ``on_event`` callback.
 
     The bar counts optimiser steps; the run's total is known from its first ``step`` event (``total_steps``) or
@@ -98,11 +108,17 @@ def training_progress(label: str, epochs: int, board: ProgressBoard | None = Non
             if event["event"] == Event.DATA_READY:
                 bar.update(description=f"{label}: epoch 1/{epochs}")
             elif event["event"] == Event.STEP:
-                bar.update(description=f"{label}: epoch {event['epoch']}/{epochs}", completed=event["step"],
-                           total=event["total_steps"])
+                bar.update(
+                    description=f"{label}: epoch {event['epoch']}/{epochs}",
+                    completed=event["step"],
+                    total=event["total_steps"],
+                )
             elif event["event"] == Event.EPOCH:
                 epoch, step = int(event["epoch"]), int(event["step"])
-                bar.update(description=f"{label}: epoch {min(epoch + 1, epochs)}/{epochs}", completed=step,
-                           total=step // max(1, epoch) * epochs)
+                bar.update(
+                    description=f"{label}: epoch {min(epoch + 1, epochs)}/{epochs}",
+                    completed=step,
+                    total=step // max(1, epoch) * epochs,
+                )
 
         yield on_event

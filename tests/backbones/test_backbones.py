@@ -193,8 +193,11 @@ def test_minilm_truncated_keeps_first_layers_exactly(tmp_path, caplog):
     assert model.config.num_hidden_layers == 2
     assert len(model.bert.encoder.layer) == 2
     loaded = model.bert.state_dict()
-    for key in ("encoder.layer.0.attention.self.query.weight", "encoder.layer.1.output.dense.weight",
-                "embeddings.word_embeddings.weight"):
+    for key in (
+        "encoder.layer.0.attention.self.query.weight",
+        "encoder.layer.1.output.dense.weight",
+        "embeddings.word_embeddings.weight",
+    ):
         assert torch.equal(loaded[key], full[key]), key
 
     tokenizer, encoding, word_ids, _, logits = _forward_on_words(folder, ["Skills", ":", "Python"])

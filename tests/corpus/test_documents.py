@@ -11,10 +11,18 @@ from resume_ner.corpus.documents import Corpus, Document, Span
 
 
 def _corpus() -> Corpus:
-    return Corpus((Document("cv-1", 'Zoë Müller — Data Engineer at Acme\n"quoted" \\ tab\t',
-                            (Span(13, 26, "TITLE"), Span(0, 10, "NAME"), Span(30, 34, "COMPANY"))),
-                   Document("cv-2", "plain", ()),
-                   Document("日本", "東京 engineer", (Span(0, 2, "LOCATION"),))), source="test")
+    return Corpus(
+        (
+            Document(
+                "cv-1",
+                'Zoë Müller — Data Engineer at Acme\n"quoted" \\ tab\t',
+                (Span(13, 26, "TITLE"), Span(0, 10, "NAME"), Span(30, 34, "COMPANY")),
+            ),
+            Document("cv-2", "plain", ()),
+            Document("日本", "東京 engineer", (Span(0, 2, "LOCATION"),)),
+        ),
+        source="test",
+    )
 
 
 def test_the_fingerprint_is_the_one_splits_files_already_carry():

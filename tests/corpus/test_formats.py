@@ -55,14 +55,16 @@ def test_doccano_reads_label_lists_and_entity_objects(tmp_path, dotin_sample):
     newer = tmp_path / "newer.jsonl"
     newer.write_text(
         "\n".join(
-            json.dumps({
-                "id": r["id"],
-                "text": r["text"],
-                "entities": [
-                    {"id": n, "label": label, "start_offset": start, "end_offset": end}
-                    for n, (start, end, label) in enumerate(r["annotations"])
-                ],
-            })
+            json.dumps(
+                {
+                    "id": r["id"],
+                    "text": r["text"],
+                    "entities": [
+                        {"id": n, "label": label, "start_offset": start, "end_offset": end}
+                        for n, (start, end, label) in enumerate(r["annotations"])
+                    ],
+                }
+            )
             for r in dotin_sample
         ),
         encoding="utf-8",
@@ -134,8 +136,13 @@ def test_conll_bio_variants_docstart_and_tag_parsing(tmp_path):
     assert doc.text == "Jane Doe knows C++ and SQL\nSenior Engineer at EmailCo"
     found = [(doc.text[s.start : s.end], s.label) for s in doc.spans]
     # I-SKILL after O starts an entity (IOB1); a label that itself starts with "B-" keeps its letters.
-    assert found == [("Jane Doe", "NAME"), ("C++", "SKILL"), ("SQL", "SKILL"), ("Senior Engineer", "B-TITLE"),
-                     ("EmailCo", "EMAIL")]
+    assert found == [
+        ("Jane Doe", "NAME"),
+        ("C++", "SKILL"),
+        ("SQL", "SKILL"),
+        ("Senior Engineer", "B-TITLE"),
+        ("EmailCo", "EMAIL"),
+    ]
 
 
 def test_saving_writes_the_json_format_and_round_trips(tmp_path, small_corpus):
@@ -160,13 +167,14 @@ def test_inline_xml_loads_then_saves_to_json_that_loads_the_same(tmp_path):
 
 def test_conll_logs_how_many_inside_tags_it_repaired(tmp_path, caplog):
     path = tmp_path / "broken.conll"
-    path.write_text("Jane B-NAME\nDoe I-NAME\nknows O\nSQL I-SKILL\nand O\nC E-SKILL\n\nBob I-NAME\n",
-                    encoding="utf-8")
+    path.write_text("Jane B-NAME\nDoe I-NAME\nknows O\nSQL I-SKILL\nand O\nC E-SKILL\n\nBob I-NAME\n", encoding="utf-8")
     caplog.set_level(logging.INFO, logger="resume_ner")
     corpus = read_corpus(path, "conll")
-    assert [doc.text[s.start:s.end] for doc in corpus for s in doc.spans] == ["Jane Doe", "SQL", "C", "Bob"]
-    assert (f"Repaired 3 I-/E- tag(s) in {path} that did not continue an entity of their type (each starts one, as "
-            "B- would; the first at line 4)") in caplog.messages
+    assert [doc.text[s.start : s.end] for doc in corpus for s in doc.spans] == ["Jane Doe", "SQL", "C", "Bob"]
+    assert (
+        f"Repaired 3 I-/E- tag(s) in {path} that did not continue an entity of their type (each starts one, as "
+        "B- would; the first at line 4)"
+    ) in caplog.messages
 
 
 @pytest.mark.parametrize("relative", ["wnut17/wnut17train.conll", "job_descriptions_green2022/testset.conll"])

@@ -26,12 +26,27 @@ def _corpus(*documents: Document) -> Corpus:
 
 
 def test_mapping_renames_merges_and_drops(caplog):
-    doc = make_document("d", [("Jane", "Name"), " at ", ("Acme", "Companies worked at"), " uses ",
-                              ("Python", "Tech Tools"), " and ", ("Kanban", "Job Specific Skills"), " ",
-                              ("kind", "Soft Skills")])
+    doc = make_document(
+        "d",
+        [
+            ("Jane", "Name"),
+            " at ",
+            ("Acme", "Companies worked at"),
+            " uses ",
+            ("Python", "Tech Tools"),
+            " and ",
+            ("Kanban", "Job Specific Skills"),
+            " ",
+            ("kind", "Soft Skills"),
+        ],
+    )
     mapping = LabelMapping(
-        rename={"Companies worked at": "COMPANY", "Tech Tools": "SKILL", "Job Specific Skills": "SKILL",
-                "Nmae": "NAME"},
+        rename={
+            "Companies worked at": "COMPANY",
+            "Tech Tools": "SKILL",
+            "Job Specific Skills": "SKILL",
+            "Nmae": "NAME",
+        },
         drop=["Soft Skills"],
     )
     with caplog.at_level(logging.WARNING):
@@ -55,9 +70,11 @@ def test_inconsistent_mappings_are_refused(settings, message):
 
 def _overlapping() -> Document:
     # "Senior Data Engineer" (TITLE) contains "Data Engineer" (TITLE) and overlaps "Engineer at" (ORG).
-    return Document("d", "Senior Data Engineer at Acme", (Span(0, 20, "TITLE"), Span(7, 20, "TITLE"),
-                                                           Span(12, 23, "ORG"), Span(24, 28, "ORG"),
-                                                           Span(24, 28, "ORG")))
+    return Document(
+        "d",
+        "Senior Data Engineer at Acme",
+        (Span(0, 20, "TITLE"), Span(7, 20, "TITLE"), Span(12, 23, "ORG"), Span(24, 28, "ORG"), Span(24, 28, "ORG")),
+    )
 
 
 def test_keep_longest_drops_shorter_overlapping_spans_and_duplicates(caplog):
@@ -81,8 +98,9 @@ def test_equal_length_overlaps_keep_the_earlier_span():
 
 
 def test_schema_ids_and_round_trip():
-    corpus = _corpus(make_document("d", [("Ada", "NAME"), " ", ("x@y.z", "EMAIL"), " ", ("Go", "SKILL"),
-                                         " ", ("Go", "SKILL")]))
+    corpus = _corpus(
+        make_document("d", [("Ada", "NAME"), " ", ("x@y.z", "EMAIL"), " ", ("Go", "SKILL"), " ", ("Go", "SKILL")])
+    )
     schema = LabelSchema.from_corpus(corpus)
     assert schema.tags == ["O", "B-EMAIL", "I-EMAIL", "B-NAME", "I-NAME", "B-SKILL", "I-SKILL"]
     assert schema.label2id["I-SKILL"] == 6 and schema.id2label[3] == "B-NAME"
@@ -131,11 +149,16 @@ def _span_soups(draw) -> Corpus:
     documents = []
     for index in range(draw(st.integers(1, 3))):
         length = draw(st.integers(1, 40))
-        spans = draw(st.lists(
-            st.tuples(st.integers(0, length - 1), st.integers(1, 8), st.sampled_from(["A", "B", "C"])).map(
-                lambda drawn, length=length: Span(  # type: ignore[misc]
-                    drawn[0], min(length, drawn[0] + drawn[1]), drawn[2])),
-            max_size=30))
+        spans = draw(
+            st.lists(
+                st.tuples(st.integers(0, length - 1), st.integers(1, 8), st.sampled_from(["A", "B", "C"])).map(
+                    lambda drawn, length=length: Span(  # type: ignore[misc]
+                        drawn[0], min(length, drawn[0] + drawn[1]), drawn[2]
+                    )
+                ),
+                max_size=30,
+            )
+        )
         documents.append(Document(f"d{index}", "x" * length, tuple(spans)))
     return _corpus(*documents)
 

@@ -35,8 +35,14 @@ def _groups_comparing_every_pair(corpus: Corpus, ngram: int, threshold: float) -
     """The definition, computed the quadratic way (every pair's shared n-grams from a sparse matrix product), as
     the project did before LSH: for small corpora only."""
     texts = [doc.text for doc in corpus]
-    vectorizer = CountVectorizer(analyzer="word", ngram_range=(ngram, ngram), binary=True, lowercase=True,
-                                 token_pattern=WORD_PATTERN, dtype=np.int32)
+    vectorizer = CountVectorizer(
+        analyzer="word",
+        ngram_range=(ngram, ngram),
+        binary=True,
+        lowercase=True,
+        token_pattern=WORD_PATTERN,
+        dtype=np.int32,
+    )
     matrix = vectorizer.fit_transform(texts).tocsr()
     counts = np.asarray(matrix.sum(axis=1)).ravel()
     shared = (matrix @ matrix.T).tocoo()
@@ -61,8 +67,7 @@ def _groups_comparing_every_pair(corpus: Corpus, ngram: int, threshold: float) -
 
 @pytest.mark.parametrize("threshold", [0.5, 0.75, 0.9])
 def test_the_dotin_resumes_are_grouped_as_comparing_every_pair_groups_them(dotin_corpus, threshold):
-    assert near_duplicate_groups(dotin_corpus, 3, threshold) == _groups_comparing_every_pair(
-        dotin_corpus, 3, threshold)
+    assert near_duplicate_groups(dotin_corpus, 3, threshold) == _groups_comparing_every_pair(dotin_corpus, 3, threshold)
 
 
 @pytest.fixture(scope="module")
@@ -84,16 +89,24 @@ def test_truncated_and_extended_copies_are_grouped_with_their_original():
     base = originals[0].text
     cut = base[: int(len(base) * 0.6)]  # containment 1 in the original, Jaccard about 0.6
     extended = base + "\n" + originals[1].text[: len(base) // 4]  # the original plus a quarter more
-    corpus = Corpus((Document("original", base), Document("truncated", cut), Document("extended", extended))
-                    + originals[2:])
+    corpus = Corpus(
+        (Document("original", base), Document("truncated", cut), Document("extended", extended)) + originals[2:]
+    )
     groups = near_duplicate_groups(corpus, 3, 0.75)
     assert groups == _groups_comparing_every_pair(corpus, 3, 0.75)
     assert ["original", "truncated", "extended"] in groups
 
 
 def test_documents_too_short_for_a_shingle_are_grouped_only_when_equal():
-    corpus = Corpus((Document("a", "Hi there"), Document("b", "hi   THERE"), Document("c", "Bye"),
-                     Document("d", ""), Document("e", "hi")))
+    corpus = Corpus(
+        (
+            Document("a", "Hi there"),
+            Document("b", "hi   THERE"),
+            Document("c", "Bye"),
+            Document("d", ""),
+            Document("e", "hi"),
+        )
+    )
     assert near_duplicate_groups(corpus) == [["a", "b"], ["c"], ["d"], ["e"]]
     assert near_duplicate_groups(Corpus(())) == []
 
@@ -101,12 +114,20 @@ def test_documents_too_short_for_a_shingle_are_grouped_only_when_equal():
 @pytest.mark.slow
 def test_the_groups_do_not_depend_on_the_process_hash_seed():
     # Python salts str hashes per process; the candidates must come from hashes that are the same everywhere.
-    code = ("from resume_ner.synthetic import generate_corpus\n"
-            "from resume_ner.corpus.near_duplicates import near_duplicate_groups\n"
-            "print(near_duplicate_groups(generate_corpus(400, seed=4), 3, 0.75))")
+    code = (
+        "from resume_ner.synthetic import generate_corpus\n"
+        "from resume_ner.corpus.near_duplicates import near_duplicate_groups\n"
+        "print(near_duplicate_groups(generate_corpus(400, seed=4), 3, 0.75))"
+    )
     outputs = {
-        subprocess.run([sys.executable, "-c", code], env={"PYTHONHASHSEED": hash_seed, "PATH": "", **checkout_path()},
-                       capture_output=True, text=True, check=True, cwd=REPO_ROOT).stdout
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={"PYTHONHASHSEED": hash_seed, "PATH": "", **checkout_path()},
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO_ROOT,
+        ).stdout
         for hash_seed in ("1", "2")
     }
     assert len(outputs) == 1
@@ -121,8 +142,9 @@ def _sharing_a_header(documents: int) -> Corpus:
     """Short documents that all open with the same header (every pair shares n-grams), none near-duplicates."""
     rng = random.Random(7)
     header = "curriculum vitae of the applicant for the advertised position in our team"
-    return Corpus(tuple(Document(f"d{index}", header + " " + " ".join(_letters(60, rng)))
-                        for index in range(documents)))
+    return Corpus(
+        tuple(Document(f"d{index}", header + " " + " ".join(_letters(60, rng))) for index in range(documents))
+    )
 
 
 def _peak_memory(corpus: Corpus) -> int:

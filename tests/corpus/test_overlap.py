@@ -22,14 +22,28 @@ from resume_ner.corpus.reading import read_corpus
 
 @pytest.fixture
 def tiny_corpus() -> Corpus:
-    return Corpus((
-        make_document("a", [("Ada Lovelace", "NAME"), " knows ", ("Python", "SKILL"), " and ", ("SQL", "SKILL")]),
-        make_document("b", [("Alan Turing", "NAME"), " at ", ("Acme", "COMPANY"), ", ", ("Python", "SKILL")]),
-        # Verbatim means case and type too: "python" and "Python" the COMPANY are not training mentions.
-        make_document("c", [("Ada Lovelace", "NAME"), " knows ", ("python", "SKILL"), ", ", ("Python", "SKILL"),
-                            " at ", ("Python", "COMPANY"), " and ", ("Acme", "COMPANY")]),
-        make_document("d", [("Grace Hopper", "NAME"), " knows ", ("SQL", "SKILL"), " and ", ("SQL", "SKILL")]),
-    ))
+    return Corpus(
+        (
+            make_document("a", [("Ada Lovelace", "NAME"), " knows ", ("Python", "SKILL"), " and ", ("SQL", "SKILL")]),
+            make_document("b", [("Alan Turing", "NAME"), " at ", ("Acme", "COMPANY"), ", ", ("Python", "SKILL")]),
+            # Verbatim means case and type too: "python" and "Python" the COMPANY are not training mentions.
+            make_document(
+                "c",
+                [
+                    ("Ada Lovelace", "NAME"),
+                    " knows ",
+                    ("python", "SKILL"),
+                    ", ",
+                    ("Python", "SKILL"),
+                    " at ",
+                    ("Python", "COMPANY"),
+                    " and ",
+                    ("Acme", "COMPANY"),
+                ],
+            ),
+            make_document("d", [("Grace Hopper", "NAME"), " knows ", ("SQL", "SKILL"), " and ", ("SQL", "SKILL")]),
+        )
+    )
 
 
 def test_mention_overlap_counts_each_mention_by_text_and_type(tiny_corpus):
@@ -46,19 +60,24 @@ def test_mention_overlap_counts_each_mention_by_text_and_type(tiny_corpus):
 
 
 def test_mention_overlap_of_nothing_has_no_share(tiny_corpus):
-    assert mention_overlap(tiny_corpus, ["a"], []) == {"mentions": 0, "in_training": 0, "share": None,
-                                                       "per_type": {}}
+    assert mention_overlap(tiny_corpus, ["a"], []) == {"mentions": 0, "in_training": 0, "share": None, "per_type": {}}
     assert mention_overlap(tiny_corpus, [], ["a"])["share"] == 0.0
 
 
 def test_split_overlap_measures_the_holdout_and_each_folds_validation_against_its_own_training_side(tiny_corpus):
     holdout = {"train": ["a", "b", "c"], "holdout": ["d"]}
-    folds = {"folds": [{"fold": 0, "train": ["a", "b"], "validation": ["c"]},
-                       {"fold": 1, "train": ["c"], "validation": ["a", "b"]}]}
+    folds = {
+        "folds": [
+            {"fold": 0, "train": ["a", "b"], "validation": ["c"]},
+            {"fold": 1, "train": ["c"], "validation": ["a", "b"]},
+        ]
+    }
     report = split_overlap(tiny_corpus, holdout, folds)
     assert report["holdout"] == mention_overlap(tiny_corpus, ["a", "b", "c"], ["d"])
-    assert report["folds"] == [mention_overlap(tiny_corpus, ["a", "b"], ["c"]),
-                               mention_overlap(tiny_corpus, ["c"], ["a", "b"])]
+    assert report["folds"] == [
+        mention_overlap(tiny_corpus, ["a", "b"], ["c"]),
+        mention_overlap(tiny_corpus, ["c"], ["a", "b"]),
+    ]
     assert report["folds"][1]["per_type"]["NAME"] == {"mentions": 2, "in_training": 1, "share": 0.5}
 
 
@@ -89,8 +108,10 @@ def test_read_parameters_reads_the_shipped_data_processing_parameters():
 def test_pipeline_splits_are_the_splits_a_data_processing_run_writes(tmp_path):
     project = copy_project(tmp_path)
     run_kedro(project, "data_processing")
-    written = {name: json.loads((project / "data" / "05_model_input" / f"{name}.json").read_text())
-               for name in ("holdout_split", "folds")}
+    written = {
+        name: json.loads((project / "data" / "05_model_input" / f"{name}.json").read_text())
+        for name in ("holdout_split", "folds")
+    }
     made = pipeline_splits(read_corpus(DEFAULT_CORPUS), read_parameters(REPO_ROOT / DEFAULT_PARAMETERS))
     assert made.holdout_split == written["holdout_split"]
     assert made.folds == written["folds"]
@@ -98,8 +119,10 @@ def test_pipeline_splits_are_the_splits_a_data_processing_run_writes(tmp_path):
 
 
 def test_pipeline_splits_apply_the_label_mapping_first(small_corpus):
-    made = pipeline_splits(small_corpus, {"corpus": {"label_mapping": {"rename": {"SKILL": "TOOL"}}},
-                                          "splits": {"n_folds": 3, "holdout_fraction": 0.2}})
+    made = pipeline_splits(
+        small_corpus,
+        {"corpus": {"label_mapping": {"rename": {"SKILL": "TOOL"}}}, "splits": {"n_folds": 3, "holdout_fraction": 0.2}},
+    )
     assert "TOOL" in made.corpus.label_counts() and len(made.folds["folds"]) == 3
     assert sorted(made.holdout_split["train"] + made.holdout_split["holdout"]) == sorted(small_corpus.ids())
 
@@ -108,6 +131,6 @@ def test_the_command_prints_the_table_for_the_shipped_corpus(capsys, monkeypatch
     monkeypatch.chdir(REPO_ROOT)
     assert main([]) == 0
     lines = capsys.readouterr().out.splitlines()
-    table = lines[[line.split()[:1] for line in lines].index(["type"]):]  # after any log lines of the nodes
+    table = lines[[line.split()[:1] for line in lines].index(["type"]) :]  # after any log lines of the nodes
     assert table[0].split() == ["type", "holdout", "fold", "0", "fold", "1", "fold", "2", "fold", "3", "fold", "4"]
     assert [line.split()[0] for line in table[1:3]] == ["all", "COLLEGE"]

@@ -19,9 +19,21 @@ from resume_ner.corpus.splits import (
 )
 
 # The near-duplicate groups the dotin README lists (17 pairs).
-DOTIN_GROUPS = [["28", "29", "80"], ["86", "91"], ["148", "166"], ["187", "211"], ["232", "282"], ["235", "268"],
-                ["242", "273"], ["246", "255"], ["251", "267", "281"], ["253", "258"], ["256", "285"], ["269", "283"],
-                ["297", "304"]]
+DOTIN_GROUPS = [
+    ["28", "29", "80"],
+    ["86", "91"],
+    ["148", "166"],
+    ["187", "211"],
+    ["232", "282"],
+    ["235", "268"],
+    ["242", "273"],
+    ["246", "255"],
+    ["251", "267", "281"],
+    ["253", "258"],
+    ["256", "285"],
+    ["269", "283"],
+    ["297", "304"],
+]
 
 
 def _groups_output(corpus: Corpus, threshold: float = 0.75) -> dict:
@@ -170,8 +182,9 @@ def test_half_a_million_groups_are_assigned_in_proportion():
     count = 500_000
     rng = random.Random(3)
     kinds = [frozenset(kind) | {"D"} for kind in ("", "A", "B", "C", "AB", "AC", "BC", "ABC")]
-    entity_types = {str(index): frozenset({"RARE"}) if index % 1000 == 0 else rng.choice(kinds)
-                    for index in range(count)}
+    entity_types = {
+        str(index): frozenset({"RARE"}) if index % 1000 == 0 else rng.choice(kinds) for index in range(count)
+    }
     groups = [[str(index)] for index in range(count)]
     assignment = assign_groups(groups, entity_types, [0.15, 0.85], seed=1)
     assert abs(assignment.count(0) - 0.15 * count) <= 2

@@ -124,7 +124,9 @@ def test_conll_lines_without_tags_or_with_unknown_tags(tmp_path):
     with pytest.raises(CorpusValidationError) as caught:
         read_corpus(path, "conll")
     assert [(p.record, p.rule) for p in caught.value.problems] == [
-        ("line 2", "missing-tag"), ("line 3", "invalid-tag"), ("line 4", "invalid-tag"),
+        ("line 2", "missing-tag"),
+        ("line 3", "invalid-tag"),
+        ("line 4", "invalid-tag"),
     ]
 
 
@@ -138,9 +140,12 @@ def test_unknown_format_and_missing_file_fail_with_one_clear_line(tmp_path):
 def test_top_level_must_be_a_list(tmp_path):
     path = tmp_path / "corpus.json"
     path.write_text('{"documents": [{"text": "Jane", "annotations": []}]}', encoding="utf-8")
-    with pytest.raises(CorpusValidationError, match=r"top level must be a list of records, found dict \(its field "
-                                                    r"'documents' holds a list of objects: make that list the whole "
-                                                    r"file\) \[not-a-list\]"):
+    with pytest.raises(
+        CorpusValidationError,
+        match=r"top level must be a list of records, found dict \(its field "
+        r"'documents' holds a list of objects: make that list the whole "
+        r"file\) \[not-a-list\]",
+    ):
         read_corpus(path)
 
 
@@ -150,10 +155,18 @@ def test_top_level_must_be_a_list(tmp_path):
         ("empty.json", "json", "[]", "has no documents: the list is empty"),
         ("blank.jsonl", "jsonl", "\n\n", "has no documents: the file has no records"),
         ("blank.conll", "conll", "\n", "has no documents: the file has no token lines"),
-        ("no-spans.json", "json", json.dumps([{"id": "1", "text": "Jane Doe", "annotations": []}]),
-         "has 1 document(s) but no entity spans: field 'annotations' is empty in every record"),
-        ("no-spans.jsonl", "doccano", json.dumps({"id": "1", "text": "Jane Doe", "label": []}),
-         "has 1 document(s) but no entity spans: field 'label' is empty in every record"),
+        (
+            "no-spans.json",
+            "json",
+            json.dumps([{"id": "1", "text": "Jane Doe", "annotations": []}]),
+            "has 1 document(s) but no entity spans: field 'annotations' is empty in every record",
+        ),
+        (
+            "no-spans.jsonl",
+            "doccano",
+            json.dumps({"id": "1", "text": "Jane Doe", "label": []}),
+            "has 1 document(s) but no entity spans: field 'label' is empty in every record",
+        ),
         ("all-o.conll", "conll", "Jane O\nDoe O\n", "has 1 document(s) but no entity spans: every tag is O"),
     ],
 )
@@ -190,15 +203,30 @@ def test_text_that_cannot_be_written_as_utf8_is_a_problem_naming_record_field_an
         read_corpus(path)
     found = [(p.record, p.rule, p.detail) for p in caught.value.problems]
     assert found == [
-        ("record 0 (id 'a')", "unencodable-text",
-         ("field 'text' has a lone surrogate \\ud83d at offset 9, which cannot be written as UTF-8 (half of an escaped "
-         "pair such as an emoji's); remove it or restore the pair")),
-        ("record 2", "unencodable-text",
-         ("field 'id' has a lone surrogate \\udc00 at offset 1, which cannot be written as UTF-8 (half of an escaped "
-         "pair such as an emoji's); remove it or restore the pair")),
-        ("record 2", "unencodable-text",
-         ("the label has a lone surrogate \\ud800 at offset 3, which cannot be written as UTF-8 (half of an escaped "
-         "pair such as an emoji's); remove it or restore the pair")),
+        (
+            "record 0 (id 'a')",
+            "unencodable-text",
+            (
+                "field 'text' has a lone surrogate \\ud83d at offset 9, which cannot be written as UTF-8 (half of an escaped "
+                "pair such as an emoji's); remove it or restore the pair"
+            ),
+        ),
+        (
+            "record 2",
+            "unencodable-text",
+            (
+                "field 'id' has a lone surrogate \\udc00 at offset 1, which cannot be written as UTF-8 (half of an escaped "
+                "pair such as an emoji's); remove it or restore the pair"
+            ),
+        ),
+        (
+            "record 2",
+            "unencodable-text",
+            (
+                "the label has a lone surrogate \\ud800 at offset 3, which cannot be written as UTF-8 (half of an escaped "
+                "pair such as an emoji's); remove it or restore the pair"
+            ),
+        ),
     ]
 
 
@@ -216,17 +244,32 @@ def test_a_json_lines_file_read_as_json_says_to_use_format_jsonl_and_the_reverse
     lines = tmp_path / "corpus.jsonl"
     lines.write_text(json.dumps(RECORD) + "\n" + json.dumps({**RECORD, "id": "2"}) + "\n", encoding="utf-8")
     assert _problems(lines, "json") == [
-        ("file", "invalid-json", ("not valid JSON at line 2, column 1: Extra data; the file holds one JSON record per "
-                                 "line (JSON Lines): use format: jsonl"))]
+        (
+            "file",
+            "invalid-json",
+            (
+                "not valid JSON at line 2, column 1: Extra data; the file holds one JSON record per "
+                "line (JSON Lines): use format: jsonl"
+            ),
+        )
+    ]
     one_list = tmp_path / "corpus.json"
     one_list.write_text("[\n" + json.dumps(RECORD) + "\n]\n", encoding="utf-8")
     assert _problems(one_list, "jsonl") == [
-        ("file", "invalid-json", "the file is one JSON list, not one record per line: use format: json")]
+        ("file", "invalid-json", "the file is one JSON list, not one record per line: use format: json")
+    ]
     one_record = tmp_path / "one.json"
     one_record.write_text(json.dumps(RECORD), encoding="utf-8")
     assert _problems(one_record, "json") == [
-        ("file", "not-a-list", ("the top level must be a list of records, found dict (one record? put it in a list, "
-                               "[{...}], or use format: jsonl)"))]
+        (
+            "file",
+            "not-a-list",
+            (
+                "the top level must be a list of records, found dict (one record? put it in a list, "
+                "[{...}], or use format: jsonl)"
+            ),
+        )
+    ]
 
 
 # The shape of a DataTurks export (the source of the dotin resumes): 'content', and 'annotation' items with a label
@@ -245,30 +288,54 @@ def test_a_dataturks_record_says_which_field_names_and_end_option_to_use(tmp_pat
     where = "record 0" if format == "json" else "line 1"
     spans_field = "label" if format == "doccano" else "annotations"  # doccano's own name for the spans
     assert _problems(path, format) == [
-        (where, "fields-missing",
-         (f"fields 'text' and {spans_field!r} are missing; the record has 'content', 'annotation', 'extras' "
-         "(a DataTurks export): rename 'content' to 'text' and turn 'annotation' into 'annotations', "
-         "[start, end, label] for each point and label, and load with end: inclusive (DataTurks' end offsets are "
-         "inclusive)"))]
+        (
+            where,
+            "fields-missing",
+            (
+                f"fields 'text' and {spans_field!r} are missing; the record has 'content', 'annotation', 'extras' "
+                "(a DataTurks export): rename 'content' to 'text' and turn 'annotation' into 'annotations', "
+                "[start, end, label] for each point and label, and load with end: inclusive (DataTurks' end offsets are "
+                "inclusive)"
+            ),
+        )
+    ]
 
 
 def test_a_doccano_record_read_as_json_says_to_use_format_doccano(tmp_path):
     path = tmp_path / "doccano.jsonl"
     path.write_text(json.dumps({"id": 1, "text": "Jane Doe", "label": [[0, 8, "NAME"]]}), encoding="utf-8")
     assert _problems(path, "jsonl") == [
-        ("line 1 (id '1')", "annotations-missing",
-         ("field 'annotations' is missing (use [] for no entities); the record has 'label' (doccano's name for it): "
-         "use format: doccano"))]
+        (
+            "line 1 (id '1')",
+            "annotations-missing",
+            (
+                "field 'annotations' is missing (use [] for no entities); the record has 'label' (doccano's name for it): "
+                "use format: doccano"
+            ),
+        )
+    ]
 
 
 def test_doccano_problems_name_the_fields_the_file_has(tmp_path):
     path = tmp_path / "doccano.jsonl"
-    path.write_text("\n".join(json.dumps(record) for record in [
-        {"id": 1, "text": "Jane Doe", "label": "NAME"},
-        {"id": 2, "text": "Jane Doe", "entities": [{"start_offset": "0", "end_offset": 4, "label": "NAME"},
-                                                    {"start_offset": 5, "end_offset": 8}]},
-        {"id": 3, "text": "Jane Doe"},
-    ]), encoding="utf-8")
+    path.write_text(
+        "\n".join(
+            json.dumps(record)
+            for record in [
+                {"id": 1, "text": "Jane Doe", "label": "NAME"},
+                {
+                    "id": 2,
+                    "text": "Jane Doe",
+                    "entities": [
+                        {"start_offset": "0", "end_offset": 4, "label": "NAME"},
+                        {"start_offset": 5, "end_offset": 8},
+                    ],
+                },
+                {"id": 3, "text": "Jane Doe"},
+            ]
+        ),
+        encoding="utf-8",
+    )
     assert _problems(path, "doccano") == [
         ("line 1 (id '1')", "annotations-not-list", "field 'label' is not a list (found str)"),
         ("line 2 (id '2')", "non-integer-offset", "start_offset and end_offset must be integers"),
@@ -278,32 +345,49 @@ def test_doccano_problems_name_the_fields_the_file_has(tmp_path):
 
 
 def test_inline_xml_says_type_attribute_missing_when_only_that_is_absent(tmp_path):
-    (tmp_path / "1.xml").write_text('<cv>Jane <label>Doe</label> and <label typ="SKILL">SQL</label> '
-                                    '<label type=" ">x</label></cv>', encoding="utf-8")
+    (tmp_path / "1.xml").write_text(
+        '<cv>Jane <label>Doe</label> and <label typ="SKILL">SQL</label> <label type=" ">x</label></cv>',
+        encoding="utf-8",
+    )
     assert _problems(tmp_path, "inline_xml") == [
-        ("document '1'", "label-missing", ("`type` attribute missing from <label>'Doe'</label>; add type=\"<entity "
-                                          "type>\"")),
-        ("document '1'", "label-missing", ("`type` attribute missing from <label>'SQL'</label> (it has typ=); add "
-                                          "type=\"<entity type>\"")),
+        (
+            "document '1'",
+            "label-missing",
+            ("`type` attribute missing from <label>'Doe'</label>; add type=\"<entity type>\""),
+        ),
+        (
+            "document '1'",
+            "label-missing",
+            ("`type` attribute missing from <label>'SQL'</label> (it has typ=); add type=\"<entity type>\""),
+        ),
         ("document '1'", "label-missing", "`type` attribute of <label>'x'</label> is empty; add the entity type"),
     ]
 
 
 def test_inclusive_end_offsets_are_checked_against_the_text_as_the_file_wrote_them(tmp_path):
     path = tmp_path / "inclusive.jsonl"
-    path.write_text("\n".join(json.dumps(record) for record in [
-        {"id": "a", "text": "Jane Doe, C", "annotations": [[0, 7, "NAME"], [10, 10, "SKILL"]]},
-        {"id": "b", "text": "Jane Doe", "annotations": [[0, 8, "NAME"], [5, 3, "NAME"]]},
-    ]), encoding="utf-8")
+    path.write_text(
+        "\n".join(
+            json.dumps(record)
+            for record in [
+                {"id": "a", "text": "Jane Doe, C", "annotations": [[0, 7, "NAME"], [10, 10, "SKILL"]]},
+                {"id": "b", "text": "Jane Doe", "annotations": [[0, 8, "NAME"], [5, 3, "NAME"]]},
+            ]
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(CorpusValidationError) as caught:
         read_corpus(path, "jsonl", end="inclusive")
     assert [(p.record, p.rule, p.detail) for p in caught.value.problems] == [
-        ("line 2 (id 'b')", "span-out-of-range", ("offsets fall outside the text (length 8; end is inclusive, so at "
-                                                 "most 7)")),
+        (
+            "line 2 (id 'b')",
+            "span-out-of-range",
+            ("offsets fall outside the text (length 8; end is inclusive, so at most 7)"),
+        ),
         ("line 2 (id 'b')", "start-after-end", "start is after end"),
     ]
     path.write_text(path.read_text(encoding="utf-8").splitlines()[0], encoding="utf-8")
     doc = read_corpus(path, "jsonl", end="inclusive").documents[0]
-    assert [doc.text[s.start:s.end] for s in doc.spans] == ["Jane Doe", "C"]
+    assert [doc.text[s.start : s.end] for s in doc.spans] == ["Jane Doe", "C"]
     with pytest.raises(UserInputError, match=r"end: inclusive applies to the json and jsonl formats, not conll"):
         read_corpus(path, "conll", end="inclusive")

@@ -9,9 +9,16 @@ from kedro.io import DatasetError
 from resume_ner.datasets import BestParamsDataset
 from resume_ner.errors import UserInputError
 
-RECORD = {"params": {"learning_rate": 0.0003, "batch_size": 16, "dropout": 0.1}, "best_epochs": [4, 5, 4],
-          "study_name": "resume-ner-1a2b3c", "study_run_id": "0f3c", "trial_number": 7, "trial_run_id": "9e1d",
-          "value": 0.71, "objective": "micro_f1"}
+RECORD = {
+    "params": {"learning_rate": 0.0003, "batch_size": 16, "dropout": 0.1},
+    "best_epochs": [4, 5, 4],
+    "study_name": "resume-ner-1a2b3c",
+    "study_run_id": "0f3c",
+    "trial_number": 7,
+    "trial_run_id": "9e1d",
+    "value": 0.71,
+    "objective": "micro_f1",
+}
 
 
 def cause(error: DatasetError) -> BaseException:

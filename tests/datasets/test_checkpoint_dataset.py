@@ -22,8 +22,14 @@ from resume_ner.training.checkpoint import (
 )
 
 TEXTS = ["Ada Lovelace worked at Acme Corp.", "Skills: Python, SQL and Docker.", "Email: ada@example.com"]
-TINY = TinyBertConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-                      vocab_size=200, max_position_embeddings=64)
+TINY = TinyBertConfig(
+    hidden_size=16,
+    num_hidden_layers=1,
+    num_attention_heads=2,
+    intermediate_size=32,
+    vocab_size=200,
+    max_position_embeddings=64,
+)
 
 
 def build_checkpoint(backbone: Path, entity_types: tuple[str, ...], target: Path) -> Path:
@@ -31,7 +37,8 @@ def build_checkpoint(backbone: Path, entity_types: tuple[str, ...], target: Path
 
     schema = LabelSchema(entity_types)
     model = AutoModelForTokenClassification.from_pretrained(
-        backbone, num_labels=len(schema.tags), id2label=schema.id2label, label2id=schema.label2id)
+        backbone, num_labels=len(schema.tags), id2label=schema.id2label, label2id=schema.label2id
+    )
     tokenizer = AutoTokenizer.from_pretrained(backbone)
     return save_checkpoint(model, tokenizer, CheckpointMetadata(entity_types, 32, 8, "first"), target)
 
@@ -48,8 +55,11 @@ def checkpoints(tmp_path_factory) -> tuple[Path, Path]:
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     """Every file under ``folder`` (relative path -> bytes, mtime in ns)."""
-    return {str(path.relative_to(folder)): (path.read_bytes(), path.stat().st_mtime_ns)
-            for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        str(path.relative_to(folder)): (path.read_bytes(), path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 def contents(folder: Path) -> dict[str, bytes]:
@@ -114,8 +124,7 @@ def test_saving_over_an_existing_model_replaces_it_completely(checkpoints, tmp_p
 
 
 @pytest.mark.parametrize("missing", [WEIGHTS_FILE, METADATA_FILE])
-def test_saving_an_incomplete_checkpoint_raises_and_leaves_the_existing_model_untouched(checkpoints, tmp_path,
-                                                                                        missing):
+def test_saving_an_incomplete_checkpoint_raises_and_leaves_the_existing_model_untouched(checkpoints, tmp_path, missing):
     target = tmp_path / "models" / "model"
     dataset = CheckpointDataset(str(target))
     dataset.save(checkpoints[0])

@@ -20,14 +20,18 @@ def _project_with_entries(tmp_path, base: str, local: str | None = None):
     catalog.write_text(catalog.read_text().replace("filepath: data/01_raw/synthetic_resumes.json", f"filepath: {base}"))
     if local is not None:
         (project / "conf" / "local" / "catalog.yml").write_text(
-            f"raw_corpus:\n  type: resume_ner.datasets.CorpusDataset\n  filepath: {local}\n  format: json\n")
+            f"raw_corpus:\n  type: resume_ner.datasets.CorpusDataset\n  filepath: {local}\n  format: json\n"
+        )
     return project
 
 
-@pytest.mark.parametrize(("local", "relative", "catalog"), [
-    (None, "data/01_raw/cvs.json", "conf/base/catalog.yml"),
-    ("data/01_raw/typo.json", "data/01_raw/typo.json", "conf/local/catalog.yml"),
-])
+@pytest.mark.parametrize(
+    ("local", "relative", "catalog"),
+    [
+        (None, "data/01_raw/cvs.json", "conf/base/catalog.yml"),
+        ("data/01_raw/typo.json", "data/01_raw/typo.json", "conf/local/catalog.yml"),
+    ],
+)
 def test_a_missing_file_names_the_catalog_file_and_entry_it_came_from(tmp_path, local, relative, catalog):
     project = _project_with_entries(tmp_path, base="data/01_raw/cvs.json", local=local)
     # Kedro hands the dataset an absolute path: relative ones are resolved against the project folder.
@@ -35,7 +39,8 @@ def test_a_missing_file_names_the_catalog_file_and_entry_it_came_from(tmp_path, 
         CorpusDataset(filepath=str(project / relative)).load()
     assert str(caught.value) == (
         f"Corpus file {project / relative} does not exist: fix the filepath of raw_corpus in {catalog} "
-        f"(a relative path is relative to the project folder, {project})")
+        f"(a relative path is relative to the project folder, {project})"
+    )
 
 
 def test_a_missing_file_outside_the_project_is_found_from_the_working_folder(tmp_path, monkeypatch):
@@ -52,19 +57,26 @@ def test_a_missing_file_no_catalog_entry_names_gets_the_general_hint(tmp_path, m
         CorpusDataset(filepath=str(tmp_path / "cvs.json")).load()
     assert str(caught.value) == (
         f"Corpus file {tmp_path / 'cvs.json'} does not exist: fix the filepath of its entry in the catalog "
-        "(conf/base/catalog.yml, or conf/local/catalog.yml where that overrides it)")
+        "(conf/base/catalog.yml, or conf/local/catalog.yml where that overrides it)"
+    )
 
 
 def test_unknown_format_or_end_is_one_line_naming_the_choices(tmp_path):
-    with pytest.raises(UserInputError, match=r"^CorpusDataset format 'xml' is not one of json, jsonl, doccano, "
-                                             r"inline_xml, conll \(.*cvs.json\)$"):
+    with pytest.raises(
+        UserInputError,
+        match=r"^CorpusDataset format 'xml' is not one of json, jsonl, doccano, "
+        r"inline_xml, conll \(.*cvs.json\)$",
+    ):
         CorpusDataset(filepath=str(tmp_path / "cvs.json"), format="xml")
 
 
 def _dataturks_style(record: dict) -> dict:
     """A dotin resume (the DataTurks Indeed resumes are among their sources) with DataTurks' inclusive end offsets."""
-    return {"id": record["id"], "text": record["text"],
-            "annotations": [[start, end - 1, label] for start, end, label in record["annotations"]]}
+    return {
+        "id": record["id"],
+        "text": record["text"],
+        "annotations": [[start, end - 1, label] for start, end, label in record["annotations"]],
+    }
 
 
 @requires_shared_data(DOTIN_JSON)
@@ -76,26 +88,29 @@ def test_inclusive_end_offsets_load_a_real_dataturks_style_record_with_its_spans
 
     intact = CorpusDataset(filepath=str(path), format="jsonl", end="inclusive").load().documents[0]
     assert intact == expected
-    assert intact.text[intact.spans[0].start:intact.spans[0].end] == "Meda Cronin"
+    assert intact.text[intact.spans[0].start : intact.spans[0].end] == "Meda Cronin"
 
     # Read as exclusive, a one-character entity is empty, and the problem says what to set.
     with pytest.raises(UserInputError) as caught:
         CorpusDataset(filepath=str(path), format="jsonl").load()
-    assert (f"  - {path}: line 1 (id '1'), span [864, 864, 'Tech Tools']: start equals end, the span is empty (if the "
-            "file's end offsets are inclusive, as DataTurks exports them, set end: inclusive) [empty-span]"
-            ) in str(caught.value).splitlines()
+    assert (
+        f"  - {path}: line 1 (id '1'), span [864, 864, 'Tech Tools']: start equals end, the span is empty (if the "
+        "file's end offsets are inclusive, as DataTurks exports them, set end: inclusive) [empty-span]"
+    ) in str(caught.value).splitlines()
 
     # Without such entities it loads, every span one character short, and the log says what to set.
     longer = dict(record, annotations=[span for span in record["annotations"] if span[1] - span[0] > 1])
     path.write_text(json.dumps(_dataturks_style(longer)) + "\n", encoding="utf-8")
     caplog.set_level(logging.WARNING, logger="resume_ner")
     drifted = CorpusDataset(filepath=str(path), format="jsonl").load().documents[0]
-    assert drifted.text[drifted.spans[0].start:drifted.spans[0].end] == "Meda Croni"
+    assert drifted.text[drifted.spans[0].start : drifted.spans[0].end] == "Meda Croni"
     warning = next(message for message in caplog.messages if "end inside a word" in message)
     # 33: three of the 36 spans lose a character that is not a letter or digit ("C++" becomes "C+").
-    assert warning == (f"33 of {len(drifted.spans)} spans in {path} end inside a word (e.g. line 1 "
-                       "(id '1'): 'Meda Croni' before 'n'): if the file's end offsets are inclusive (DataTurks "
-                       "exports them so), set end: inclusive on its CorpusDataset entry")
+    assert warning == (
+        f"33 of {len(drifted.spans)} spans in {path} end inside a word (e.g. line 1 "
+        "(id '1'): 'Meda Croni' before 'n'): if the file's end offsets are inclusive (DataTurks "
+        "exports them so), set end: inclusive on its CorpusDataset entry"
+    )
 
 
 @requires_shared_data(DOTIN_JSON)
@@ -108,6 +123,9 @@ def test_the_dotin_resumes_give_no_drift_warning(caplog):
 def test_end_must_be_exclusive_or_inclusive_and_inclusive_only_for_span_lists(tmp_path):
     with pytest.raises(UserInputError, match=r"^CorpusDataset end 'closed' is not one of exclusive, inclusive"):
         CorpusDataset(filepath=str(tmp_path / "cvs.json"), end="closed")
-    with pytest.raises(UserInputError, match=r"^CorpusDataset end: inclusive applies to the json and jsonl formats, "
-                                             r"not doccano"):
+    with pytest.raises(
+        UserInputError,
+        match=r"^CorpusDataset end: inclusive applies to the json and jsonl formats, "
+        r"not doccano",
+    ):
         CorpusDataset(filepath=str(tmp_path / "cvs.jsonl"), format="doccano", end="inclusive")

@@ -47,8 +47,13 @@ def test_the_url_never_shows_in_the_description(tmp_path):
 
 def test_catalog_credentials_reach_the_dataset_without_being_shown(tmp_path):
     catalog = DataCatalog.from_config(
-        {"optuna_storage": {"type": "resume_ner.datasets.OptunaStorageDataset",
-                            "filepath": str(tmp_path / "optuna.db"), "credentials": "optuna_storage"}},
+        {
+            "optuna_storage": {
+                "type": "resume_ner.datasets.OptunaStorageDataset",
+                "filepath": str(tmp_path / "optuna.db"),
+                "credentials": "optuna_storage",
+            }
+        },
         credentials={"optuna_storage": {"url": SERVER_URL}},
     )
     assert catalog.load("optuna_storage") == SERVER_URL

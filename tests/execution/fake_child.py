@@ -51,9 +51,16 @@ for epoch in range(1, epochs + 1):
     if stopped:
         emit(Event.STOPPED, signal="SIGTERM", status=ExitStatus.STOPPED)
         sys.exit(ExitStatus.STOPPED)
-    emit(Event.EPOCH, epoch=epoch, step=epoch, train_loss=1.0 / epoch, train_windows=4,
-         validation={"micro_f1": 0.1 * epoch})
+    emit(
+        Event.EPOCH,
+        epoch=epoch,
+        step=epoch,
+        train_loss=1.0 / epoch,
+        train_windows=4,
+        validation={"micro_f1": 0.1 * epoch},
+    )
     time.sleep(0.05 if behaviour == "ok" else 1.0)
-(run_dir / METRICS_FILE).write_text(json.dumps({"best": {"micro_f1": 0.3}, "best_epoch": 3,
-                                                "checkpoint": str(run_dir / CHECKPOINT_DIR)}))
+(run_dir / METRICS_FILE).write_text(
+    json.dumps({"best": {"micro_f1": 0.3}, "best_epoch": 3, "checkpoint": str(run_dir / CHECKPOINT_DIR)})
+)
 emit(Event.FINISHED, status=ExitStatus.OK, best_epoch=3, best={"micro_f1": 0.3}, wall_seconds=0.2)

@@ -77,8 +77,7 @@ def test_events_are_followed_live_not_after_the_child_ended(tmp_path):
 
 
 def test_a_truthy_callback_stops_the_child_and_the_run_counts_as_stopped(tmp_path):
-    result = execute_training(fake(tmp_path, "slow"), env(), tmp_path,
-                              on_event=lambda event: event.get("epoch") == 2)
+    result = execute_training(fake(tmp_path, "slow"), env(), tmp_path, on_event=lambda event: event.get("epoch") == 2)
     assert result.status == "stopped" and result.exit_status == ExitStatus.STOPPED
     assert "epoch event" in result.stop_reason
     assert result.metrics is None and result.wall_seconds < 15
@@ -92,8 +91,13 @@ def test_a_stop_event_from_another_thread_stops_the_child(tmp_path):
 
 
 def test_a_child_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path):
-    result = execute_training(fake(tmp_path, "stubborn"), env(), tmp_path, stop_grace_seconds=1,
-                              on_event=lambda event: event["event"] == Event.EPOCH)
+    result = execute_training(
+        fake(tmp_path, "stubborn"),
+        env(),
+        tmp_path,
+        stop_grace_seconds=1,
+        on_event=lambda event: event["event"] == Event.EPOCH,
+    )
     assert result.status == "stopped" and result.exit_status == 128 + signal.SIGKILL
 
 
@@ -148,8 +152,9 @@ def test_only_listed_variables_reach_the_child(tmp_path, monkeypatch):
     monkeypatch.setenv("LISTED_TOKEN", "shared")
     script = "import json, os; json.dump(dict(os.environ), open('env.json', 'w'))"
     child_env = build_training_env(pass_through=["LISTED_TOKEN"])
-    execute_training([sys.executable, "-c", script + "; open('metrics.json', 'w').write('{}')"], child_env,
-                     tmp_path, cwd=tmp_path)
+    execute_training(
+        [sys.executable, "-c", script + "; open('metrics.json', 'w').write('{}')"], child_env, tmp_path, cwd=tmp_path
+    )
     seen = json.loads((tmp_path / "env.json").read_text())
     assert seen["LISTED_TOKEN"] == "shared" and "SOME_SECRET_TOKEN" not in seen
 
@@ -181,8 +186,14 @@ def study_inputs(tmp_path_factory):
 def prepared_run(study_inputs, name: str, trial: int = 0, **optimization):
     root, inputs = study_inputs
     base = {**BASE, "optimization": {**BASE["optimization"], **optimization}}
-    config = build_training_config(TrainingSettings.model_validate(base), {}, RunPurpose(kind="trial", name=name, trial=trial, fold=0), inputs,
-                                   root / "runs", root / "backbones")
+    config = build_training_config(
+        TrainingSettings.model_validate(base),
+        {},
+        RunPurpose(kind="trial", name=name, trial=trial, fold=0),
+        inputs,
+        root / "runs",
+        root / "backbones",
+    )
     return config, write_run_config(config)
 
 
@@ -191,8 +202,13 @@ def prepared_run(study_inputs, name: str, trial: int = 0, **optimization):
 def test_the_training_program_runs_in_each_launch_mode(study_inputs, launcher):
     config, path = prepared_run(study_inputs, f"modes-{launcher.__name__}")
     events: list[ProgressEvent] = []
-    result = execute_training(build_training_command(path, LaunchSettings()), env(), config.output_dir,
-                              launcher=launcher(), on_event=events.append)
+    result = execute_training(
+        build_training_command(path, LaunchSettings()),
+        env(),
+        config.output_dir,
+        launcher=launcher(),
+        on_event=events.append,
+    )
     assert result.status == "completed", result.stderr_tail
     assert events[0]["event"] == Event.STARTED and events[-1]["event"] == Event.FINISHED
     assert (result.checkpoint / "model.safetensors").exists()
@@ -204,8 +220,9 @@ def test_a_preloaded_child_starts_in_a_fraction_of_a_fresh_interpreters_time(stu
     launcher = PreloadedLauncher()
     launcher.warm_up()
     config, path = prepared_run(study_inputs, "warm")
-    result = execute_training(build_training_command(path, LaunchSettings()), env(), config.output_dir,
-                              launcher=launcher)
+    result = execute_training(
+        build_training_command(path, LaunchSettings()), env(), config.output_dir, launcher=launcher
+    )
     # A fresh interpreter needs seconds to import torch and transformers; the fork has them already.
     assert result.first_event_seconds < 1.0
     events = [json.loads(line) for line in (config.output_dir / PROGRESS_FILE).read_text().splitlines()]
@@ -259,8 +276,10 @@ def test_a_secret_in_the_parents_environment_never_reaches_a_child(study_inputs,
     config, path = prepared_run(study_inputs, f"canary-{mode}", epochs=200)
     pid_file = tmp_path / "child.pid"
     canary = "canary-7f3a9-never-in-a-child"
-    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(path), str(config.output_dir), mode, str(pid_file)],
-                              env={**os.environ, "AWS_SECRET_ACCESS_KEY": canary})
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, str(path), str(config.output_dir), mode, str(pid_file)],
+        env={**os.environ, "AWS_SECRET_ACCESS_KEY": canary},
+    )
     try:
         deadline = time.monotonic() + 60
         while not pid_file.exists() and time.monotonic() < deadline:

@@ -83,8 +83,9 @@ def test_killing_the_parent_takes_torchrun_and_its_workers_with_it(tmp_path):
 
         parent.send_signal(signal.SIGKILL)
         parent.wait()
-        assert wait_for(lambda: not any(alive(pid) for pid in pids), 15), \
+        assert wait_for(lambda: not any(alive(pid) for pid in pids), 15), (
             f"outlived their killed parent: {[pid for pid in pids if alive(pid)]}"
+        )
     finally:
         for pid in [parent.pid, *pids]:
             if alive(pid):
@@ -93,13 +94,15 @@ def test_killing_the_parent_takes_torchrun_and_its_workers_with_it(tmp_path):
 
 def test_a_command_that_cannot_be_found_fails_in_the_parent(tmp_path):
     with pytest.raises(FileNotFoundError):
-        ProcessLauncher().start(["no-such-program-here"], {"PATH": "/nonexistent"}, tmp_path, tmp_path / "out",
-                                tmp_path / "err")
+        ProcessLauncher().start(
+            ["no-such-program-here"], {"PATH": "/nonexistent"}, tmp_path, tmp_path / "out", tmp_path / "err"
+        )
 
 
 def test_the_launched_command_keeps_its_pid_environment_and_exit_status(tmp_path):
     script = "import os, sys; print(os.getpid(), os.environ['MARK']); sys.exit(7)"
-    child = ProcessLauncher().start([sys.executable, "-c", script], {"MARK": "x", "PATH": os.defpath}, tmp_path,
-                                    tmp_path / "out", tmp_path / "err")
+    child = ProcessLauncher().start(
+        [sys.executable, "-c", script], {"MARK": "x", "PATH": os.defpath}, tmp_path, tmp_path / "out", tmp_path / "err"
+    )
     assert child.wait(30) == 7, (tmp_path / "err").read_text()
     assert (tmp_path / "out").read_text().split() == [str(child.pid), "x"]

@@ -35,19 +35,28 @@ def inputs(tmp_path, small_corpus):
 
     groups = {"corpus_fingerprint": small_corpus.fingerprint(), "groups": near_duplicate_groups(small_corpus)}
     folds = make_folds(small_corpus, groups, split_holdout(small_corpus, groups, 0.2, seed=0), 2, seed=0)
-    return write_run_inputs(tmp_path / "study", small_corpus, folds,
-                            LabelSchema.from_corpus(small_corpus).to_dict())
+    return write_run_inputs(tmp_path / "study", small_corpus, folds, LabelSchema.from_corpus(small_corpus).to_dict())
 
 
 def build(inputs, tmp_path, hyperparameters=None, purpose=None, base=BASE):
     purpose = purpose or RunPurpose(kind="trial", name="study-a", trial=3, fold=1)
-    return build_training_config(TrainingSettings.model_validate(base), hyperparameters or {}, purpose, inputs, tmp_path / "runs",
-                                 tmp_path / "backbones")
+    return build_training_config(
+        TrainingSettings.model_validate(base),
+        hyperparameters or {},
+        purpose,
+        inputs,
+        tmp_path / "runs",
+        tmp_path / "backbones",
+    )
 
 
 def test_hyperparameters_override_the_base_and_the_purpose_overrides_both(inputs, tmp_path):
-    config = build(inputs, tmp_path, {"learning_rate": 3e-4, "epochs": 4, "optimization.weight_decay": 0.05},
-                   RunPurpose(kind="refit", name="r1", epochs=7))
+    config = build(
+        inputs,
+        tmp_path,
+        {"learning_rate": 3e-4, "epochs": 4, "optimization.weight_decay": 0.05},
+        RunPurpose(kind="refit", name="r1", epochs=7),
+    )
     assert config.optimization.learning_rate == 3e-4  # hyperparameter over base
     assert config.optimization.weight_decay == 0.05  # dotted key
     assert config.optimization.batch_size == 8 and config.optimization.dropout == 0.2  # base kept
@@ -72,8 +81,15 @@ def test_each_run_gets_its_own_self_contained_folder(inputs, tmp_path):
     assert load_run_config(path) == config  # the file alone is the whole run
 
 
-@pytest.mark.parametrize("owned", [{"output_dir": "/elsewhere"}, {"data": {"corpus": "/o.json", "splits": "/o.json"}},
-                                   {"entity_types": ["WRONG"]}, {"tracking": {"run_id": "x"}}])
+@pytest.mark.parametrize(
+    "owned",
+    [
+        {"output_dir": "/elsewhere"},
+        {"data": {"corpus": "/o.json", "splits": "/o.json"}},
+        {"entity_types": ["WRONG"]},
+        {"tracking": {"run_id": "x"}},
+    ],
+)
 def test_training_settings_cannot_set_what_a_run_owns(owned):
     with pytest.raises(ValueError, match=f"{next(iter(owned))}\n  Extra inputs are not permitted"):
         TrainingSettings.model_validate({**BASE, **owned})
@@ -89,12 +105,15 @@ def test_the_label_set_comes_from_the_snapshot_schema(inputs, tmp_path, small_co
     assert config.entity_types == list(LabelSchema.from_corpus(small_corpus).entity_types)
 
 
-@pytest.mark.parametrize(("hyperparameters", "expected"), [
-    ({"lr": 0.1}, "hyperparameter 'lr' is not a training setting"),
-    ({"learning_rate": -1}, "optimization.learning_rate: Input should be greater than 0"),
-    ({"batch_size": "big"}, "optimization.batch_size: Input should be a valid integer"),
-    ({"optimization.nonsense": 1}, "optimization.nonsense: unknown key"),
-])
+@pytest.mark.parametrize(
+    ("hyperparameters", "expected"),
+    [
+        ({"lr": 0.1}, "hyperparameter 'lr' is not a training setting"),
+        ({"learning_rate": -1}, "optimization.learning_rate: Input should be greater than 0"),
+        ({"batch_size": "big"}, "optimization.batch_size: Input should be a valid integer"),
+        ({"optimization.nonsense": 1}, "optimization.nonsense: unknown key"),
+    ],
+)
 def test_bad_hyperparameters_give_one_line_naming_the_key(inputs, tmp_path, hyperparameters, expected):
     with pytest.raises(UserInputError, match=expected) as caught:
         build(inputs, tmp_path, hyperparameters)
@@ -103,7 +122,10 @@ def test_bad_hyperparameters_give_one_line_naming_the_key(inputs, tmp_path, hype
 
 def test_short_names_map_to_run_config_keys():
     assert hyperparameter_paths({"backbone": "minilm", "num_layers": 2, "dropout": 0.0}) == {
-        "backbone.name": "minilm", "backbone.num_layers": 2, "optimization.dropout": 0.0}
+        "backbone.name": "minilm",
+        "backbone.num_layers": 2,
+        "optimization.dropout": 0.0,
+    }
 
 
 def test_purposes_are_checked():
@@ -132,14 +154,21 @@ def test_splits_fingerprint_depends_on_content_not_key_order():
 # --- the out-of-memory retry's config -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("batch", "accumulation", "processes", "retry"), [
-    (16, 1, 1, (8, 2)), (8, 3, 1, (4, 6)), (2, 1, 1, (1, 2)),
-    (1, 1, 1, None),  # nothing left to halve
-    (7, 1, 1, None),  # 3 x 2 would be another recipe than 7 x 1
-    (12, 1, 2, (6, 2)), (12, 1, 4, None),  # under torchrun the global batch must still split across processes
-])
-def test_the_out_of_memory_retry_keeps_the_effective_batch_or_does_not_happen(inputs, tmp_path, batch, accumulation,
-                                                                              processes, retry):
+@pytest.mark.parametrize(
+    ("batch", "accumulation", "processes", "retry"),
+    [
+        (16, 1, 1, (8, 2)),
+        (8, 3, 1, (4, 6)),
+        (2, 1, 1, (1, 2)),
+        (1, 1, 1, None),  # nothing left to halve
+        (7, 1, 1, None),  # 3 x 2 would be another recipe than 7 x 1
+        (12, 1, 2, (6, 2)),
+        (12, 1, 4, None),  # under torchrun the global batch must still split across processes
+    ],
+)
+def test_the_out_of_memory_retry_keeps_the_effective_batch_or_does_not_happen(
+    inputs, tmp_path, batch, accumulation, processes, retry
+):
     config = build(inputs, tmp_path, {"batch_size": batch, "gradient_accumulation": accumulation})
     halved = with_half_batch(config, processes)
     if retry is None:

@@ -25,8 +25,11 @@ FAKE_TRAINER = Path(__file__).parent / "hpo" / "fake_trainer.py"
 # The tiny backbone everywhere, so that whatever checks a backbone needs no download.
 TINY_TRAINING = {
     "training": {
-        "base": {"backbone": {"name": "tiny-bert", "num_layers": None},
-                 "tokenization": {"max_length": 64, "stride": 16}, "precision": "fp32"},
+        "base": {
+            "backbone": {"name": "tiny-bert", "num_layers": None},
+            "tokenization": {"max_length": 64, "stride": 16},
+            "precision": "fp32",
+        },
     },
 }
 
@@ -92,8 +95,11 @@ def run_in_memory(pipeline: Pipeline, inputs: dict[str, Any], parameters: dict) 
         datasets[name] = KeptDataset(copy_mode="assign")  # assign: objects (a Study, a Corpus) pass as they are
     catalog = DataCatalog(datasets)
     SequentialRunner().run(pipeline, catalog)
-    return {name: dataset.load() for name, dataset in datasets.items()
-            if name in pipeline.datasets() and not name.startswith("params:") and dataset.exists()}
+    return {
+        name: dataset.load()
+        for name, dataset in datasets.items()
+        if name in pipeline.datasets() and not name.startswith("params:") and dataset.exists()
+    }
 
 
 def through_catalog(name: str, data: Any, folder: Path) -> Any:

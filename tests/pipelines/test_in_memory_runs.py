@@ -23,20 +23,36 @@ from resume_ner.pipelines.refit import create_pipeline as refit
 from resume_ner.tuning.optimize import TooManyFailedTrials
 
 SPLITS = {"splits": {"n_folds": 3, "holdout_fraction": 0.2}}
-STUDY = {"hpo": {"study_name": "in-memory", "n_trials": 2, "folds": 2, "timeout_seconds": None,
-                 "sampler": {"name": "random", "seed": 0}, "pruner": {"name": "none"}}}
-SEARCH_SPACE = {"learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
-                "epochs": {"type": "int", "low": 1, "high": 2}}
-BEST_PARAMS = {"params": {"learning_rate": 0.003, "batch_size": 16}, "best_epochs": [1, 2, 2],
-               "study_name": "hand-written", "trial_number": 4, "value": 0.5}
+STUDY = {
+    "hpo": {
+        "study_name": "in-memory",
+        "n_trials": 2,
+        "folds": 2,
+        "timeout_seconds": None,
+        "sampler": {"name": "random", "seed": 0},
+        "pruner": {"name": "none"},
+    }
+}
+SEARCH_SPACE = {
+    "learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+    "epochs": {"type": "int", "low": 1, "high": 2},
+}
+BEST_PARAMS = {
+    "params": {"learning_rate": 0.003, "batch_size": 16},
+    "best_epochs": [1, 2, 2],
+    "study_name": "hand-written",
+    "trial_number": 4,
+    "value": 0.5,
+}
 
 
 @pytest.fixture(scope="module")
 def processed() -> dict:
     """data_processing's outputs for the first 60 resumes of the default corpus."""
     documents = read_corpus(DEFAULT_CORPUS).documents[:60]
-    return run_in_memory(data_processing(), {"raw_corpus": Corpus(tuple(documents), source="first-60")},
-                         project_parameters(SPLITS))
+    return run_in_memory(
+        data_processing(), {"raw_corpus": Corpus(tuple(documents), source="first-60")}, project_parameters(SPLITS)
+    )
 
 
 def shared_inputs(processed: dict, workspace) -> dict:
@@ -56,12 +72,14 @@ def tiny_checkpoint(tmp_path_factory, processed):
 
     folder = tmp_path_factory.mktemp("tiny_checkpoint")
     corpus = processed["corpus"]
-    backbone = resolve_backbone("tiny-bert", texts=[document.text for document in corpus],
-                                cache_dir=folder / "backbones")
+    backbone = resolve_backbone(
+        "tiny-bert", texts=[document.text for document in corpus], cache_dir=folder / "backbones"
+    )
     schema = LabelSchema(tuple(processed["label_schema"]["entity_types"]))
     metadata = CheckpointMetadata(schema.entity_types, 64, 16, "first")
-    return save_checkpoint(load_model(backbone, schema, None), AutoTokenizer.from_pretrained(backbone), metadata,
-                           folder / "checkpoint")
+    return save_checkpoint(
+        load_model(backbone, schema, None), AutoTokenizer.from_pretrained(backbone), metadata, folder / "checkpoint"
+    )
 
 
 def test_data_processing_splits_the_corpus_into_a_holdout_and_folds_of_one_fingerprint(processed):
@@ -79,8 +97,11 @@ def test_data_processing_splits_the_corpus_into_a_holdout_and_folds_of_one_finge
 def test_hpo_runs_a_study_of_fake_trials_and_reports_its_best_params(processed, tmp_path):
     parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path), STUDY)
     parameters["hpo"]["search_space"] = SEARCH_SPACE  # in place of conf's, not merged into it
-    outputs = run_in_memory(hpo(), {**shared_inputs(processed, tmp_path / "models"),
-                                    "optuna_storage": f"sqlite:///{tmp_path / 'optuna.db'}"}, parameters)
+    outputs = run_in_memory(
+        hpo(),
+        {**shared_inputs(processed, tmp_path / "models"), "optuna_storage": f"sqlite:///{tmp_path / 'optuna.db'}"},
+        parameters,
+    )
     trials = outputs["trials_table"]
     assert isinstance(trials, pd.DataFrame) and len(trials) == 2
     best = outputs["best_params"]
@@ -97,8 +118,7 @@ def test_hpo_runs_a_study_of_fake_trials_and_reports_its_best_params(processed, 
 def test_refit_trains_on_the_training_documents_with_the_best_params_and_records_lineage(processed, tmp_path):
     parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path))
     best = through_catalog("best_params", BEST_PARAMS, tmp_path)
-    outputs = run_in_memory(refit(), {**shared_inputs(processed, tmp_path / "models"), "best_params": best},
-                            parameters)
+    outputs = run_in_memory(refit(), {**shared_inputs(processed, tmp_path / "models"), "best_params": best}, parameters)
     metrics, lineage = outputs["refit.metrics"], outputs["refit.lineage"]
     assert metrics["epochs_run"] == 2  # the median of the folds' best epochs [1, 2, 2]
     config = json.loads((tmp_path / "models" / "runs" / "refit").glob("*/config.json").__next__().read_text())
@@ -110,12 +130,12 @@ def test_refit_trains_on_the_training_documents_with_the_best_params_and_records
     assert str(outputs["refit.model"]).startswith(str(tmp_path / "models" / "runs" / "refit"))
 
 
-def test_final_training_scores_its_model_on_the_holdout_and_writes_a_model_card(processed, tiny_checkpoint,
-                                                                               tmp_path):
+def test_final_training_scores_its_model_on_the_holdout_and_writes_a_model_card(processed, tiny_checkpoint, tmp_path):
     parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path, checkpoint=tiny_checkpoint))
     best = through_catalog("best_params", BEST_PARAMS, tmp_path)
-    outputs = run_in_memory(final_training(), {**shared_inputs(processed, tmp_path / "models"), "best_params": best},
-                            parameters)
+    outputs = run_in_memory(
+        final_training(), {**shared_inputs(processed, tmp_path / "models"), "best_params": best}, parameters
+    )
     holdout = outputs["final_training.holdout_metrics"]
     assert holdout["documents"] == len(processed["holdout_split"]["holdout"])
     assert 0 <= holdout["micro_f1"] <= 1
@@ -133,18 +153,23 @@ def test_final_training_scores_its_model_on_the_holdout_and_writes_a_model_card(
 def test_data_processing_stops_when_the_label_mapping_drops_every_label(processed):
     labels = sorted(processed["corpus"].label_counts())
     with pytest.raises(Exception, match=r"corpus\.label_mapping\.drop removes every label it has"):
-        run_in_memory(data_processing(), {"raw_corpus": processed["corpus"]},
-                      project_parameters(SPLITS, {"corpus": {"label_mapping": {"drop": labels}}}))
+        run_in_memory(
+            data_processing(),
+            {"raw_corpus": processed["corpus"]},
+            project_parameters(SPLITS, {"corpus": {"label_mapping": {"drop": labels}}}),
+        )
 
 
 def test_hpo_stops_after_max_failed_trials_when_every_trial_crashes(processed, tmp_path):
     parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path), STUDY, {"hpo": {"max_failed_trials": 2}})
     # The fake trainer crashes (exit 1) on max_grad_norm 13.0.
-    parameters["hpo"]["search_space"] = {**SEARCH_SPACE,
-                                         "max_grad_norm": {"type": "categorical", "choices": [13.0]}}
+    parameters["hpo"]["search_space"] = {**SEARCH_SPACE, "max_grad_norm": {"type": "categorical", "choices": [13.0]}}
     with pytest.raises(Exception) as caught:
-        run_in_memory(hpo(), {**shared_inputs(processed, tmp_path / "models"),
-                              "optuna_storage": f"sqlite:///{tmp_path / 'optuna.db'}"}, parameters)
+        run_in_memory(
+            hpo(),
+            {**shared_inputs(processed, tmp_path / "models"), "optuna_storage": f"sqlite:///{tmp_path / 'optuna.db'}"},
+            parameters,
+        )
     error: BaseException | None = caught.value
     while error is not None and not isinstance(error, TooManyFailedTrials):
         error = error.__cause__ or error.__context__

@@ -38,12 +38,18 @@ class StubPredictor:
 def tokenizer(tmp_path_factory):
     from transformers import AutoTokenizer
 
-    texts = ["Ada Lovelace, senior engineer at Acme Corp since 2019.", "Skills: Python, SQL.",
-             "Email: person0@example.com", "Worked on project number 4 with team 6 in building 12."]
-    tiny = TinyBertConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-                          vocab_size=300)
-    folder = resolve_backbone(BackboneSpec(name="tiny-bert", tiny=tiny), texts=texts,
-                              cache_dir=tmp_path_factory.mktemp("backbones"))
+    texts = [
+        "Ada Lovelace, senior engineer at Acme Corp since 2019.",
+        "Skills: Python, SQL.",
+        "Email: person0@example.com",
+        "Worked on project number 4 with team 6 in building 12.",
+    ]
+    tiny = TinyBertConfig(
+        hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32, vocab_size=300
+    )
+    folder = resolve_backbone(
+        BackboneSpec(name="tiny-bert", tiny=tiny), texts=texts, cache_dir=tmp_path_factory.mktemp("backbones")
+    )
     loaded = AutoTokenizer.from_pretrained(folder)
     assert loaded.is_fast
     return loaded

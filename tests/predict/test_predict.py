@@ -69,8 +69,9 @@ RESUME_LINES = [
     "Hobbies: chess, hiking and photography.",
 ]
 ENTITIES = {"Python": "SKILL", "Java": "SKILL", "Acme Corp": "COMPANY"}
-FILLER = sorted({word.strip(".,:") for line in RESUME_LINES for word in line.split()}
-                - {"Python", "Java", "Acme", "Corp", ""})
+FILLER = sorted(
+    {word.strip(".,:") for line in RESUME_LINES for word in line.split()} - {"Python", "Java", "Acme", "Corp", ""}
+)
 SEPARATORS = [" ", " ", " ", "\n", ", ", ". "]
 
 
@@ -181,9 +182,12 @@ def test_long_text_is_cut_into_windows_and_an_entity_across_an_overlap_comes_bac
     assert len(probe.tokens) == 11  # so "Acme Corp" is sub-tokens 11 and 12
     tail = make_text(rng, 1500)
     document = build_from_parts([head.text, ("Acme Corp", "COMPANY"), " "])
-    document = Document("long", document.text + tail.text,
-                        document.spans + tuple(Span(s.start + len(document.text), s.end + len(document.text), s.label)
-                                               for s in tail.spans))
+    document = Document(
+        "long",
+        document.text + tail.text,
+        document.spans
+        + tuple(Span(s.start + len(document.text), s.end + len(document.text), s.label) for s in tail.spans),
+    )
 
     encoded = encode_document(document.text, predictor.tokenizer, SCHEMA, MAX_LENGTH, STRIDE, POLICY)
     assert len(encoded.tokens) > 2000 and len(encoded.windows) > 100
@@ -211,8 +215,11 @@ def test_a_batch_of_texts_gives_what_each_text_gives_alone(checkpoint, predictor
 
 def test_predict_window_tags_pads_without_changing_predictions(predictor):
     rng = random.Random(5)
-    windows = [window for n in (2, 9, 30) for window in
-               encode_document(make_text(rng, n).text, predictor.tokenizer, SCHEMA, MAX_LENGTH, STRIDE).windows]
+    windows = [
+        window
+        for n in (2, 9, 30)
+        for window in encode_document(make_text(rng, n).text, predictor.tokenizer, SCHEMA, MAX_LENGTH, STRIDE).windows
+    ]
     lengths = {len(window) for window in windows}
     assert len(lengths) > 1  # different lengths, so batches are padded
     model = predictor.model
@@ -239,8 +246,9 @@ def test_empty_and_blank_texts_give_no_spans(predictor):
 def test_bf16_autocast_is_opt_in_and_agrees_on_the_toy_model(checkpoint, predictor, monkeypatch):
     seen = []
     real = predict_module.predict_window_tags
-    monkeypatch.setattr(predict_module, "predict_window_tags",
-                        lambda *args, **kwargs: seen.append(args[5]) or real(*args, **kwargs))
+    monkeypatch.setattr(
+        predict_module, "predict_window_tags", lambda *args, **kwargs: seen.append(args[5]) or real(*args, **kwargs)
+    )
     text = make_text(random.Random(11), 40).text
     fp32 = predictor.predict_text(text)
     bf16 = Predictor.load(checkpoint, precision="bf16").predict_text(text)
@@ -280,10 +288,21 @@ def test_checkpoint_is_safetensors_only_and_loading_never_unpickles(checkpoint, 
 
 
 def run_cli(*args: str, stdin: bytes = b"", cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_OFFLINE": "1",
-           "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "resume_ner.predict", *args], input=stdin, capture_output=True,
-                          env=env, cwd=cwd, timeout=120)
+    env = {
+        **os.environ,
+        "PYTHONIOENCODING": "utf-8",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_OFFLINE": "1",
+        "OMP_NUM_THREADS": "1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "resume_ner.predict", *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 def assert_one_error_line(stderr: str, *fragments: str) -> None:
@@ -300,8 +319,9 @@ def test_cli_tags_files_and_stdin_as_one_json_document(checkpoint, predictor, tm
     for name, text in texts.items():
         (tmp_path / name).write_bytes(text.encode("utf-8"))
     piped = "Wrote java tools at Acme Corp"
-    result = run_cli("--model", str(checkpoint), "--device", "cpu", "a.txt", "-", "b.txt",
-                     stdin=piped.encode("utf-8"), cwd=tmp_path)
+    result = run_cli(
+        "--model", str(checkpoint), "--device", "cpu", "a.txt", "-", "b.txt", stdin=piped.encode("utf-8"), cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr.decode()
     assert "Loading weights" not in result.stderr.decode()  # no progress bar noise
     output = json.loads(result.stdout.decode("utf-8"))

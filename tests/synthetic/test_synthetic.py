@@ -74,8 +74,14 @@ def test_different_seeds_give_different_corpora():
 def test_independent_of_hash_randomisation():
     code = "from resume_ner.synthetic import generate_corpus; print(generate_corpus(25, seed=1).fingerprint())"
     prints = {
-        subprocess.run([sys.executable, "-c", code], env={"PYTHONHASHSEED": hash_seed, "PATH": "", **checkout_path()},
-                       capture_output=True, text=True, check=True, cwd=REPO_ROOT).stdout
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={"PYTHONHASHSEED": hash_seed, "PATH": "", **checkout_path()},
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO_ROOT,
+        ).stdout
         for hash_seed in ("1", "2")
     }
     assert prints == {generate_corpus(25, seed=1).fingerprint() + "\n"}
@@ -93,7 +99,7 @@ def test_spans_are_valid(default_corpus):
         assert doc.spans, doc.id
         previous_end = 0
         for span in doc.spans:
-            covered = doc.text[span.start:span.end]
+            covered = doc.text[span.start : span.end]
             assert 0 <= span.start < span.end <= len(doc.text), (doc.id, span)
             assert covered == covered.strip() and covered, (doc.id, span, covered)
             assert span.label in ENTITY_TYPES, (doc.id, span)
@@ -117,8 +123,8 @@ def test_every_skill_title_and_company_mention_is_inside_an_entity(default_corpu
     for doc in default_corpus:
         covered = [False] * len(doc.text)
         for span in doc.spans:
-            covered[span.start:span.end] = [True] * (span.end - span.start)
-        unlabelled = [m.group() for m in pattern.finditer(doc.text) if not any(covered[m.start():m.end()])]
+            covered[span.start : span.end] = [True] * (span.end - span.start)
+        unlabelled = [m.group() for m in pattern.finditer(doc.text) if not any(covered[m.start() : m.end()])]
         assert not unlabelled, f"{doc.id}: unlabelled mentions {unlabelled}"
 
 
@@ -127,7 +133,7 @@ def test_entity_values_come_from_the_vocabulary(default_corpus):
     degrees = set(vocab.DEGREES_BACHELOR + vocab.DEGREES_MASTER)
     for doc in default_corpus:
         for span in doc.spans:
-            value = doc.text[span.start:span.end]
+            value = doc.text[span.start : span.end]
             if span.label == "SKILL":
                 assert value.lower() in skills, (doc.id, value)
             elif span.label == "DEGREE":
@@ -145,16 +151,28 @@ def test_entity_values_come_from_the_vocabulary(default_corpus):
 def test_vocabulary_templates_mention_no_skill():
     slot = re.compile(r"\{\w+\}")
     fixed_texts = [
-        *(bullet for domain in vocab.DOMAINS for bullet in domain.bullets), *vocab.GENERIC_BULLETS,
-        *vocab.SUMMARY_TEMPLATES, *vocab.SUMMARY_EXTRA_SENTENCES, *vocab.OBJECTIVE_TEMPLATES,
+        *(bullet for domain in vocab.DOMAINS for bullet in domain.bullets),
+        *vocab.GENERIC_BULLETS,
+        *vocab.SUMMARY_TEMPLATES,
+        *vocab.SUMMARY_EXTRA_SENTENCES,
+        *vocab.OBJECTIVE_TEMPLATES,
         *(heading for headings in vocab.HEADINGS.values() for heading in headings),
-        *(label for labels in vocab.SKILL_GROUP_LABELS for label in labels), *vocab.PROJECT_NAMES,
-        *vocab.PROJECT_TEMPLATES, *vocab.CERTIFICATIONS, *vocab.SPOKEN_LANGUAGES, *vocab.INTERESTS,
-        *vocab.DECLARATION_TEXTS, *vocab.COMPANIES, *vocab.COLLEGES,
+        *(label for labels in vocab.SKILL_GROUP_LABELS for label in labels),
+        *vocab.PROJECT_NAMES,
+        *vocab.PROJECT_TEMPLATES,
+        *vocab.CERTIFICATIONS,
+        *vocab.SPOKEN_LANGUAGES,
+        *vocab.INTERESTS,
+        *vocab.DECLARATION_TEXTS,
+        *vocab.COMPANIES,
+        *vocab.COLLEGES,
     ]
     pattern = _mention_pattern(vocab.ALL_SKILLS)
-    offending = [(text, pattern.search(slot.sub(" ", text)).group()) for text in fixed_texts
-                 if pattern.search(slot.sub(" ", text))]
+    offending = [
+        (text, pattern.search(slot.sub(" ", text)).group())
+        for text in fixed_texts
+        if pattern.search(slot.sub(" ", text))
+    ]
     assert not offending
 
 
@@ -178,10 +196,18 @@ def test_document_lengths(default_corpus):
 
 def test_layouts_vary(default_corpus):
     second_lines = Counter(doc.text.strip().splitlines()[1] for doc in default_corpus)
-    headings = {line.strip() for doc in default_corpus for line in doc.text.splitlines()
-                if "EXPERIENCE" in line.upper() and len(line.strip()) < 30}
-    bullets = {line.lstrip()[0] for doc in default_corpus for line in doc.text.splitlines()
-               if line.lstrip()[:1] in ("•", "-", "*", "▪")}
+    headings = {
+        line.strip()
+        for doc in default_corpus
+        for line in doc.text.splitlines()
+        if "EXPERIENCE" in line.upper() and len(line.strip()) < 30
+    }
+    bullets = {
+        line.lstrip()[0]
+        for doc in default_corpus
+        for line in doc.text.splitlines()
+        if line.lstrip()[:1] in ("•", "-", "*", "▪")
+    }
     assert second_lines.most_common(1)[0][1] < len(default_corpus) / 10
     assert len(headings) >= 10
     assert bullets == {"•", "-", "*", "▪"}
@@ -208,7 +234,8 @@ def _labels_by_line(doc) -> dict[str, frozenset]:
     for line in doc.text.split("\n"):
         end = start + len(line)
         out.setdefault(line, set()).update(
-            (span.start - start, span.end - span.start, span.label) for span in doc.spans
+            (span.start - start, span.end - span.start, span.label)
+            for span in doc.spans
             if start <= span.start and span.end <= end
         )
         start = end + 1
@@ -235,10 +262,15 @@ def _value_parts() -> dict[str, dict[str, str]]:
 
     out: dict[str, dict[str, str]] = {label: {} for label in ("FIRST", "LAST", "COMPANY", "TITLE", "SKILL", "COLLEGE")}
     for part, pools in POOLS.items():
-        for label, values in (("FIRST", pools.first_names), ("LAST", pools.last_names), ("COMPANY", pools.companies),
-                              ("COLLEGE", pools.colleges), ("SKILL", pools.shared_skills),
-                              ("TITLE", [title for domain in pools.domains for title in domain.titles]),
-                              ("SKILL", [skill for domain in pools.domains for skill in domain.skills])):
+        for label, values in (
+            ("FIRST", pools.first_names),
+            ("LAST", pools.last_names),
+            ("COMPANY", pools.companies),
+            ("COLLEGE", pools.colleges),
+            ("SKILL", pools.shared_skills),
+            ("TITLE", [title for domain in pools.domains for title in domain.titles]),
+            ("SKILL", [skill for domain in pools.domains for skill in domain.skills]),
+        ):
             out[label].update((value.lower(), part) for value in values)
     return out
 
@@ -251,8 +283,9 @@ def _mention_parts(text: str, label: str, value_parts: dict[str, dict[str, str]]
         return {value_parts["FIRST"][words[0]], value_parts["LAST"][words[-1]]}
     if label == "COMPANY":
         # A company may carry a suffix ("Pvt. Ltd."); the base name is the vocabulary value.
-        bases = [lowered] + [lowered[:-len(suffix) - 1] for suffix in vocab.COMPANY_SUFFIXES
-                             if lowered.endswith(" " + suffix.lower())]
+        bases = [lowered] + [
+            lowered[: -len(suffix) - 1] for suffix in vocab.COMPANY_SUFFIXES if lowered.endswith(" " + suffix.lower())
+        ]
         return {value_parts["COMPANY"][base] for base in bases if base in value_parts["COMPANY"]}
     return {value_parts[label][lowered]}
 
@@ -266,8 +299,13 @@ def _planned_part(doc_id: str, splits) -> str:
 def _assert_documents_draw_from_their_sides_part(splits) -> None:
     value_parts = _value_parts()
     for doc in splits.corpus:
-        found = set().union(*(_mention_parts(doc.text[span.start:span.end], span.label, value_parts)
-                              for span in doc.spans if span.label in HELD_APART_TYPES))
+        found = set().union(
+            *(
+                _mention_parts(doc.text[span.start : span.end], span.label, value_parts)
+                for span in doc.spans
+                if span.label in HELD_APART_TYPES
+            )
+        )
         assert found == {_planned_part(doc.id, splits)}, doc.id
 
 
@@ -299,9 +337,17 @@ def test_near_duplicates_draw_from_their_originals_part(shipped_splits):
     value_parts = _value_parts()
     groups = [group for group in shipped_splits.document_groups["groups"] if len(group) > 1]
     by_id = shipped_splits.corpus.by_id()
-    parts = {doc_id: set().union(*(_mention_parts(by_id[doc_id].text[span.start:span.end], span.label, value_parts)
-                                   for span in by_id[doc_id].spans if span.label in HELD_APART_TYPES))
-             for group in groups for doc_id in group}
+    parts = {
+        doc_id: set().union(
+            *(
+                _mention_parts(by_id[doc_id].text[span.start : span.end], span.label, value_parts)
+                for span in by_id[doc_id].spans
+                if span.label in HELD_APART_TYPES
+            )
+        )
+        for group in groups
+        for doc_id in group
+    }
     assert len(groups) >= 10
     for group in groups:
         assert len(parts[group[0]]) == 1 and all(parts[doc_id] == parts[group[0]] for doc_id in group), group
@@ -339,8 +385,11 @@ def test_a_split_that_moves_after_drawing_again_is_a_loud_error(monkeypatch):
         made = real(corpus, parameters)
         calls.append(corpus)
         if len(calls) == 2:  # as if drawing a document again had made it a near-duplicate of a training document
-            holdout = dict(made.holdout_split, holdout=made.holdout_split["holdout"][1:],
-                           train=made.holdout_split["train"] + made.holdout_split["holdout"][:1])
+            holdout = dict(
+                made.holdout_split,
+                holdout=made.holdout_split["holdout"][1:],
+                train=made.holdout_split["train"] + made.holdout_split["holdout"][:1],
+            )
             made = made._replace(holdout_split=holdout)
         return made
 
@@ -389,8 +438,10 @@ def test_vocabulary_parts_are_disjoint_and_large_enough_for_a_resume():
     assert tuple(POOLS) == PARTS == ("train", "holdout", "validation")
     practices = set(vocab.PRACTICES)
     kinds = {
-        "first_names": lambda pools: pools.first_names, "last_names": lambda pools: pools.last_names,
-        "companies": lambda pools: pools.companies, "colleges": lambda pools: pools.colleges,
+        "first_names": lambda pools: pools.first_names,
+        "last_names": lambda pools: pools.last_names,
+        "companies": lambda pools: pools.companies,
+        "colleges": lambda pools: pools.colleges,
         "titles": lambda pools: [title for domain in pools.domains for title in domain.titles],
         "skills": lambda pools: [*pools.shared_skills, *(skill for domain in pools.domains for skill in domain.skills)],
     }
@@ -399,8 +450,11 @@ def test_vocabulary_parts_are_disjoint_and_large_enough_for_a_resume():
         assert not parts[0] & parts[1] and not parts[0] & parts[2] and not parts[1] & parts[2], kind
     # Every value is in the vocabulary once, whatever its case, so an upper- or lower-cased mention of one part's
     # value can never be another part's value.
-    everything = [value.lower() for pool in (vocab.FIRST_NAMES, vocab.LAST_NAMES, vocab.COMPANIES, vocab.COLLEGES,
-                                             vocab.ALL_SKILLS) for value in pool]
+    everything = [
+        value.lower()
+        for pool in (vocab.FIRST_NAMES, vocab.LAST_NAMES, vocab.COMPANIES, vocab.COLLEGES, vocab.ALL_SKILLS)
+        for value in pool
+    ]
     everything += [title.lower() for domain in vocab.DOMAINS for title in domain.titles]
     assert len(everything) == len(set(everything))
     assert not set(vocab.SHARED_SKILLS) & {skill for domain in vocab.DOMAINS for skill in domain.skills}

@@ -27,8 +27,29 @@ from resume_ner.tagging.windows import window_bounds
 # Entity types whose own letters look like BIO/BIOES prefixes or tags.
 ENTITY_TYPES = ("B", "BIRTHDATE", "E-MAIL", "EMAIL", "I", "IT", "O", "S", "SKILL")
 SCHEMA = LabelSchema(ENTITY_TYPES)
-WORDS = ["Jane", "Doe", "C++", "Node.js", "café", "naïve", "CI/CD", "e-mail:", "jane@x.io", "2019-2023", "(5+",
-         "years)", "Python", "Kubernetes", "München", "Zürich", "supercalifragilistic", "#1", "—", "42", "ok"]
+WORDS = [
+    "Jane",
+    "Doe",
+    "C++",
+    "Node.js",
+    "café",
+    "naïve",
+    "CI/CD",
+    "e-mail:",
+    "jane@x.io",
+    "2019-2023",
+    "(5+",
+    "years)",
+    "Python",
+    "Kubernetes",
+    "München",
+    "Zürich",
+    "supercalifragilistic",
+    "#1",
+    "—",
+    "42",
+    "ok",
+]
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +62,9 @@ def bpe_tokenizer():
     """A byte-level BPE tokenizer with RoBERTa-style ``<s> ... </s>``, cased and with a tiny vocabulary."""
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["<s>", "</s>", "<pad>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=300, special_tokens=["<s>", "</s>", "<pad>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
     tokenizer.train_from_iterator([" ".join(WORDS)] * 20, trainer)
     tokenizer.post_processor = processors.TemplateProcessing(
         single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 1)]
@@ -54,8 +76,9 @@ def bpe_tokenizer():
 def documents(draw) -> Document:
     """Whitespace-separated words; entities cover whole words, so the round trip must be exact."""
     words = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=60))
-    separators = draw(st.lists(st.sampled_from([" ", "  ", "\n", " \n\n", "\t"]), min_size=len(words),
-                               max_size=len(words)))
+    separators = draw(
+        st.lists(st.sampled_from([" ", "  ", "\n", " \n\n", "\t"]), min_size=len(words), max_size=len(words))
+    )
     text, starts = "", []
     for word, separator in zip(words, separators, strict=True):
         starts.append(len(text))

@@ -23,12 +23,15 @@ def test_hyperparameters_hash_ignores_key_order():
     assert re.fullmatch(r"[0-9a-f]{16}", hyperparameters_hash(first))
 
 
-@pytest.mark.parametrize("other", [
-    {"learning_rate": 3e-3, "batch_size": 16},
-    {"learning_rate": 3e-4, "batch_size": 32},
-    {"learning_rate": 3e-4, "batch_size": "16"},
-    {"learning_rate": 3e-4},
-])
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"learning_rate": 3e-3, "batch_size": 16},
+        {"learning_rate": 3e-4, "batch_size": 32},
+        {"learning_rate": 3e-4, "batch_size": "16"},
+        {"learning_rate": 3e-4},
+    ],
+)
 def test_hyperparameters_hash_differs_for_different_values(other):
     assert hyperparameters_hash({"learning_rate": 3e-4, "batch_size": 16}) != hyperparameters_hash(other)
 
@@ -36,8 +39,9 @@ def test_hyperparameters_hash_differs_for_different_values(other):
 def test_git_state_in_this_checkout_gives_the_head_commit_and_a_dirty_flag():
     if subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, check=False).returncode:
         pytest.skip("not running from a git checkout")
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
-                          check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     state = git_state(REPO_ROOT / "src")
     assert re.fullmatch(r"[0-9a-f]{40}", state["git_commit"])
     assert state["git_commit"] == head
@@ -65,14 +69,16 @@ def test_package_versions_include_torch_and_mark_missing_ones(monkeypatch):
 
 
 def test_lineage_tags_flatten_nested_keys_with_the_prefix_and_drop_none():
-    tags = lineage_tags({
-        "purpose": "final",
-        "epochs": 4,
-        "study_name": None,
-        "git_dirty": False,
-        "packages": {"torch": "2.5.0", "optuna": None},
-        "source": {"study": {"trial": 7}},
-    })
+    tags = lineage_tags(
+        {
+            "purpose": "final",
+            "epochs": 4,
+            "study_name": None,
+            "git_dirty": False,
+            "packages": {"torch": "2.5.0", "optuna": None},
+            "source": {"study": {"trial": 7}},
+        }
+    )
     assert tags == {
         "resume_ner.purpose": "final",
         "resume_ner.epochs": "4",

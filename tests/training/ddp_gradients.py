@@ -30,32 +30,55 @@ def windows(count: int, rng: random.Random) -> list[Window]:
     made = []
     for _ in range(count):
         size = rng.randint(5, 30)
-        labels = tuple(IGNORE if position in (0, size - 1) or rng.random() < 0.2 else rng.randrange(5)
-                       for position in range(size))
+        labels = tuple(
+            IGNORE if position in (0, size - 1) or rng.random() < 0.2 else rng.randrange(5) for position in range(size)
+        )
         made.append(Window(tuple(rng.randrange(1, 60) for _ in range(size)), labels, tuple(range(size)), (0, size)))
     return made
 
 
 def settings() -> LoopSettings:
-    training = TrainingSettings.model_validate({
-        "backbone": {"name": "tiny-bert"}, "eval_batch_size": 8, "progress_every_steps": 1,
-        "optimization": {"learning_rate": 1e-3, "batch_size": 8, "weight_decay": 0.0, "warmup_ratio": 0.0, "epochs": 1,
-                         "max_grad_norm": None, "seed": 0}})
+    training = TrainingSettings.model_validate(
+        {
+            "backbone": {"name": "tiny-bert"},
+            "eval_batch_size": 8,
+            "progress_every_steps": 1,
+            "optimization": {
+                "learning_rate": 1e-3,
+                "batch_size": 8,
+                "weight_decay": 0.0,
+                "warmup_ratio": 0.0,
+                "epochs": 1,
+                "max_grad_norm": None,
+                "seed": 0,
+            },
+        }
+    )
     return LoopSettings(training, LabelSchema(("NAME", "SKILL")), torch.device("cpu"), None, 0)
 
 
 def largest_difference(model, reference) -> float:
-    return max(float((mine.grad - theirs.grad).abs().max())
-               for mine, theirs in zip(model.parameters(), reference.parameters(), strict=True))
+    return max(
+        float((mine.grad - theirs.grad).abs().max())
+        for mine, theirs in zip(model.parameters(), reference.parameters(), strict=True)
+    )
 
 
 def main(out: str) -> None:
     context = DistributedContext.from_env()
     context.start(torch.device("cpu"))
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=64, num_labels=5, hidden_dropout_prob=0.0,  # type: ignore[call-arg]
-                        attention_probs_dropout_prob=0.0)
+    config = BertConfig(
+        vocab_size=64,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        num_labels=5,
+        hidden_dropout_prob=0.0,  # type: ignore[call-arg]
+        attention_probs_dropout_prob=0.0,
+    )
     model = BertForTokenClassification(config)
     reference = copy.deepcopy(model)  # the single process, from the same weights
     trained = context.wrap(model)

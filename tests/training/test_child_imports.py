@@ -26,10 +26,22 @@ import resume_ner.training
 
 PACKAGE_ROOT = Path(resume_ner.__file__).parent
 ALLOWED = {"training", "tagging", "backbones", "corpus", "errors", "files", "tracking", "notices"}
-PARENT_SIDE = {"execution", "tuning", "pipelines", "datasets", "hooks", "cli", "progress", "logs", "settings",
-               "pipeline_registry", "__main__"}
-CHILD_MODULES = sorted(f"resume_ner.training.{module.name}"
-                       for module in pkgutil.iter_modules(resume_ner.training.__path__))
+PARENT_SIDE = {
+    "execution",
+    "tuning",
+    "pipelines",
+    "datasets",
+    "hooks",
+    "cli",
+    "progress",
+    "logs",
+    "settings",
+    "pipeline_registry",
+    "__main__",
+}
+CHILD_MODULES = sorted(
+    f"resume_ner.training.{module.name}" for module in pkgutil.iter_modules(resume_ner.training.__path__)
+)
 
 
 def source_of(module: str) -> Path | None:
@@ -101,15 +113,19 @@ def test_the_check_sees_function_level_imports(tmp_path, monkeypatch):
     (fake_root / "execution" / "lifeline.py").write_text("")
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE_ROOT", fake_root)
     reached = reachable_from(["resume_ner.training.main"])
-    assert [module for module in reached if parent_side(module)] == ["resume_ner.execution",
-                                                                    "resume_ner.execution.lifeline"]
+    assert [module for module in reached if parent_side(module)] == [
+        "resume_ner.execution",
+        "resume_ner.execution.lifeline",
+    ]
 
 
 def test_importing_the_child_program_loads_nothing_of_the_parent_side():
-    code = ("import importlib, json, sys\n"
-            f"for name in {CHILD_MODULES!r}:\n"
-            "    importlib.import_module(name)\n"
-            "print(json.dumps(sorted(name for name in sys.modules if name.startswith('resume_ner'))))\n")
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {CHILD_MODULES!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted(name for name in sys.modules if name.startswith('resume_ner'))))\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout.splitlines()[-1])

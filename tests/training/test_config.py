@@ -17,8 +17,9 @@ from resume_ner.training.model import load_model
 
 
 def _load(tmp_path, training_inputs, **overrides):
-    return load_run_config(write_config(run_config(training_inputs, tmp_path / "run", **overrides),
-                                        tmp_path / "config.json"))
+    return load_run_config(
+        write_config(run_config(training_inputs, tmp_path / "run", **overrides), tmp_path / "config.json")
+    )
 
 
 def test_a_valid_config_fills_defaults(tmp_path, training_inputs):
@@ -64,12 +65,39 @@ def test_unreadable_configs_are_user_errors(tmp_path):
 
 def test_every_flag_overrides_its_config_key(tmp_path, training_inputs):
     path = write_config(run_config(training_inputs, tmp_path / "run"), tmp_path / "config.json")
-    args = parse_args(["--config", str(path), "--output-dir", str(tmp_path / "other"), "--fold", "all",
-                       "--epochs", "7", "--learning-rate", "0.02", "--batch-size", "3", "--seed", "11",
-                       "--device", "cpu", "--precision", "bf16"])
+    args = parse_args(
+        [
+            "--config",
+            str(path),
+            "--output-dir",
+            str(tmp_path / "other"),
+            "--fold",
+            "all",
+            "--epochs",
+            "7",
+            "--learning-rate",
+            "0.02",
+            "--batch-size",
+            "3",
+            "--seed",
+            "11",
+            "--device",
+            "cpu",
+            "--precision",
+            "bf16",
+        ]
+    )
     overrides = overrides_from(args)
-    assert set(overrides) == {"output_dir", "data.fold", "optimization.epochs", "optimization.learning_rate",
-                              "optimization.batch_size", "optimization.seed", "device", "precision"}
+    assert set(overrides) == {
+        "output_dir",
+        "data.fold",
+        "optimization.epochs",
+        "optimization.learning_rate",
+        "optimization.batch_size",
+        "optimization.seed",
+        "device",
+        "precision",
+    }
     config = load_run_config(path, overrides)
     assert (str(config.output_dir), config.data.fold, config.optimization.epochs) == (str(tmp_path / "other"), "all", 7)
     optimization = config.optimization
@@ -80,14 +108,18 @@ def test_every_flag_overrides_its_config_key(tmp_path, training_inputs):
 
 def test_dropout_reaches_hidden_attention_and_classifier_layers(training_inputs):
     spec = BackboneSpec.model_validate(run_config(training_inputs, "x")["backbone"])
-    backbone = resolve_backbone(spec, texts=[doc.text for doc in training_inputs["corpus_object"]],
-                                cache_dir=training_inputs["backbone_cache_dir"])
+    backbone = resolve_backbone(
+        spec,
+        texts=[doc.text for doc in training_inputs["corpus_object"]],
+        cache_dir=training_inputs["backbone_cache_dir"],
+    )
     schema = LabelSchema(tuple(training_inputs["entity_types"]))
     model = load_model(backbone, schema, dropout=0.37)
     rates = {name: module.p for name, module in model.named_modules() if isinstance(module, torch.nn.Dropout)}
     assert rates and set(rates.values()) == {0.37}
-    assert any("attention" in name for name in rates) and any("classifier" in name or name == "dropout"
-                                                              for name in rates)
+    assert any("attention" in name for name in rates) and any(
+        "classifier" in name or name == "dropout" for name in rates
+    )
     inputs = torch.randint(5, 50, (2, 12))
     model.train()
     assert not torch.equal(model(input_ids=inputs).logits, model(input_ids=inputs).logits)
@@ -114,8 +146,15 @@ def test_the_label_set_can_come_from_the_label_schema_file(tmp_path, training_in
 def test_training_settings_are_the_run_config_without_what_a_run_owns():
     from resume_ner.training.config import RUN_OWNED_FIELDS, TrainingSettings
 
-    assert set(RUN_OWNED_FIELDS) == {"backbone_cache_dir", "entity_types", "label_schema", "data", "output_dir",
-                                     "progress", "tracking"}
+    assert set(RUN_OWNED_FIELDS) == {
+        "backbone_cache_dir",
+        "entity_types",
+        "label_schema",
+        "data",
+        "output_dir",
+        "progress",
+        "tracking",
+    }
     assert set(TrainingSettings.model_fields) | set(RUN_OWNED_FIELDS) == set(RunConfig.model_fields)
     assert issubclass(RunConfig, TrainingSettings)  # one definition of each field and default
 

@@ -73,8 +73,14 @@ def test_the_context_comes_from_torchruns_environment():
 def test_each_rank_gets_the_single_process_gradient_of_the_whole_batch(tmp_path):
     out = tmp_path / "differences.json"
     script = Path(__file__).with_name("ddp_gradients.py")
-    result = subprocess.run([*TORCHRUN, "--nproc-per-node", "2", str(script), str(out)], capture_output=True,
-                            text=True, timeout=120, env=torchrun_env(), check=False)
+    result = subprocess.run(
+        [*TORCHRUN, "--nproc-per-node", "2", str(script), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=torchrun_env(),
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     found = json.loads(out.read_text())
     # A full batch, an odd one, and one window alone, which leaves rank 1 nothing (it still joins the all-reduce).
@@ -89,14 +95,27 @@ def test_two_processes_keep_the_single_process_recipe(tmp_path, training_inputs)
     # dropout off both runs compute the same gradients.
     optimization = {"epochs": 2, "batch_size": 8, "dropout": 0.0}
     single_dir, ddp_dir = tmp_path / "single", tmp_path / "ddp"
-    single_config = write_config(run_config(training_inputs, single_dir, optimization=optimization,
-                                            save_checkpoint=False), tmp_path / "single.json")
+    single_config = write_config(
+        run_config(training_inputs, single_dir, optimization=optimization, save_checkpoint=False),
+        tmp_path / "single.json",
+    )
     # The single-process run beside torchrun's: most of either is interpreter start-up, which overlaps well.
-    single = subprocess.Popen([sys.executable, "-m", "resume_ner.training", "--config", str(single_config)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=child_env())
+    single = subprocess.Popen(
+        [sys.executable, "-m", "resume_ner.training", "--config", str(single_config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
     config = run_config(training_inputs, ddp_dir, optimization=optimization, progress_every_steps=5)
-    ddp = subprocess.run(torchrun_command(write_config(config, ddp_dir / "config.json")), capture_output=True,
-                         text=True, timeout=300, env=torchrun_env(), check=False)
+    ddp = subprocess.run(
+        torchrun_command(write_config(config, ddp_dir / "config.json")),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=torchrun_env(),
+        check=False,
+    )
     assert single.wait(timeout=300) == 0, single.stderr.read()
     assert ddp.returncode == 0, ddp.stderr[-3000:]
 
@@ -137,12 +156,20 @@ def test_two_processes_keep_the_single_process_recipe(tmp_path, training_inputs)
 def test_a_batch_size_that_does_not_split_across_the_processes_is_one_line(tmp_path, training_inputs):
     run_dir = tmp_path / "run"
     config = run_config(training_inputs, run_dir, optimization={"batch_size": 7})
-    result = subprocess.run(torchrun_command(write_config(config, run_dir / "config.json")), capture_output=True,
-                            text=True, timeout=120, env=torchrun_env(), check=False)
+    result = subprocess.run(
+        torchrun_command(write_config(config, run_dir / "config.json")),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=torchrun_env(),
+        check=False,
+    )
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
-    expected = ("Error: optimization.batch_size 7 does not split evenly across 2 processes (world size 2): "
-                "it is the global batch; use a multiple of 2")
+    expected = (
+        "Error: optimization.batch_size 7 does not split evenly across 2 processes (world size 2): "
+        "it is the global batch; use a multiple of 2"
+    )
     assert lines == [expected]
     final = events(run_dir)[-1]
     assert (final["event"], final["status"]) == (Event.FAILED, ExitStatus.BAD_INPUT)
@@ -164,10 +191,14 @@ def _worker_pids(launcher_pid: int) -> dict[int, int]:
 @pytest.mark.parametrize("target", ["rank 1", "torchrun"])
 def test_a_stop_request_stops_every_rank(tmp_path, training_inputs, target):
     run_dir = tmp_path / "run"
-    config = run_config(training_inputs, run_dir, optimization={"epochs": 50, "batch_size": 4},
-                        progress_every_steps=1)
-    launcher = subprocess.Popen(torchrun_command(write_config(config, run_dir / "config.json")),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=torchrun_env())
+    config = run_config(training_inputs, run_dir, optimization={"epochs": 50, "batch_size": 4}, progress_every_steps=1)
+    launcher = subprocess.Popen(
+        torchrun_command(write_config(config, run_dir / "config.json")),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=torchrun_env(),
+    )
     try:
         deadline = time.monotonic() + 120
         while not any(e["event"] == Event.STEP for e in events(run_dir)) and time.monotonic() < deadline:

@@ -38,7 +38,9 @@ def test_each_run_flag_sets_a_run_config_key(setting):
 
 def test_both_spellings_give_one_name_and_two_at_once_are_refused():
     assert normalise_hyperparameters({"optimization.learning_rate": 1e-3, "early_stopping.min_delta": 0.1}) == {
-        "learning_rate": 1e-3, "early_stopping.min_delta": 0.1}
+        "learning_rate": 1e-3,
+        "early_stopping.min_delta": 0.1,
+    }
     with pytest.raises(UserInputError, match="'epochs' and 'optimization.epochs' are the same hyperparameter"):
         normalise_hyperparameters({"epochs": 2, "optimization.epochs": 3})
 

@@ -40,8 +40,16 @@ def test_perfect_prediction_scores_one():
     # Gold entities: SKILL(0:0-2), EMAIL(0:3-4), SKILL(1:1-2); predictions identical -> TP 3, FP 0, FN 0.
     gold = [["B-SKILL", "I-SKILL", "O", "B-EMAIL"], ["O", "B-SKILL"]]
     result = entity_metrics(gold, [list(seq) for seq in gold])
-    close(result, micro_precision=1, micro_recall=1, micro_f1=1, macro_precision=1, macro_recall=1, macro_f1=1,
-          token_accuracy=1)
+    close(
+        result,
+        micro_precision=1,
+        micro_recall=1,
+        micro_f1=1,
+        macro_precision=1,
+        macro_recall=1,
+        macro_f1=1,
+        token_accuracy=1,
+    )
     assert result["support"] == 3
     assert result["per_entity"] == {
         "EMAIL": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 1},
@@ -88,8 +96,16 @@ def test_type_confusion():
     gold = [["B-SKILL", "I-SKILL", "O", "B-EMAIL"]]
     pred = [["B-EMAIL", "I-EMAIL", "O", "B-EMAIL"]]
     result = entity_metrics(gold, pred)
-    close(result, micro_precision=0.5, micro_recall=0.5, micro_f1=0.5,
-          macro_precision=0.25, macro_recall=0.5, macro_f1=1 / 3, token_accuracy=0.5)
+    close(
+        result,
+        micro_precision=0.5,
+        micro_recall=0.5,
+        micro_f1=0.5,
+        macro_precision=0.25,
+        macro_recall=0.5,
+        macro_f1=1 / 3,
+        token_accuracy=0.5,
+    )
     assert result["per_entity"]["EMAIL"] == pytest.approx({"precision": 0.5, "recall": 1.0, "f1": 2 / 3, "support": 1})
     assert result["per_entity"]["SKILL"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
 
@@ -106,8 +122,15 @@ def test_per_entity_support_and_types_only_predicted():
     assert result["support"] == 4
     assert {name: row["support"] for name, row in result["per_entity"].items()} == {"EMAIL": 1, "NAME": 0, "SKILL": 3}
     assert result["per_entity"]["SKILL"] == pytest.approx({"precision": 1.0, "recall": 2 / 3, "f1": 0.8, "support": 3})
-    close(result, micro_precision=0.75, micro_recall=0.75, micro_f1=0.75,
-          macro_precision=2 / 3, macro_recall=5 / 9, macro_f1=0.6)
+    close(
+        result,
+        micro_precision=0.75,
+        micro_recall=0.75,
+        micro_f1=0.75,
+        macro_precision=2 / 3,
+        macro_recall=5 / 9,
+        macro_f1=0.6,
+    )
 
 
 def test_macro_and_micro_differ_on_imbalanced_types():
@@ -117,8 +140,16 @@ def test_macro_and_micro_differ_on_imbalanced_types():
     gold = [["B-SKILL", "O", "B-SKILL", "O", "B-SKILL", "O", "B-SKILL", "O", "B-EMAIL"]]
     pred = [["B-SKILL", "O", "B-SKILL", "O", "B-SKILL", "O", "B-SKILL", "O", "O"]]
     result = entity_metrics(gold, pred)
-    close(result, micro_precision=1, micro_recall=0.8, micro_f1=8 / 9,
-          macro_precision=0.5, macro_recall=0.5, macro_f1=0.5, token_accuracy=8 / 9)
+    close(
+        result,
+        micro_precision=1,
+        micro_recall=0.8,
+        micro_f1=8 / 9,
+        macro_precision=0.5,
+        macro_recall=0.5,
+        macro_f1=0.5,
+        token_accuracy=8 / 9,
+    )
     assert result["support"] == 5
 
 
@@ -165,9 +196,7 @@ def test_placeholder_mapping_is_internal_and_reversible():
     names = _placeholder_names(sequences)
     # Sorted types: "-X", "B", "Companies worked at", "E-MAIL", "O".
     assert names == {"-X": "T0", "B": "T1", "Companies worked at": "T2", "E-MAIL": "T3", "O": "T4"}
-    assert [_rename(seq, names) for seq in sequences] == [
-        ["B-T3", "I-T3", "O", "B-T1"], ["I-T2", "B-T4", "B-T0"]
-    ]
+    assert [_rename(seq, names) for seq in sequences] == [["B-T3", "I-T3", "O", "B-T1"], ["I-T2", "B-T4", "B-T0"]]
     result = entity_metrics(sequences, sequences)
     assert set(result["per_entity"]) == {"-X", "B", "E-MAIL", "O"}  # the stray I- is no entity
     assert not any(name.startswith("T") and name[1:].isdigit() for name in result["per_entity"])
@@ -188,8 +217,9 @@ def tagged_pairs(draw):
 @settings(max_examples=150, deadline=None)
 @given(
     pair=tagged_pairs(),
-    targets=st.lists(st.one_of(st.sampled_from(TRICKY_NAMES), st.text(max_size=6)), min_size=3, max_size=3,
-                     unique=True),
+    targets=st.lists(
+        st.one_of(st.sampled_from(TRICKY_NAMES), st.text(max_size=6)), min_size=3, max_size=3, unique=True
+    ),
 )
 def test_renaming_types_consistently_never_changes_metrics(pair, targets):
     gold, pred = pair

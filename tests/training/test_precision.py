@@ -37,8 +37,17 @@ PLAIN_AVX512 = {"avx2", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"}
         ("mps", {}, False),
         ("mps", {"cpu_flags": {"amx_bf16"}}, False),
     ],
-    ids=["avx512-without-bf16", "avx512-bf16", "amx", "avx2", "no-onednn", "cuda-native", "cuda-emulated", "mps",
-         "mps-on-an-amx-host"],
+    ids=[
+        "avx512-without-bf16",
+        "avx512-bf16",
+        "amx",
+        "avx2",
+        "no-onednn",
+        "cuda-native",
+        "cuda-emulated",
+        "mps",
+        "mps-on-an-amx-host",
+    ],
 )
 def test_bf16_is_native_only_with_the_hardware_for_it(device_type, answers, native):
     assert bf16_is_native(device_type, **answers) is native

@@ -68,8 +68,7 @@ def test_the_same_config_gives_the_same_metrics_twice(tmp_path, training_inputs)
     outcomes = []
     for name in ("first", "second"):
         run_dir = tmp_path / name
-        config = run_config(training_inputs, run_dir, optimization={"epochs": 2, "dropout": 0.1},
-                            save_checkpoint=False)
+        config = run_config(training_inputs, run_dir, optimization={"epochs": 2, "dropout": 0.1}, save_checkpoint=False)
         assert run_program(write_config(config, tmp_path / f"{name}.json")).returncode == 0
         metrics = json.loads((run_dir / METRICS_FILE).read_text())
         outcomes.append((metrics["history"], metrics["best_epoch"]))
@@ -90,8 +89,13 @@ def test_fold_all_trains_without_validation_and_keeps_the_last_epoch(tmp_path, t
 def test_early_stopping_ends_the_run_when_the_objective_stops_improving(tmp_path, training_inputs):
     # No later epoch can beat the first by more than min_delta 1.0 (F1 is at most 1), so patience 1 stops at 2.
     run_dir = tmp_path / "run"
-    config = run_config(training_inputs, run_dir, optimization={"epochs": 6},
-                        early_stopping={"patience": 1, "min_delta": 1.0}, save_checkpoint=False)
+    config = run_config(
+        training_inputs,
+        run_dir,
+        optimization={"epochs": 6},
+        early_stopping={"patience": 1, "min_delta": 1.0},
+        save_checkpoint=False,
+    )
     assert run_program(write_config(config, tmp_path / "c.json")).returncode == 0
     metrics = json.loads((run_dir / METRICS_FILE).read_text())
     assert (metrics["epochs_run"], metrics["stopped_early"], metrics["best_epoch"]) == (2, True, 1)
@@ -107,8 +111,10 @@ def test_early_stopping_ends_the_run_when_the_objective_stops_improving(tmp_path
     ],
 )
 def test_bad_config_or_input_exits_2_with_one_line(tmp_path, training_inputs, change, message):
-    result = run_program(write_config(run_config(training_inputs, tmp_path / "run", **change), tmp_path / "c.json"),
-                         env=child_env(HF_HUB_OFFLINE="1"))
+    result = run_program(
+        write_config(run_config(training_inputs, tmp_path / "run", **change), tmp_path / "c.json"),
+        env=child_env(HF_HUB_OFFLINE="1"),
+    )
     assert result.returncode == ExitStatus.BAD_INPUT, result.stderr
     assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1 and message in result.stderr
     assert "Traceback" not in result.stderr
@@ -137,26 +143,37 @@ def test_an_unexpected_failure_exits_1_with_a_traceback(tmp_path, training_input
 def test_running_out_of_memory_exits_3(tmp_path, training_inputs):
     # A 65,536-wide feed-forward layer over batches of 1,024-token windows needs gigabytes per activation, far
     # more than the 3 GiB address space the child gets.
-    config = run_config(training_inputs, tmp_path / "run",
-                        backbone={"name": "tiny-bert",
-                                  "tiny": {"hidden_size": 64, "max_position_embeddings": 1024,
-                                           "intermediate_size": 65536}},
-                        tokenization={"max_length": 1024, "stride": 0}, optimization={"batch_size": 512})
+    config = run_config(
+        training_inputs,
+        tmp_path / "run",
+        backbone={
+            "name": "tiny-bert",
+            "tiny": {"hidden_size": 64, "max_position_embeddings": 1024, "intermediate_size": 65536},
+        },
+        tokenization={"max_length": 1024, "stride": 0},
+        optimization={"batch_size": 512},
+    )
 
     def limit_memory():
         resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
 
-    process = subprocess.run([sys.executable, "-m", "resume_ner.training", "--config",
-                              str(write_config(config, tmp_path / "c.json"))],
-                             capture_output=True, text=True, timeout=300, env=child_env(), preexec_fn=limit_memory)
+    process = subprocess.run(
+        [sys.executable, "-m", "resume_ner.training", "--config", str(write_config(config, tmp_path / "c.json"))],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=child_env(),
+        preexec_fn=limit_memory,
+    )
     assert process.returncode == ExitStatus.OUT_OF_MEMORY, process.stderr[-3000:]
     assert process.stderr.startswith("Error: out of memory")
     assert events(tmp_path / "run")[-1] == {**events(tmp_path / "run")[-1], "event": "failed", "status": 3}
 
 
 @pytest.mark.parametrize("device", ["auto", "cuda"])
-def test_a_child_that_cannot_see_the_cuda_its_launcher_sees_exits_2_with_one_line(tmp_path, training_inputs,
-                                                                                  monkeypatch, device):
+def test_a_child_that_cannot_see_the_cuda_its_launcher_sees_exits_2_with_one_line(
+    tmp_path, training_inputs, monkeypatch, device
+):
     # The launcher's torch sees a GPU (faked: this machine has none); the child, on the same machine, sees none,
     # as it would with CUDA_VISIBLE_DEVICES or LD_LIBRARY_PATH lost on the way.
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
@@ -164,9 +181,11 @@ def test_a_child_that_cannot_see_the_cuda_its_launcher_sees_exits_2_with_one_lin
     config = run_config(training_inputs, tmp_path / "run", device=device)
     result = run_program(write_config(config, tmp_path / "c.json"), env=env)
     assert result.returncode == ExitStatus.BAD_INPUT, result.stderr
-    assert result.stderr == ("Error: the launcher sees CUDA but this training process does not: check "
-                             "CUDA_VISIBLE_DEVICES and LD_LIBRARY_PATH in its environment, or list what it needs "
-                             "in training.environment.pass_through\n")
+    assert result.stderr == (
+        "Error: the launcher sees CUDA but this training process does not: check "
+        "CUDA_VISIBLE_DEVICES and LD_LIBRARY_PATH in its environment, or list what it needs "
+        "in training.environment.pass_through\n"
+    )
     final = events(tmp_path / "run")[-1]
     assert (final["event"], final["status"]) == (Event.FAILED, ExitStatus.BAD_INPUT)
 
@@ -180,11 +199,14 @@ def test_only_a_child_that_wants_cuda_is_held_to_its_launchers_view():
 
 def test_sigterm_stops_cleanly_without_a_partial_checkpoint(tmp_path, training_inputs):
     run_dir = tmp_path / "run"
-    config = run_config(training_inputs, run_dir, optimization={"epochs": 50, "batch_size": 4},
-                        progress_every_steps=1)
-    process = subprocess.Popen([sys.executable, "-m", "resume_ner.training", "--config",
-                                str(write_config(config, tmp_path / "c.json"))],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env())
+    config = run_config(training_inputs, run_dir, optimization={"epochs": 50, "batch_size": 4}, progress_every_steps=1)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "resume_ner.training", "--config", str(write_config(config, tmp_path / "c.json"))],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
     deadline = time.monotonic() + 120
     while not any(e["event"] == Event.STEP for e in events(run_dir)) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -202,9 +224,12 @@ def test_progress_can_also_go_to_an_inherited_pipe(tmp_path, training_inputs):
 
     read_end, write_end = os.pipe()
     config = run_config(training_inputs, tmp_path / "run", progress=f"fd:{write_end}")
-    process = subprocess.Popen([sys.executable, "-m", "resume_ner.training", "--config",
-                                str(write_config(config, tmp_path / "c.json"))],
-                               pass_fds=(write_end,), env=child_env(), stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "resume_ner.training", "--config", str(write_config(config, tmp_path / "c.json"))],
+        pass_fds=(write_end,),
+        env=child_env(),
+        stderr=subprocess.PIPE,
+    )
     os.close(write_end)
     with os.fdopen(read_end, encoding="utf-8") as pipe:
         first = json.loads(pipe.readline())
@@ -220,8 +245,10 @@ def test_tracking_logs_into_the_given_run_and_leaves_it_open(tmp_path, training_
     experiment = client.create_experiment("tracking-test")
     parent = client.create_run(experiment, run_name="owned-by-parent")
     config = run_config(training_inputs, tmp_path / "run", optimization={"epochs": 2})
-    result = run_program(write_config(config, tmp_path / "c.json"),
-                         env=child_env(MLFLOW_TRACKING_URI=uri, MLFLOW_RUN_ID=parent.info.run_id))
+    result = run_program(
+        write_config(config, tmp_path / "c.json"),
+        env=child_env(MLFLOW_TRACKING_URI=uri, MLFLOW_RUN_ID=parent.info.run_id),
+    )
     assert result.returncode == 0, result.stderr
     run = client.get_run(parent.info.run_id)
     assert run.info.status == "RUNNING" and run.info.run_name == "owned-by-parent"
@@ -234,8 +261,9 @@ def test_tracking_logs_into_the_given_run_and_leaves_it_open(tmp_path, training_
 def test_without_tracking_mlflow_is_not_touched(tmp_path, training_inputs):
     database = tmp_path / "untouched.db"
     config = run_config(training_inputs, tmp_path / "run", save_checkpoint=False)
-    result = run_program(write_config(config, tmp_path / "c.json"),
-                         env=child_env(MLFLOW_TRACKING_URI=f"sqlite:///{database}"))
+    result = run_program(
+        write_config(config, tmp_path / "c.json"), env=child_env(MLFLOW_TRACKING_URI=f"sqlite:///{database}")
+    )
     assert result.returncode == 0, result.stderr
     assert not database.exists()
 
@@ -248,8 +276,9 @@ def test_checkpoints_are_replaced_atomically(tmp_path, training_inputs):
     from resume_ner.training.model import load_model
 
     spec = BackboneSpec.model_validate(run_config(training_inputs, "x")["backbone"])
-    backbone = resolve_backbone(spec, texts=[d.text for d in training_inputs["corpus_object"]],
-                                cache_dir=training_inputs["backbone_cache_dir"])
+    backbone = resolve_backbone(
+        spec, texts=[d.text for d in training_inputs["corpus_object"]], cache_dir=training_inputs["backbone_cache_dir"]
+    )
     model = load_model(backbone, LabelSchema(tuple(training_inputs["entity_types"])), 0.1)
     tokenizer = AutoTokenizer.from_pretrained(backbone)
     metadata = CheckpointMetadata(tuple(training_inputs["entity_types"]), 64, 16, "first")

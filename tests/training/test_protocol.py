@@ -38,8 +38,9 @@ def test_an_event_is_written_with_its_kind_elapsed_time_and_declared_fields(tmp_
     assert second["status"] == 143 and second["signal"] is None
 
 
-@pytest.mark.parametrize("progress", [lambda folder: ProgressStream(folder / PROGRESS_FILE),
-                                      lambda _: SilentProgress()])
+@pytest.mark.parametrize(
+    "progress", [lambda folder: ProgressStream(folder / PROGRESS_FILE), lambda _: SilentProgress()]
+)
 def test_an_event_missing_a_field_or_carrying_an_undeclared_one_is_refused_on_every_rank(tmp_path, progress):
     stream = progress(tmp_path)
     with pytest.raises(ProtocolError, match=r"missing fields \['best', 'wall_seconds'\]"):
@@ -66,8 +67,8 @@ def test_each_rank_logs_to_its_own_file():
 
 
 def test_the_readmes_run_folder_table_lists_the_contracts_files_and_events():
-    table = README[README.index("What a run writes into its folder:"):]
-    table = table[:table.index("\n\n", table.index("|"))]
+    table = README[README.index("What a run writes into its folder:") :]
+    table = table[: table.index("\n\n", table.index("|"))]
     files = re.findall(r"^\| `([^`]+)` \|", table, flags=re.MULTILINE)
     assert files == [CONFIG_FILE, PROGRESS_FILE, METRICS_FILE, f"{CHECKPOINT_DIR}/", LOG_FILE]
     progress_row = next(line for line in table.splitlines() if line.startswith(f"| `{PROGRESS_FILE}`"))
@@ -75,6 +76,6 @@ def test_the_readmes_run_folder_table_lists_the_contracts_files_and_events():
 
 
 def test_the_readmes_exit_statuses_are_the_contracts():
-    paragraph = README[README.index("Exit status: `0` done"):]
-    paragraph = paragraph[:paragraph.index("\n\n")]
+    paragraph = README[README.index("Exit status: `0` done") :]
+    paragraph = paragraph[: paragraph.index("\n\n")]
     assert sorted(int(code) for code in re.findall(r"`(\d+)`", paragraph)) == sorted(ExitStatus)

@@ -40,17 +40,27 @@ def test_the_readme_walkthrough_trains_and_predicts_on_the_default_corpus(tmp_pa
     run_dir = project / "data" / "06_models" / "runs" / "demo"
     run_dir.mkdir(parents=True)
     write_config(config, run_dir / "config.json")
-    result = subprocess.run([sys.executable, "-m", "resume_ner.training", "--config", str(run_dir / "config.json"),
-                             "--epochs", "2"], cwd=project, capture_output=True, text=True, timeout=900,
-                            env=child_env())
+    result = subprocess.run(
+        [sys.executable, "-m", "resume_ner.training", "--config", str(run_dir / "config.json"), "--epochs", "2"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=child_env(),
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((run_dir / METRICS_FILE).read_text())
     assert metrics["best"]["micro_f1"] > 0.4, metrics["best"]  # MiniLM-2L reaches ~0.33 after one epoch
     resume = project / "resume.txt"
     resume.write_text("Jane Doe\nSenior Data Engineer at Initech, Berlin\nSkills: Python, SQL, Kubernetes\n")
-    predicted = subprocess.run([sys.executable, "-m", "resume_ner.predict", "--model", str(run_dir / "checkpoint"),
-                                str(resume)], cwd=project, capture_output=True, text=True, timeout=300,
-                               env=child_env())
+    predicted = subprocess.run(
+        [sys.executable, "-m", "resume_ner.predict", "--model", str(run_dir / "checkpoint"), str(resume)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=child_env(),
+    )
     assert predicted.returncode == 0, predicted.stderr
     entities = json.loads(predicted.stdout)[0]["entities"]
     assert {"text": "Python", "label": "SKILL"} in [{"text": e["text"], "label": e["label"]} for e in entities]

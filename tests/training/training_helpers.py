@@ -75,7 +75,10 @@ def run_program(config_path: Path, *args: str, env: dict | None = None, timeout:
     """``python -m resume_ner.training --config ...`` in a real child process."""
     return subprocess.run(
         [sys.executable, "-m", "resume_ner.training", "--config", str(config_path), *args],
-        capture_output=True, text=True, timeout=timeout, env=env or child_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or child_env(),
     )
 
 

@@ -12,21 +12,23 @@ SOURCE = "conf/best_params.yml"
 
 
 def best(params: dict | None = None, **fields) -> BestParams:
-    return parse_best_params({"params": params if params is not None else {"learning_rate": 3e-4}, **fields},
-                             SOURCE)
+    return parse_best_params({"params": params if params is not None else {"learning_rate": 3e-4}, **fields}, SOURCE)
 
 
 # --- derive_epochs: the rules ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("epochs", "expected"), [
-    ([1, 2], 2),         # median 1.5 rounds half up
-    ([1, 1, 2], 1),
-    ([3, 4, 5, 6], 5),   # median 4.5 rounds half up
-    ([4], 4),
-    ([2, 2, 3], 2),
-    ([7, 3, 5], 5),      # order does not matter
-])
+@pytest.mark.parametrize(
+    ("epochs", "expected"),
+    [
+        ([1, 2], 2),  # median 1.5 rounds half up
+        ([1, 1, 2], 1),
+        ([3, 4, 5, 6], 5),  # median 4.5 rounds half up
+        ([4], 4),
+        ([2, 2, 3], 2),
+        ([7, 3, 5], 5),  # order does not matter
+    ],
+)
 def test_median_rule_rounds_half_up(epochs, expected):
     value, reason = derive_epochs(best(best_epochs=epochs), "median", base_epochs=99)
     assert value == expected
@@ -60,8 +62,7 @@ def test_params_rule_without_epochs_falls_back_to_the_base_parameters():
 def test_rule_without_best_epochs_falls_back_to_the_epochs_hyperparameter_and_says_so(rule):
     value, reason = derive_epochs(best({"epochs": 6}), rule, base_epochs=99)
     assert value == 6
-    assert reason == (f"the epochs hyperparameter (rule {rule!r} needs best_epochs, which the file does not "
-                      f"record)")
+    assert reason == (f"the epochs hyperparameter (rule {rule!r} needs best_epochs, which the file does not record)")
 
 
 @pytest.mark.parametrize("rule", ["median", "max"])
@@ -76,13 +77,33 @@ def test_rule_without_best_epochs_or_epochs_falls_back_to_the_base_parameters_an
 
 
 def test_a_full_record_is_accepted_and_keeps_every_field_with_one_spelling_per_hyperparameter():
-    data = {"params": {"learning_rate": 3e-4, "batch_size": 16, "optimization.max_grad_norm": 1.0,
-                       "optimization.epochs": 5, "early_stopping.min_delta": 0.01},
-            "best_epochs": [4, 5, 4], "study_name": "resume-ner-1a2b3c", "study_run_id": "0f3c",
-            "trial_number": 7, "trial_run_id": "9e1d", "value": 0.71, "objective": "micro_f1"}
+    data = {
+        "params": {
+            "learning_rate": 3e-4,
+            "batch_size": 16,
+            "optimization.max_grad_norm": 1.0,
+            "optimization.epochs": 5,
+            "early_stopping.min_delta": 0.01,
+        },
+        "best_epochs": [4, 5, 4],
+        "study_name": "resume-ner-1a2b3c",
+        "study_run_id": "0f3c",
+        "trial_number": 7,
+        "trial_run_id": "9e1d",
+        "value": 0.71,
+        "objective": "micro_f1",
+    }
     record = parse_best_params(data, SOURCE)
-    assert record.model_dump() == {**data, "params": {"learning_rate": 3e-4, "batch_size": 16, "max_grad_norm": 1.0,
-                                                      "epochs": 5, "early_stopping.min_delta": 0.01}}
+    assert record.model_dump() == {
+        **data,
+        "params": {
+            "learning_rate": 3e-4,
+            "batch_size": 16,
+            "max_grad_norm": 1.0,
+            "epochs": 5,
+            "early_stopping.min_delta": 0.01,
+        },
+    }
     assert derive_epochs(record, "params", 3) == (5, "the epochs hyperparameter")
 
 

@@ -35,22 +35,33 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 def training_failed(detail: str = "boom") -> TrainingFailed:
-    return TrainingFailed(TrainingResult(status="failed", exit_status=1, run_dir=Path("/runs/trial-0/fold-0"),
-                                         wall_seconds=0.1, stderr_tail=[detail]))
+    return TrainingFailed(
+        TrainingResult(
+            status="failed", exit_status=1, run_dir=Path("/runs/trial-0/fold-0"), wall_seconds=0.1, stderr_tail=[detail]
+        )
+    )
 
 
 def sqlite_study(tmp_path: Path, name: str = "study") -> optuna.Study:
-    return optuna.create_study(study_name=name, storage=f"sqlite:///{tmp_path / 'optuna.db'}", direction="maximize",
-                               load_if_exists=True)
+    return optuna.create_study(
+        study_name=name, storage=f"sqlite:///{tmp_path / 'optuna.db'}", direction="maximize", load_if_exists=True
+    )
 
 
 def quadratic(trial: optuna.Trial) -> float:
-    return -(trial.suggest_float("x", 0.0, 1.0) - 0.5) ** 2
+    return -((trial.suggest_float("x", 0.0, 1.0) - 0.5) ** 2)
 
 
 def run(study: optuna.Study, objective, tmp_path: Path, **overrides) -> None:
-    settings = {"n_trials": None, "timeout_seconds": None, "n_workers": 1, "max_failed_trials": 3,
-                "study_dir": tmp_path / "study", "keep_best_checkpoints": 1, **overrides}
+    settings = {
+        "n_trials": None,
+        "timeout_seconds": None,
+        "n_workers": 1,
+        "max_failed_trials": 3,
+        "study_dir": tmp_path / "study",
+        "keep_best_checkpoints": 1,
+        **overrides,
+    }
     optimize(study, objective, **settings)
 
 
@@ -76,8 +87,9 @@ def test_failure_limit_stops_the_study_after_that_many_failed_trials():
     assert states(study) == [TrialState.FAIL] * 3
     with pytest.raises(TooManyFailedTrials) as caught:
         limit.check()
-    assert str(caught.value) == ("The study stopped after 3 failed trials of this run (hpo.max_failed_trials: 3); "
-                                 "the last one: trial 2 crashed")
+    assert str(caught.value) == (
+        "The study stopped after 3 failed trials of this run (hpo.max_failed_trials: 3); the last one: trial 2 crashed"
+    )
 
 
 def test_failure_limit_below_the_bound_lets_the_study_finish():
@@ -164,13 +176,20 @@ def test_finished_and_running_trials_count_towards_the_budget_and_failed_ones_do
     study = sqlite_study(tmp_path)
     study.add_trial(create_trial(state=TrialState.FAIL))
     study.add_trial(create_trial(value=0.1, params={"x": 0.1}, distributions={"x": FloatDistribution(0.0, 1.0)}))
-    study.add_trial(create_trial(state=TrialState.PRUNED, params={"x": 0.2},
-                                 distributions={"x": FloatDistribution(0.0, 1.0)}))
+    study.add_trial(
+        create_trial(state=TrialState.PRUNED, params={"x": 0.2}, distributions={"x": FloatDistribution(0.0, 1.0)})
+    )
     study.ask()  # another worker's trial, still running
 
     run(study, quadratic, tmp_path, n_trials=5)
-    assert states(study) == [TrialState.FAIL, TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING,
-                             TrialState.COMPLETE, TrialState.COMPLETE]
+    assert states(study) == [
+        TrialState.FAIL,
+        TrialState.COMPLETE,
+        TrialState.PRUNED,
+        TrialState.RUNNING,
+        TrialState.COMPLETE,
+        TrialState.COMPLETE,
+    ]
 
 
 def test_a_trial_that_fails_in_this_run_does_not_use_up_the_budget(tmp_path):
@@ -182,8 +201,13 @@ def test_a_trial_that_fails_in_this_run_does_not_use_up_the_budget(tmp_path):
 
     study = sqlite_study(tmp_path)
     run(study, objective, tmp_path, n_trials=3)
-    assert states(study) == [TrialState.FAIL, TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE,
-                             TrialState.COMPLETE]
+    assert states(study) == [
+        TrialState.FAIL,
+        TrialState.COMPLETE,
+        TrialState.FAIL,
+        TrialState.COMPLETE,
+        TrialState.COMPLETE,
+    ]
 
 
 def test_two_workers_in_one_process_never_start_more_trials_than_are_missing(tmp_path):
@@ -234,8 +258,9 @@ def study_with_every_state() -> optuna.Study:
     study = optuna.create_study(direction="maximize")
     for value in (0.9, 0.5, 0.7):
         study.add_trial(create_trial(value=value, params={"x": value}, distributions=X))
-    study.add_trial(create_trial(state=TrialState.PRUNED, params={"x": 0.1}, distributions=X,
-                                 intermediate_values={1: 0.1}))
+    study.add_trial(
+        create_trial(state=TrialState.PRUNED, params={"x": 0.1}, distributions=X, intermediate_values={1: 0.1})
+    )
     study.add_trial(create_trial(state=TrialState.FAIL, params={"x": 0.2}, distributions=X))
     study.ask()
     return study
@@ -251,8 +276,11 @@ def make_checkpoints(study_dir: Path, trials: int = 6, folds: int = 2) -> None:
 
 
 def with_checkpoints(study_dir: Path) -> list[int]:
-    return sorted(trial for trial in range(6)
-                  if any((study_dir / f"trial-{trial}" / f"fold-{fold}" / "checkpoint").exists() for fold in range(2)))
+    return sorted(
+        trial
+        for trial in range(6)
+        if any((study_dir / f"trial-{trial}" / f"fold-{fold}" / "checkpoint").exists() for fold in range(2))
+    )
 
 
 @pytest.mark.parametrize(("keep", "kept"), [(0, []), (1, [0]), (2, [0, 2]), (5, [0, 1, 2])])
@@ -301,8 +329,16 @@ class FakeTracker:
 
 def dead_worker() -> dict:
     """The identity of a process of this machine that has exited."""
-    child = subprocess.run([sys.executable, "-c", "import json, resume_ner.execution.worker_identity as w; "
-                            "print(json.dumps(w.current_worker()))"], capture_output=True, text=True, check=True)
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, resume_ner.execution.worker_identity as w; print(json.dumps(w.current_worker()))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(child.stdout)
 
 
@@ -323,8 +359,13 @@ def test_trials_of_a_dead_worker_fail_and_their_params_train_again_first(tmp_pat
     assert fail_interrupted_trials(study, tracker, max_retry=3) == [1]
     assert tracker.failed == ["run-1"]
     reloaded = optuna.load_study(study_name="study", storage=f"sqlite:///{tmp_path / 'optuna.db'}")
-    assert states(reloaded) == [TrialState.COMPLETE, TrialState.FAIL, TrialState.RUNNING, TrialState.RUNNING,
-                                TrialState.WAITING]
+    assert states(reloaded) == [
+        TrialState.COMPLETE,
+        TrialState.FAIL,
+        TrialState.RUNNING,
+        TrialState.RUNNING,
+        TrialState.WAITING,
+    ]
     assert reloaded.trials[1].user_attrs["state_detail"].startswith("interrupted: its run (pid ")
     retry = reloaded.trials[4]
     assert retry.params == {"x": 0.3} and retry.system_attrs["failed_trial"] == 1
@@ -349,8 +390,14 @@ def test_an_interrupted_trial_is_retried_up_to_max_retry_times(tmp_path):
 
 def test_requeue_copies_params_and_distributions_only():
     study = optuna.create_study(direction="maximize")
-    study.add_trial(create_trial(state=TrialState.FAIL, params={"x": 0.4}, distributions=X,
-                                 user_attrs={"fold_values": [0.1], "state_detail": "interrupted"}))
+    study.add_trial(
+        create_trial(
+            state=TrialState.FAIL,
+            params={"x": 0.4},
+            distributions=X,
+            user_attrs={"fold_values": [0.1], "state_detail": "interrupted"},
+        )
+    )
     assert requeue(study, study.trials[0], max_retry=0) is None
     assert requeue(study, study.trials[0], max_retry=1) == 1
     retry = study.trials[1]
@@ -362,8 +409,12 @@ def test_requeue_copies_params_and_distributions_only():
 @pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 def test_a_heartbeat_stale_trial_is_failed_and_requeued_by_optuna_with_our_callback(tmp_path):
     tracker: Any = FakeTracker()  # stands in for a StudyTracker
-    storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'optuna.db'}", heartbeat_interval=1,
-                                         grace_period=1, heartbeat_stale_trial_callback=DeadWorkerCallback(tracker, 3))
+    storage = optuna.storages.RDBStorage(
+        f"sqlite:///{tmp_path / 'optuna.db'}",
+        heartbeat_interval=1,
+        grace_period=1,
+        heartbeat_stale_trial_callback=DeadWorkerCallback(tracker, 3),
+    )
     study = optuna.create_study(storage=storage, direction="maximize")
     stale = study.ask()
     stale.suggest_float("x", 0.0, 1.0)

@@ -53,10 +53,20 @@ def test_two_processes_share_one_study_on_postgres(postgres_url, tmp_path):
     optuna.create_study(study_name=study_name, storage=storage, direction="minimize")
 
     # Both workers start their trials together, once both have imported optuna and loaded the study.
-    env = dict(os.environ, STUDY_STORAGE=postgres_url, STUDY_NAME=study_name, TRIALS=str(TRIALS_PER_WORKER),
-               BARRIER=str(tmp_path), WORKERS=str(WORKERS))
-    workers = [subprocess.Popen([sys.executable, "-c", WORKER], env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True) for _ in range(WORKERS)]
+    env = dict(
+        os.environ,
+        STUDY_STORAGE=postgres_url,
+        STUDY_NAME=study_name,
+        TRIALS=str(TRIALS_PER_WORKER),
+        BARRIER=str(tmp_path),
+        WORKERS=str(WORKERS),
+    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for _ in range(WORKERS)
+    ]
     for worker in workers:
         output, _ = worker.communicate(timeout=60)
         assert worker.returncode == 0, output

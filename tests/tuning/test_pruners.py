@@ -17,8 +17,11 @@ SETTINGS = {"n_startup_trials": 0, "n_warmup_steps": 0, "min_resource": 1, "redu
 
 @pytest.mark.parametrize(
     ("name", "kind"),
-    [("median", optuna.pruners.MedianPruner), ("hyperband", optuna.pruners.HyperbandPruner),
-     ("successive_halving", optuna.pruners.SuccessiveHalvingPruner)],
+    [
+        ("median", optuna.pruners.MedianPruner),
+        ("hyperband", optuna.pruners.HyperbandPruner),
+        ("successive_halving", optuna.pruners.SuccessiveHalvingPruner),
+    ],
 )
 def test_make_pruner_wraps_the_named_pruner_at_fold_ends(name, kind):
     pruner = make_pruner(name, interval="fold", epochs_cap=3, folds=2, **SETTINGS)
@@ -31,8 +34,14 @@ def test_no_pruner_is_optunas_nop_pruner():
 
 
 def finished(study: optuna.Study, values: dict[int, float], epochs: int) -> None:
-    study.add_trial(create_trial(value=max(values.values()), intermediate_values=values,
-                                 params={"epochs": epochs}, distributions={"epochs": IntDistribution(1, 3)}))
+    study.add_trial(
+        create_trial(
+            value=max(values.values()),
+            intermediate_values=values,
+            params={"epochs": epochs},
+            distributions={"epochs": IntDistribution(1, 3)},
+        )
+    )
 
 
 def test_at_fold_ends_only_a_long_schedule_is_not_judged_mid_fold_against_short_ones():
@@ -40,9 +49,9 @@ def test_at_fold_ends_only_a_long_schedule_is_not_judged_mid_fold_against_short_
     is lower at epoch 1 and may end the fold better. Asked after every epoch, the median pruner kills it at epoch
     1; asked at fold ends, it lets the fold finish and judges it there."""
     for interval in ("epoch", "fold"):
-        study = optuna.create_study(direction="maximize",
-                                    pruner=make_pruner("median", interval=interval, epochs_cap=3, folds=2,
-                                                       **SETTINGS))
+        study = optuna.create_study(
+            direction="maximize", pruner=make_pruner("median", interval=interval, epochs_cap=3, folds=2, **SETTINGS)
+        )
         for _ in range(3):
             finished(study, {1: 0.80, 3: 0.80, 4: 0.80, 6: 0.80}, epochs=1)
         trial = study.ask()
@@ -54,8 +63,9 @@ def test_at_fold_ends_only_a_long_schedule_is_not_judged_mid_fold_against_short_
 
 
 def test_a_good_long_schedule_survives_the_fold_end():
-    study = optuna.create_study(direction="maximize",
-                                pruner=make_pruner("median", interval="fold", epochs_cap=3, folds=2, **SETTINGS))
+    study = optuna.create_study(
+        direction="maximize", pruner=make_pruner("median", interval="fold", epochs_cap=3, folds=2, **SETTINGS)
+    )
     for _ in range(3):
         finished(study, {1: 0.80, 3: 0.80, 4: 0.80, 6: 0.80}, epochs=1)
     trial = study.ask()
@@ -64,8 +74,9 @@ def test_a_good_long_schedule_survives_the_fold_end():
         assert not trial.should_prune()
 
 
-@pytest.mark.parametrize(("interval", "epochs_vary", "expected"),
-                         [("auto", True, "fold"), ("auto", False, "epoch"), ("fold", False, "fold"),
-                          ("epoch", True, "epoch")])
+@pytest.mark.parametrize(
+    ("interval", "epochs_vary", "expected"),
+    [("auto", True, "fold"), ("auto", False, "epoch"), ("fold", False, "fold"), ("epoch", True, "epoch")],
+)
 def test_auto_asks_after_every_epoch_only_when_every_trial_trains_as_many_epochs(interval, epochs_vary, expected):
     assert pruning_interval(interval, epochs_vary) == expected

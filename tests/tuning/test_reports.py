@@ -47,14 +47,27 @@ STUDY_ATTRS = {
 STORAGE = "postgresql+psycopg2://user:***@host:5432/db"
 
 
-def add(study: optuna.Study, state: TrialState, *, value: float | None = None, params: dict | None = None,
-        attrs: dict | None = None, intermediate: dict | None = None, start_min: int = 0,
-        seconds: float | None = 60.0) -> None:
+def add(
+    study: optuna.Study,
+    state: TrialState,
+    *,
+    value: float | None = None,
+    params: dict | None = None,
+    attrs: dict | None = None,
+    intermediate: dict | None = None,
+    start_min: int = 0,
+    seconds: float | None = 60.0,
+) -> None:
     """Add one trial started ``start_min`` minutes after T0 and lasting ``seconds`` (None: not finished)."""
     params = params or {}
-    trial = create_trial(state=state, value=value, params=params,
-                         distributions={name: DISTRIBUTIONS[name] for name in params},
-                         user_attrs=attrs or {}, intermediate_values=intermediate or {})
+    trial = create_trial(
+        state=state,
+        value=value,
+        params=params,
+        distributions={name: DISTRIBUTIONS[name] for name in params},
+        user_attrs=attrs or {},
+        intermediate_values=intermediate or {},
+    )
     if state != TrialState.WAITING:
         trial.datetime_start = T0 + timedelta(minutes=start_min)
         trial.datetime_complete = None if seconds is None else trial.datetime_start + timedelta(seconds=seconds)
@@ -77,35 +90,80 @@ def completed_attrs(folds: list[float], epochs: list[int], run_id: str, **extra)
 def study() -> optuna.Study:
     """Trial 0 complete, 1 pruned (value 0.95 beats all), 2 complete and best, 3 failed, 4 running."""
     study = new_study()
-    add(study, TrialState.COMPLETE, value=0.60, params={"learning_rate": 1e-4, "dropout": 0.1, "batch_size": 16},
-        attrs=completed_attrs([0.58, 0.62], [3, 4], "run-0"), intermediate={0: 0.5, 1: 0.6}, start_min=0,
-        seconds=60)
-    add(study, TrialState.PRUNED, value=0.95, params={"learning_rate": 3e-4, "dropout": 0.2, "batch_size": 8},
+    add(
+        study,
+        TrialState.COMPLETE,
+        value=0.60,
+        params={"learning_rate": 1e-4, "dropout": 0.1, "batch_size": 16},
+        attrs=completed_attrs([0.58, 0.62], [3, 4], "run-0"),
+        intermediate={0: 0.5, 1: 0.6},
+        start_min=0,
+        seconds=60,
+    )
+    add(
+        study,
+        TrialState.PRUNED,
+        value=0.95,
+        params={"learning_rate": 3e-4, "dropout": 0.2, "batch_size": 8},
         attrs={"fold_values": [0.9], "mlflow_run_id": "run-1", "state_detail": "pruned at fold 1 epoch 0"},
-        intermediate={0: 0.9, 1: 0.95}, start_min=2, seconds=30)
-    add(study, TrialState.COMPLETE, value=0.70, params={"learning_rate": 5e-5, "dropout": 0.3, "batch_size": 32},
-        attrs=completed_attrs([0.69, 0.71], [5, 4], "run-2", oom_retry=True), intermediate={0: 0.65, 1: 0.7},
-        start_min=3, seconds=120)
-    add(study, TrialState.FAIL, params={"learning_rate": 1e-3},
-        attrs={"mlflow_run_id": "run-3", "state_detail": "RuntimeError: CUDA out of memory"}, start_min=6,
-        seconds=5)
-    add(study, TrialState.RUNNING, params={"learning_rate": 2e-4, "dropout": 0.0, "batch_size": 16},
-        attrs={"mlflow_run_id": "run-4"}, intermediate={0: 0.4}, start_min=7, seconds=None)
+        intermediate={0: 0.9, 1: 0.95},
+        start_min=2,
+        seconds=30,
+    )
+    add(
+        study,
+        TrialState.COMPLETE,
+        value=0.70,
+        params={"learning_rate": 5e-5, "dropout": 0.3, "batch_size": 32},
+        attrs=completed_attrs([0.69, 0.71], [5, 4], "run-2", oom_retry=True),
+        intermediate={0: 0.65, 1: 0.7},
+        start_min=3,
+        seconds=120,
+    )
+    add(
+        study,
+        TrialState.FAIL,
+        params={"learning_rate": 1e-3},
+        attrs={"mlflow_run_id": "run-3", "state_detail": "RuntimeError: CUDA out of memory"},
+        start_min=6,
+        seconds=5,
+    )
+    add(
+        study,
+        TrialState.RUNNING,
+        params={"learning_rate": 2e-4, "dropout": 0.0, "batch_size": 16},
+        attrs={"mlflow_run_id": "run-4"},
+        intermediate={0: 0.4},
+        start_min=7,
+        seconds=None,
+    )
     return study
 
 
 def one_complete_study() -> optuna.Study:
     study = new_study()
-    add(study, TrialState.COMPLETE, value=0.6, params={"learning_rate": 1e-4, "dropout": 0.1},
-        attrs=completed_attrs([0.6], [2], "run-0"), intermediate={0: 0.6})
+    add(
+        study,
+        TrialState.COMPLETE,
+        value=0.6,
+        params={"learning_rate": 1e-4, "dropout": 0.1},
+        attrs=completed_attrs([0.6], [2], "run-0"),
+        intermediate={0: 0.6},
+    )
     return study
 
 
 def all_failed_study() -> optuna.Study:
     study = new_study()
     for minute in range(2):
-        add(study, TrialState.FAIL, params={"learning_rate": 1e-4},
-            attrs={"state_detail": "ValueError: bad batch"}, start_min=minute, seconds=1)
+        add(
+            study,
+            TrialState.FAIL,
+            params={"learning_rate": 1e-4},
+            attrs={"state_detail": "ValueError: bad batch"},
+            start_min=minute,
+            seconds=1,
+        )
     return study
 
 
@@ -136,14 +194,17 @@ def test_table_spreads_folds_and_params_into_columns(study):
 
     assert [c for c in table.columns if c.startswith("fold_")] == ["fold_0", "fold_1"]
     assert [c for c in table.columns if c.startswith("param_")] == [
-        "param_batch_size", "param_dropout", "param_learning_rate"]
+        "param_batch_size",
+        "param_dropout",
+        "param_learning_rate",
+    ]
     assert table.loc[0, ["fold_0", "fold_1"]].tolist() == pytest.approx([0.58, 0.62])
     assert table.loc[1, "fold_0"] == pytest.approx(0.9)
-    assert pd.isna(table.loc[1, "fold_1"])            # pruned in the second fold
+    assert pd.isna(table.loc[1, "fold_1"])  # pruned in the second fold
     assert table.loc[3, "param_learning_rate"] == pytest.approx(1e-3)
-    assert pd.isna(table.loc[3, "param_dropout"])     # failed before sampling it
+    assert pd.isna(table.loc[3, "param_dropout"])  # failed before sampling it
     assert table["param_batch_size"].tolist()[:3] == [16, 8, 32]
-    assert isinstance(table.loc[0, "param_batch_size"], int)   # not 16.0 beside the failed trial's gap
+    assert isinstance(table.loc[0, "param_batch_size"], int)  # not 16.0 beside the failed trial's gap
 
 
 def test_table_durations_are_empty_while_running(study):
@@ -156,8 +217,7 @@ def test_table_durations_are_empty_while_running(study):
 def test_table_rows_are_sorted_by_number_and_list_waiting_trials():
     study = new_study()
     add(study, TrialState.WAITING)
-    add(study, TrialState.COMPLETE, value=0.5, params={"backbone": "minilm"},
-        attrs=completed_attrs([0.5], [1], "r"))
+    add(study, TrialState.COMPLETE, value=0.5, params={"backbone": "minilm"}, attrs=completed_attrs([0.5], [1], "r"))
 
     table = trials_table(study)
 
@@ -172,7 +232,8 @@ def test_empty_study_gives_an_empty_table_with_the_columns():
 
     assert table.empty
     assert {"number", "state", "value", "std", "duration_seconds", "mlflow_run_id", "state_detail"} <= set(
-        table.columns)
+        table.columns
+    )
 
 
 # --- best params -----------------------------------------------------------------------------------------------
@@ -187,7 +248,11 @@ def test_best_record_is_the_best_complete_trial_not_the_higher_pruned_one(study)
     assert best.value == pytest.approx(0.70)
     assert best.best_epochs == [5, 4]
     assert (best.study_name, best.study_run_id, best.trial_run_id, best.objective) == (
-        "resume-ner-test", "study-run", "run-2", "micro_f1")
+        "resume-ner-test",
+        "study-run",
+        "run-2",
+        "micro_f1",
+    )
 
 
 def test_best_record_follows_a_minimizing_direction():
@@ -198,7 +263,7 @@ def test_best_record_follows_a_minimizing_direction():
     record = best_params_record(study)
 
     assert record["trial_number"] == 1
-    assert record["best_epochs"] is None      # not recorded: left out rather than an invalid empty list
+    assert record["best_epochs"] is None  # not recorded: left out rather than an invalid empty list
     parse_best_params(record, "test")
 
 
@@ -221,7 +286,10 @@ def test_summary_counts_states_and_names_the_best_trial(study):
     assert (summary["best_trial_number"], summary["best_value"]) == (2, pytest.approx(0.70))
     assert summary["best_params"] == {"learning_rate": 5e-5, "dropout": 0.3, "batch_size": 32}
     assert (summary["study_name"], summary["direction"], summary["objective"]) == (
-        "resume-ner-test", "maximize", "micro_f1")
+        "resume-ner-test",
+        "maximize",
+        "micro_f1",
+    )
 
 
 def test_summary_carries_lineage_durations_and_timestamps(study):
@@ -232,10 +300,16 @@ def test_summary_carries_lineage_durations_and_timestamps(study):
     assert (summary["corpus_fingerprint"], summary["splits_fingerprint"]) == ("corpus-abc", "splits-def")
     assert summary["search_space"] == STUDY_ATTRS["search_space"]
     assert summary["backbone"] == "minilm"
-    assert summary["duration_seconds"] == {"total": 215.0, "COMPLETE": 180.0, "PRUNED": 30.0, "FAIL": 5.0,
-                                           "RUNNING": 0.0, "WAITING": 0.0}
+    assert summary["duration_seconds"] == {
+        "total": 215.0,
+        "COMPLETE": 180.0,
+        "PRUNED": 30.0,
+        "FAIL": 5.0,
+        "RUNNING": 0.0,
+        "WAITING": 0.0,
+    }
     assert summary["created_at"] == "2025-03-01T09:00:00"
-    assert summary["updated_at"] == "2025-03-01T09:06:05"   # the failed trial finished last
+    assert summary["updated_at"] == "2025-03-01T09:06:05"  # the failed trial finished last
     json.dumps(summary)
 
 
@@ -254,8 +328,7 @@ def test_summary_of_an_empty_study_has_no_best_and_no_timestamps():
 def test_plots_of_a_normal_study_have_data_and_serialise(study):
     figures = study_plots(study)
 
-    assert set(figures) == {"optimization_history", "param_importances", "parallel_coordinate",
-                            "intermediate_values"}
+    assert set(figures) == {"optimization_history", "param_importances", "parallel_coordinate", "intermediate_values"}
     for key, figure in figures.items():
         assert isinstance(figure, go.Figure), key
         assert len(figure.data) > 0, key
@@ -328,8 +401,14 @@ def test_no_complete_trial_gives_explanatory_figures(make):
 def test_all_pruned_study_still_draws_intermediate_values():
     study = new_study()
     for index in range(2):
-        add(study, TrialState.PRUNED, value=0.4, params={"dropout": 0.1 * index}, intermediate={0: 0.3, 1: 0.4},
-            start_min=index)
+        add(
+            study,
+            TrialState.PRUNED,
+            value=0.4,
+            params={"dropout": 0.1 * index},
+            intermediate={0: 0.3, 1: 0.4},
+            start_min=index,
+        )
 
     figures = study_plots(study)
 
@@ -340,12 +419,15 @@ def test_all_pruned_study_still_draws_intermediate_values():
 # --- storage URL -----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("postgresql+psycopg2://user:secret@host:5432/db", "postgresql+psycopg2://user:***@host:5432/db"),
-    ("mysql://user:p%40ss@db.example/optuna", "mysql://user:***@db.example/optuna"),
-    ("postgresql://user@host/db", "postgresql://user@host/db"),
-    ("sqlite:///data/06_models/optuna.db", "sqlite:///data/06_models/optuna.db"),
-    ("data/06_models/optuna_journal.log", "data/06_models/optuna_journal.log"),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql+psycopg2://user:secret@host:5432/db", "postgresql+psycopg2://user:***@host:5432/db"),
+        ("mysql://user:p%40ss@db.example/optuna", "mysql://user:***@db.example/optuna"),
+        ("postgresql://user@host/db", "postgresql://user@host/db"),
+        ("sqlite:///data/06_models/optuna.db", "sqlite:///data/06_models/optuna.db"),
+        ("data/06_models/optuna_journal.log", "data/06_models/optuna_journal.log"),
+    ],
+)
 def test_redact_storage_url_hides_only_the_password(url, expected):
     assert redact_storage_url(url) == expected

@@ -36,16 +36,24 @@ def test_every_kind_of_dimension_is_accepted():
 
 
 def test_a_dotted_run_config_key_is_a_valid_name_spelled_as_its_short_name_when_it_has_one():
-    space = parse_search_space({"optimization.max_grad_norm": {"type": "float", "low": 0.5, "high": 2.0},
-                                "optimization.epochs": {"type": "int", "low": 2, "high": 10},
-                                "early_stopping.min_delta": {"type": "float", "low": 0.0, "high": 0.1}})
+    space = parse_search_space(
+        {
+            "optimization.max_grad_norm": {"type": "float", "low": 0.5, "high": 2.0},
+            "optimization.epochs": {"type": "int", "low": 2, "high": 10},
+            "early_stopping.min_delta": {"type": "float", "low": 0.0, "high": 0.1},
+        }
+    )
     assert list(space.root) == ["max_grad_norm", "epochs", "early_stopping.min_delta"]
     assert space.upper_bound("epochs", 4) == 10  # the epoch cap reads the dotted key too
 
 
 def test_two_spellings_of_one_hyperparameter_are_refused():
-    message = rejection({"batch_size": {"type": "categorical", "choices": [8]},
-                         "optimization.batch_size": {"type": "categorical", "choices": [16]}})
+    message = rejection(
+        {
+            "batch_size": {"type": "categorical", "choices": [8]},
+            "optimization.batch_size": {"type": "categorical", "choices": [16]},
+        }
+    )
     assert "'batch_size' and 'optimization.batch_size' are the same hyperparameter" in message
 
 
@@ -55,20 +63,34 @@ def test_two_spellings_of_one_hyperparameter_are_refused():
         ({"dropout": {"type": "float", "low": 0.3, "high": 0.3}}, "dropout: low (0.3) must be below high (0.3)"),
         ({"dropout": {"type": "float", "low": 0.5, "high": 0.1}}, "dropout: low (0.5) must be below high (0.1)"),
         ({"epochs": {"type": "int", "low": 6, "high": 2}}, "epochs: low (6) must be below high (2)"),
-        ({"learning_rate": {"type": "float", "low": 0.0, "high": 0.1, "log": True}},
-         "learning_rate: a log range needs low > 0, got 0.0"),
-        ({"epochs": {"type": "int", "low": 0, "high": 4, "log": True}},
-         "epochs: a log range needs low >= 1 and step 1"),
-        ({"learning_rate": {"type": "float", "low": 0.1, "high": 0.5, "log": True, "step": 0.1}},
-         "learning_rate: step and log cannot be combined"),
-        ({"epochs": {"type": "int", "low": 1, "high": 8, "log": True, "step": 2}},
-         "epochs: a log range needs low >= 1 and step 1"),
-        ({"batch_size": {"type": "categorical", "choices": [8, 16, 8]}},
-         "batch_size.choices: choices must be distinct"),
-        ({"batch_size": {"type": "categorical", "choices": [[8], [16]]}},
-         "batch_size.choices: choices must be numbers"),
-        ({"batch_size": {"type": "normal", "low": 1, "high": 2}},
-         "batch_size: type must be float, int, categorical or fixed"),
+        (
+            {"learning_rate": {"type": "float", "low": 0.0, "high": 0.1, "log": True}},
+            "learning_rate: a log range needs low > 0, got 0.0",
+        ),
+        (
+            {"epochs": {"type": "int", "low": 0, "high": 4, "log": True}},
+            "epochs: a log range needs low >= 1 and step 1",
+        ),
+        (
+            {"learning_rate": {"type": "float", "low": 0.1, "high": 0.5, "log": True, "step": 0.1}},
+            "learning_rate: step and log cannot be combined",
+        ),
+        (
+            {"epochs": {"type": "int", "low": 1, "high": 8, "log": True, "step": 2}},
+            "epochs: a log range needs low >= 1 and step 1",
+        ),
+        (
+            {"batch_size": {"type": "categorical", "choices": [8, 16, 8]}},
+            "batch_size.choices: choices must be distinct",
+        ),
+        (
+            {"batch_size": {"type": "categorical", "choices": [[8], [16]]}},
+            "batch_size.choices: choices must be numbers",
+        ),
+        (
+            {"batch_size": {"type": "normal", "low": 1, "high": 2}},
+            "batch_size: type must be float, int, categorical or fixed",
+        ),
         ({"dropout": {"type": "float", "low": 0.0, "high": 0.3, "steps": 0.1}}, "dropout.steps: unknown key"),
         ({"dropout": {"type": "float", "high": 0.3}}, "dropout.low: is required"),
         ({"epochs": {"type": "int", "low": 1}}, "epochs.high: is required"),
@@ -92,8 +114,9 @@ def test_a_negative_float_step_is_rejected():
 
 
 def test_every_bad_dimension_is_named_in_the_same_line():
-    message = rejection({"dropout": {"type": "float", "low": 0.5, "high": 0.1},
-                         "epochs": {"type": "int", "low": 1, "hgih": 3}})
+    message = rejection(
+        {"dropout": {"type": "float", "low": 0.5, "high": 0.1}, "epochs": {"type": "int", "low": 1, "hgih": 3}}
+    )
     assert "dropout: low (0.5) must be below high (0.1)" in message
     assert "epochs.hgih: unknown key" in message
     assert "epochs.high: is required" in message
@@ -123,12 +146,14 @@ def test_suggest_stays_in_range_on_real_trials_and_returns_fixed_values_as_given
 
 
 def test_grid_lists_int_categorical_and_stepped_float_values_and_leaves_fixed_out():
-    space = parse_search_space({
-        "warmup_ratio": {"type": "float", "low": 0.0, "high": 0.2, "step": 0.1},
-        "epochs": {"type": "int", "low": 2, "high": 6, "step": 2},
-        "batch_size": {"type": "categorical", "choices": [8, 16]},
-        "backbone": {"type": "fixed", "value": "minilm"},
-    })
+    space = parse_search_space(
+        {
+            "warmup_ratio": {"type": "float", "low": 0.0, "high": 0.2, "step": 0.1},
+            "epochs": {"type": "int", "low": 2, "high": 6, "step": 2},
+            "batch_size": {"type": "categorical", "choices": [8, 16]},
+            "backbone": {"type": "fixed", "value": "minilm"},
+        }
+    )
     grid = space.grid()
     assert grid is not None
     assert set(grid) == {"warmup_ratio", "epochs", "batch_size"}
@@ -138,8 +163,9 @@ def test_grid_lists_int_categorical_and_stepped_float_values_and_leaves_fixed_ou
 
 
 def test_grid_is_none_when_a_float_range_has_no_step():
-    space = parse_search_space({"epochs": {"type": "int", "low": 2, "high": 6},
-                                "dropout": {"type": "float", "low": 0.0, "high": 0.3}})
+    space = parse_search_space(
+        {"epochs": {"type": "int", "low": 2, "high": 6}, "dropout": {"type": "float", "low": 0.0, "high": 0.3}}
+    )
     assert space.grid() is None
 
 
@@ -159,9 +185,16 @@ def test_upper_bound_of_epochs(dimension, expected):
     assert parse_search_space(data).upper_bound("epochs", 11) == expected
 
 
-@pytest.mark.parametrize(("dimension", "varies"), [
-    (None, False), ({"type": "fixed", "value": 3}, False), ({"type": "categorical", "choices": [3]}, False),
-    ({"type": "categorical", "choices": [2, 3]}, True), ({"type": "int", "low": 1, "high": 3}, True)])
+@pytest.mark.parametrize(
+    ("dimension", "varies"),
+    [
+        (None, False),
+        ({"type": "fixed", "value": 3}, False),
+        ({"type": "categorical", "choices": [3]}, False),
+        ({"type": "categorical", "choices": [2, 3]}, True),
+        ({"type": "int", "low": 1, "high": 3}, True),
+    ],
+)
 def test_varies_tells_whether_trials_can_differ_in_a_hyperparameter(dimension, varies):
     space = {"learning_rate": {"type": "float", "low": 1e-4, "high": 1e-3}}
     if dimension is not None:

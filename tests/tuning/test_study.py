@@ -24,8 +24,10 @@ from resume_ner.tuning.study import (
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 
-SPACE = {"learning_rate": {"type": "float", "low": 1.0e-5, "high": 1.0e-3, "log": True},
-         "epochs": {"type": "int", "low": 2, "high": 4}}
+SPACE = {
+    "learning_rate": {"type": "float", "low": 1.0e-5, "high": 1.0e-3, "log": True},
+    "epochs": {"type": "int", "low": 2, "high": 4},
+}
 
 
 # --- parameters --------------------------------------------------------------------------------------------------
@@ -57,8 +59,12 @@ def test_hpo_parameters_reject_unknown_keys(extra, location):
 
 # --- study identity ---------------------------------------------------------------------------------------------
 
-BASE = {"backbone": {"name": "minilm", "num_layers": 2}, "tokenization": {"max_length": 128, "stride": 32},
-        "optimization": {"learning_rate": 2e-4, "epochs": 4}, "precision": "auto"}
+BASE = {
+    "backbone": {"name": "minilm", "num_layers": 2},
+    "tokenization": {"max_length": 128, "stride": 32},
+    "optimization": {"learning_rate": 2e-4, "epochs": 4},
+    "precision": "auto",
+}
 
 
 def measured(base: dict) -> dict:
@@ -66,9 +72,16 @@ def measured(base: dict) -> dict:
 
 
 def definition(base: dict | None = None, **change) -> dict:
-    inputs = {"search_space": SPACE, "objective": "micro_f1", "corpus_fingerprint": "corpus-a",
-              "splits_fingerprint": "splits-a", "folds": 3, "training": measured(base or BASE),
-              "gpus": 1, **change}
+    inputs = {
+        "search_space": SPACE,
+        "objective": "micro_f1",
+        "corpus_fingerprint": "corpus-a",
+        "splits_fingerprint": "splits-a",
+        "folds": 3,
+        "training": measured(base or BASE),
+        "gpus": 1,
+        **change,
+    }
     return study_definition(**inputs)
 
 
@@ -93,8 +106,7 @@ def test_study_name_is_stable_and_ignores_key_order_and_spelled_out_defaults():
         {"training": measured({**BASE, "tokenization": {"max_length": 256, "stride": 32}})},
         {"training": measured({**BASE, "precision": "fp32"})},
         {"training": measured({**BASE, "early_stopping": {"patience": 2}})},
-        {"training": measured({**BASE, "optimization": {"learning_rate": 2e-4, "epochs": 4,
-                                                                          "seed": 7}})},
+        {"training": measured({**BASE, "optimization": {"learning_rate": 2e-4, "epochs": 4, "seed": 7}})},
         {"training": measured({**BASE, "backbone": {"name": "minilm", "num_layers": 6}})},
         {"training": measured({**BASE, "backbone": {"name": "tiny-bert"}})},
     ],
@@ -147,8 +159,10 @@ def test_open_study_resumes_an_existing_study_with_its_trials(tmp_path):
     url = f"sqlite:///{tmp_path / 'optuna.db'}"
 
     def open_it(name):
-        return open_study(name, make_storage(url, StorageSettings()), make_sampler("tpe", 42, 2, None),
-                          optuna.pruners.NopPruner())
+        return open_study(
+            name, make_storage(url, StorageSettings()), make_sampler("tpe", 42, 2, None), optuna.pruners.NopPruner()
+        )
+
     first = open_it("resume-ner-abc")
     first.optimize(lambda trial: trial.suggest_float("x", 0.0, 1.0), n_trials=2)
     assert first.direction == optuna.study.StudyDirection.MAXIMIZE
@@ -162,7 +176,9 @@ def test_open_study_resumes_an_existing_study_with_its_trials(tmp_path):
     other = open_it("resume-ner-def")
     assert other.trials == []
     assert sorted(summary.study_name for summary in optuna.get_all_study_summaries(url)) == [
-        "resume-ner-abc", "resume-ner-def"]
+        "resume-ner-abc",
+        "resume-ner-def",
+    ]
 
 
 def test_a_worker_that_loses_the_race_to_create_sqlite_tables_retries(tmp_path, monkeypatch):
@@ -176,12 +192,12 @@ def test_a_worker_that_loses_the_race_to_create_sqlite_tables_retries(tmp_path, 
     def racing(*args, **kwargs):
         calls.append(1)
         if len(calls) == 1:
-            raise OperationalError("CREATE TABLE study_user_attributes", {},
-                                   Exception("table study_user_attributes already exists"))
+            raise OperationalError(
+                "CREATE TABLE study_user_attributes", {}, Exception("table study_user_attributes already exists")
+            )
         return real(*args, **kwargs)
 
     monkeypatch.setattr(optuna.storages, "RDBStorage", racing)
     monkeypatch.setattr("resume_ner.tuning.study.time.sleep", lambda seconds: None)
     storage = make_storage(f"sqlite:///{tmp_path / 'optuna.db'}", StorageSettings())
     assert isinstance(storage, real) and len(calls) == 2
-

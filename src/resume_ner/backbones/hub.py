@@ -131,9 +131,7 @@ def _cached_snapshot(repo_id: str, cache: Path) -> Path | None:
         # Only config/tokenizer patterns: hub's completeness check would otherwise demand both
         # safetensors and .bin weights when a repo has both; weights are checked below instead.
         folder = Path(
-            snapshot_download(
-                repo_id, cache_dir=cache, local_files_only=True, allow_patterns=CONFIG_AND_TOKENIZER
-            )
+            snapshot_download(repo_id, cache_dir=cache, local_files_only=True, allow_patterns=CONFIG_AND_TOKENIZER)
         )
     except Exception as exc:  # LocalEntryNotFoundError, IncompleteSnapshotError, unreadable cache
         logger.debug("Hub id %r not usable from cache %s: %s", repo_id, cache, exc)
@@ -157,9 +155,7 @@ def _has_weights(folder: Path) -> bool:
 
 
 def _offline_env() -> bool:
-    return any(
-        os.environ.get(name, "").strip().lower() in _TRUE for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-    )
+    return any(os.environ.get(name, "").strip().lower() in _TRUE for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
 
 
 def _unavailable(repo_id: str, cache: Path, reason: str) -> NoReturn:

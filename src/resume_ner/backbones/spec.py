@@ -54,9 +54,7 @@ class BackboneSpec(BaseModel):
         # Truncating an arbitrary architecture needs its weight naming scheme; only MiniLM's is known.
         if self.num_layers is not None and self.kind != MINILM:
             hint = " (set tiny.num_hidden_layers instead)" if self.kind == TINY_BERT else ""
-            raise ValueError(
-                f"num_layers is only supported for the '{MINILM}' backbone, not {self.name!r}{hint}"
-            )
+            raise ValueError(f"num_layers is only supported for the '{MINILM}' backbone, not {self.name!r}{hint}")
         return self
 
     @property

@@ -42,8 +42,9 @@ def apply_label_mapping(corpus: Corpus, mapping: LabelMapping) -> Corpus:
     present = set(corpus.label_counts())
     unknown = sorted((set(mapping.rename) | set(mapping.drop)) - present)
     if unknown:
-        logger.warning("Label mapping names label(s) not in %s: %s (present: %s)", corpus.source, unknown,
-                       sorted(present))
+        logger.warning(
+            "Label mapping names label(s) not in %s: %s (present: %s)", corpus.source, unknown, sorted(present)
+        )
     dropped = set(mapping.drop)
     # Only documents holding a mapped label are rebuilt: with nothing to map (the default) the corpus passes
     # through as it is, instead of every document and span being made again.
@@ -54,13 +55,18 @@ def apply_label_mapping(corpus: Corpus, mapping: LabelMapping) -> Corpus:
             for span in doc.spans
             if span.label not in dropped
         )
-        if any(span.label in mapped for span in doc.spans) else doc
+        if any(span.label in mapped for span in doc.spans)
+        else doc
         for doc in corpus
     ]
     removed = sum(len(doc.spans) for doc in corpus) - sum(len(doc.spans) for doc in documents)
     if mapping.rename or mapping.drop:
-        logger.info("Label mapping: %d label(s) renamed, %d dropped (%d spans removed)",
-                    len(set(mapping.rename) & present), len(dropped & present), removed)
+        logger.info(
+            "Label mapping: %d label(s) renamed, %d dropped (%d spans removed)",
+            len(set(mapping.rename) & present),
+            len(dropped & present),
+            removed,
+        )
     return corpus.replace(documents)
 
 
@@ -88,8 +94,9 @@ def resolve_overlaps(corpus: Corpus, policy: OverlapPolicy = "keep_longest", max
         kept, clashes = _longest_first(unique)
         for span, clash in clashes:
             if policy == "error":
-                collector.add(f"document {doc.id!r}", "overlapping-spans",
-                              f"overlaps span {list(clash)}", span=str(list(span)))
+                collector.add(
+                    f"document {doc.id!r}", "overlapping-spans", f"overlaps span {list(clash)}", span=str(list(span))
+                )
         dropped += len(clashes)
         documents.append(doc.with_spans(kept))
     collector.raise_if_any("Fix them in the file, or set corpus.overlapping_spans: keep_longest.")

@@ -69,8 +69,9 @@ ALPHA = 1e-9
 PROGRESS_EVERY = 10_000
 
 
-def near_duplicate_groups(corpus: Corpus, ngram: int = 3, threshold: float = 0.8,
-                          seed: int = MINHASH_SEED) -> list[list[str]]:
+def near_duplicate_groups(
+    corpus: Corpus, ngram: int = 3, threshold: float = 0.8, seed: int = MINHASH_SEED
+) -> list[list[str]]:
     """Every document id in exactly one group, groups and ids in corpus order.
 
     Two documents are near-duplicates when the word ``ngram``-shingles they share cover at least ``threshold`` of
@@ -87,8 +88,12 @@ def near_duplicate_groups(corpus: Corpus, ngram: int = 3, threshold: float = 0.8
     rows, cols = _exact_duplicate_pairs(corpus)
     sketches = _Sketches.of(corpus, ngram, seed)
     pairs = sketches.similar_pairs(threshold)
-    logger.info("Near-duplicates: %d pair(s) share at least %.0f%% of the smaller document's %d-grams",
-                len(pairs), 100 * threshold, ngram)
+    logger.info(
+        "Near-duplicates: %d pair(s) share at least %.0f%% of the smaller document's %d-grams",
+        len(pairs),
+        100 * threshold,
+        ngram,
+    )
     if pairs:
         rows = np.concatenate([rows, np.fromiter((i for i, _ in pairs), np.int64, len(pairs))])
         cols = np.concatenate([cols, np.fromiter((j for _, j in pairs), np.int64, len(pairs))])
@@ -147,8 +152,9 @@ class _Sketches:
             # same pairs as one index of all the bands, with a quarter of its memory at any time.
             lsh = MinHashLSH(num_perm=width, params=(BANDS_PER_INDEX, ROWS))
             for index in map(int, np.flatnonzero(self.sizes)):
-                sketch = LeanMinHash(seed=self.seed, hashvalues=self.signatures[index, low:low + width],
-                                     scheme="affine32")
+                sketch = LeanMinHash(
+                    seed=self.seed, hashvalues=self.signatures[index, low : low + width], scheme="affine32"
+                )
                 found = [other for other in lsh.query(sketch) if (other, index) not in pairs]
                 lsh.insert(index, sketch, check_duplication=False)
                 if found:
@@ -156,12 +162,19 @@ class _Sketches:
                     likely = self._plausible(index, others, threshold)
                     candidates += len(others)
                     dropped += len(others) - int(likely.sum())
-                    pairs.update((int(other), index) for other in others[likely]
-                                 if self._contained(index, other, threshold))
+                    pairs.update(
+                        (int(other), index) for other in others[likely] if self._contained(index, other, threshold)
+                    )
             del lsh
-            logger.info("Near-duplicates: LSH index %d/%d done: %d candidate pair(s) so far, %d dropped on their "
-                        "MinHash agreement, %d near-duplicate pair(s)", number, len(indexes), candidates, dropped,
-                        len(pairs))
+            logger.info(
+                "Near-duplicates: LSH index %d/%d done: %d candidate pair(s) so far, %d dropped on their "
+                "MinHash agreement, %d near-duplicate pair(s)",
+                number,
+                len(indexes),
+                candidates,
+                dropped,
+                len(pairs),
+            )
         return pairs
 
     def _plausible(self, index: int, others: np.ndarray, threshold: float) -> np.ndarray:

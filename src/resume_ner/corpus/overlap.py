@@ -32,7 +32,7 @@ DEFAULT_PARAMETERS = Path("conf/base/parameters_data_processing.yml")
 def _mentions(corpus: Corpus, ids: Iterable[str]) -> list[tuple[str, str]]:
     """(text, type) of every span of the documents ``ids``, one per occurrence."""
     documents = corpus.subset(list(ids))
-    return [(doc.text[span.start:span.end], span.label) for doc in documents for span in doc.spans]
+    return [(doc.text[span.start : span.end], span.label) for doc in documents for span in doc.spans]
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -55,8 +55,11 @@ def mention_overlap(corpus: Corpus, train_ids: Iterable[str], evaluation_ids: It
         "in_training": known,
         "share": _share(known, total),
         "per_type": {
-            label: {"mentions": mentions[label], "in_training": in_training[label],
-                    "share": _share(in_training[label], mentions[label])}
+            label: {
+                "mentions": mentions[label],
+                "in_training": in_training[label],
+                "share": _share(in_training[label], mentions[label]),
+            }
             for label in sorted(mentions)
         },
     }
@@ -86,8 +89,10 @@ def format_overlap(report: dict) -> str:
     rows += [[label] + [cell(overlap["per_type"].get(label)) for _, overlap in columns] for label in types]
     widths = [max(len(row[index]) for row in rows) for index in range(len(rows[0]))]
     return "\n".join(
-        "  ".join(text.ljust(width) if index == 0 else text.rjust(width)
-                  for index, (text, width) in enumerate(zip(row, widths, strict=True))).rstrip()
+        "  ".join(
+            text.ljust(width) if index == 0 else text.rjust(width)
+            for index, (text, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
         for row in rows
     )
 
@@ -130,11 +135,16 @@ def main(argv: list[str] | None = None) -> int:
     from resume_ner.corpus.reading import read_corpus
 
     parser = argparse.ArgumentParser(prog="python -m resume_ner.corpus.overlap", description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS,
-                        help="the raw corpus file (default: %(default)s)")
+    parser.add_argument(
+        "corpus", nargs="?", type=Path, default=DEFAULT_CORPUS, help="the raw corpus file (default: %(default)s)"
+    )
     parser.add_argument("--format", default="json", choices=sorted(READERS), help="its format (default: json)")
-    parser.add_argument("--parameters", type=Path, default=DEFAULT_PARAMETERS,
-                        help="data_processing parameters to split with (default: %(default)s)")
+    parser.add_argument(
+        "--parameters",
+        type=Path,
+        default=DEFAULT_PARAMETERS,
+        help="data_processing parameters to split with (default: %(default)s)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     args = parser.parse_args(argv)
     made = pipeline_splits(read_corpus(args.corpus, args.format), read_parameters(args.parameters))

@@ -34,7 +34,8 @@ def read_corpus(path: str | Path, format: str = "json", max_problems: int = 50, 
     path = Path(path)
     if not path.exists():
         raise CorpusFileNotFoundError(
-            f"Corpus file {path} does not exist (check its filepath in conf/base/catalog.yml)")
+            f"Corpus file {path} does not exist (check its filepath in conf/base/catalog.yml)"
+        )
     collector = ProblemCollector(str(path), max_problems)
     records = READERS[format](path, collector)
     corpus = validate_records(records, collector, end if format in FORMATS_WITH_END_CHOICE else None)
@@ -51,8 +52,9 @@ def check_end_convention(end: str, format: str, where: str | Path) -> None:
     if end not in END_CONVENTIONS:
         raise UserInputError(f"end {end!r} is not one of {', '.join(END_CONVENTIONS)} ({where})")
     if end == "inclusive" and format not in FORMATS_WITH_END_CHOICE:
-        raise UserInputError(f"end: inclusive applies to the {' and '.join(FORMATS_WITH_END_CHOICE)} formats, not "
-                             f"{format} ({where})")
+        raise UserInputError(
+            f"end: inclusive applies to the {' and '.join(FORMATS_WITH_END_CHOICE)} formats, not {format} ({where})"
+        )
 
 
 def _require_documents_and_entities(corpus: Corpus, path: Path, format: str, records) -> None:
@@ -62,12 +64,16 @@ def _require_documents_and_entities(corpus: Corpus, path: Path, format: str, rec
     set only after ``corpus.json`` was saved, and blame the label mapping).
     """
     if not len(corpus):
-        raise EmptyCorpusError(f"Corpus {path} has no documents: {_no_documents_reason(path, format)}; check that "
-                               f"the catalog names the right file and format (format: {format})")
+        raise EmptyCorpusError(
+            f"Corpus {path} has no documents: {_no_documents_reason(path, format)}; check that "
+            f"the catalog names the right file and format (format: {format})"
+        )
     if not any(doc.spans for doc in corpus):
-        raise EmptyCorpusError(f"Corpus {path} has {len(corpus)} document(s) but no entity spans: "
-                               f"{_no_spans_reason(format, records)}, so there is nothing to learn; annotate the "
-                               f"resumes, or check the format (format: {format})")
+        raise EmptyCorpusError(
+            f"Corpus {path} has {len(corpus)} document(s) but no entity spans: "
+            f"{_no_spans_reason(format, records)}, so there is nothing to learn; annotate the "
+            f"resumes, or check the format (format: {format})"
+        )
 
 
 def _no_documents_reason(path: Path, format: str) -> str:

@@ -32,14 +32,22 @@ def validate_records(records: list[RawRecord], collector: ProblemCollector, end:
     trimmed = 0
     for index, record in enumerate(records):
         if not isinstance(record.data, Mapping):
-            collector.add(record.where, "not-a-record", f"expected an object, found {type(record.data).__name__}",
-                          file=record.file)
+            collector.add(
+                record.where,
+                "not-a-record",
+                f"expected an object, found {type(record.data).__name__}",
+                file=record.file,
+            )
             continue
         doc_id = _document_id(record.data, index, record, collector)
         unique = True
         if doc_id is not None and doc_id in first_seen:
-            collector.add(_where(record, doc_id), "duplicate-id",
-                          f"id {doc_id!r} is already used by {first_seen[doc_id]}", file=record.file)
+            collector.add(
+                _where(record, doc_id),
+                "duplicate-id",
+                f"id {doc_id!r} is already used by {first_seen[doc_id]}",
+                file=record.file,
+            )
             unique = False
         elif doc_id is not None:
             first_seen[doc_id] = record.where
@@ -63,27 +71,37 @@ def _validate_content(
     annotations = data.get(spans_field)
     if text is None and annotations is None:
         # Usually another tool's export: one problem that names the fields it has, instead of two generic ones.
-        collector.add(where, "fields-missing", f"fields 'text' and {spans_field!r} are missing; "
-                      f"{_other_fields_hint(data, record)}", file=record.file)
+        collector.add(
+            where,
+            "fields-missing",
+            f"fields 'text' and {spans_field!r} are missing; {_other_fields_hint(data, record)}",
+            file=record.file,
+        )
         return None, 0
     if text is None:
         collector.add(where, "text-missing", "field 'text' is missing" + _hint(data, record), file=record.file)
         ok = False
     elif not isinstance(text, str):
-        collector.add(where, "text-not-string", f"field 'text' is not a string (found {type(text).__name__})",
-                      file=record.file)
+        collector.add(
+            where, "text-not-string", f"field 'text' is not a string (found {type(text).__name__})", file=record.file
+        )
         ok = False
     elif unencodable := _unencodable(text, "field 'text'"):
         collector.add(where, "unencodable-text", unencodable, file=record.file)
         ok = False
     if annotations is None:
-        collector.add(where, "annotations-missing",
-                      f"field {spans_field!r} is missing (use [] for no entities)" + _hint(data, record),
-                      file=record.file)
+        collector.add(
+            where,
+            "annotations-missing",
+            f"field {spans_field!r} is missing (use [] for no entities)" + _hint(data, record),
+            file=record.file,
+        )
         return None, 0
     if not isinstance(annotations, list):
         collector.add(
-            where, "annotations-not-list", f"field {spans_field!r} is not a list (found {type(annotations).__name__})",
+            where,
+            "annotations-not-list",
+            f"field {spans_field!r} is not a list (found {type(annotations).__name__})",
             file=record.file,
         )
         return None, 0
@@ -110,9 +128,11 @@ def _other_fields_hint(data: Mapping, record: RawRecord) -> str:
     """What the record has instead, and what to do when it is a known export's shape."""
     has = f"the record has {', '.join(map(repr, data)) or 'no fields'}"
     if "content" in data and "annotation" in data:
-        return (f"{has} (a DataTurks export): rename 'content' to 'text' and turn 'annotation' into 'annotations', "
-                f"[start, end, label] for each point and label, and load with end: inclusive (DataTurks' end offsets "
-                f"are inclusive)")
+        return (
+            f"{has} (a DataTurks export): rename 'content' to 'text' and turn 'annotation' into 'annotations', "
+            f"[start, end, label] for each point and label, and load with end: inclusive (DataTurks' end offsets "
+            f"are inclusive)"
+        )
     if record.field_name("annotations") == "annotations" and ("label" in data or "entities" in data):
         field = "entities" if "entities" in data else "label"
         return f"the record has {field!r} (doccano's name for it): use format: doccano"
@@ -124,8 +144,12 @@ def _document_id(data: Mapping, index: int, record: RawRecord, collector: Proble
         return f"doc-{index}"
     value = data["id"]
     if isinstance(value, bool) or not isinstance(value, (str, int)) or (isinstance(value, str) and not value.strip()):
-        collector.add(record.where, "invalid-id", f"field 'id' must be a non-empty string or integer, found {value!r}",
-                      file=record.file)
+        collector.add(
+            record.where,
+            "invalid-id",
+            f"field 'id' must be a non-empty string or integer, found {value!r}",
+            file=record.file,
+        )
         return None
     if isinstance(value, str) and (unencodable := _unencodable(value, "field 'id'")):
         collector.add(record.where, "unencodable-text", unencodable, file=record.file)
@@ -141,8 +165,10 @@ def _unencodable(value: str, what: str) -> str | None:
         return None
     offset = first.start()
     others = f" (the first of {len(found)})" if len(found) > 1 else ""
-    return (f"{what} has a lone surrogate \\u{ord(found[0]):04x} at offset {offset}{others}, which cannot be written "
-            f"as UTF-8 (half of an escaped pair such as an emoji's); remove it or restore the pair")
+    return (
+        f"{what} has a lone surrogate \\u{ord(found[0]):04x} at offset {offset}{others}, which cannot be written "
+        f"as UTF-8 (half of an escaped pair such as an emoji's); remove it or restore the pair"
+    )
 
 
 def _where(record: RawRecord, doc_id: str | None) -> str:
@@ -181,8 +207,12 @@ def _validate_span(
     if not all(isinstance(offset, int) and not isinstance(offset, bool) for offset in (start, end)):
         problems.append(("non-integer-offset", f"{start_name} and {end_name} must be integers"))
     if label is None:
-        problems.append(("label-missing", f"field {label_name!r} is missing" if isinstance(raw_span, Mapping)
-                         else "the label is missing"))
+        problems.append(
+            (
+                "label-missing",
+                f"field {label_name!r} is missing" if isinstance(raw_span, Mapping) else "the label is missing",
+            )
+        )
     elif not isinstance(label, str):
         problems.append(("label-not-string", f"the label is not a string (found {type(label).__name__})"))
     elif not label.strip():
@@ -194,8 +224,11 @@ def _validate_span(
             problems.append(("start-after-end", "start is after end"))
         elif start == end and not inclusive_end:
             # A one-character entity of a file with inclusive ends (DataTurks) reads as exactly this.
-            hint = (" (if the file's end offsets are inclusive, as DataTurks exports them, set end: inclusive)"
-                    if end_convention == "exclusive" else "")
+            hint = (
+                " (if the file's end offsets are inclusive, as DataTurks exports them, set end: inclusive)"
+                if end_convention == "exclusive"
+                else ""
+            )
             problems.append(("empty-span", f"start equals end, the span is empty{hint}"))
         elif text is not None and (start < 0 or end + inclusive_end > len(text)):
             inclusive = f"; end is inclusive, so at most {len(text) - 1}" if inclusive_end else ""
@@ -231,13 +264,19 @@ def apply_empty_text_policy(corpus: Corpus, policy: EmptyTextPolicy = "drop", ma
     if policy == "error":
         collector = ProblemCollector(corpus.source, max_problems)
         for doc in empty:
-            collector.add(doc.location(), "empty-text",
-                          f"field 'text' is {'empty' if not doc.text else 'whitespace only'}")
+            collector.add(
+                doc.location(), "empty-text", f"field 'text' is {'empty' if not doc.text else 'whitespace only'}"
+            )
         collector.raise_if_any("Remove these records from the file, or set corpus.empty_texts: drop.")
     more = f" and {len(empty) - 10} more" if len(empty) > 10 else ""
     shown = ", ".join(doc.location() for doc in empty[:10]) + more
-    logger.info("Dropped %d document(s) whose text is empty or whitespace only from %s: %s (corpus.empty_texts: drop; "
-                "set it to error to stop instead)", len(empty), corpus.source, shown)
+    logger.info(
+        "Dropped %d document(s) whose text is empty or whitespace only from %s: %s (corpus.empty_texts: drop; "
+        "set it to error to stop instead)",
+        len(empty),
+        corpus.source,
+        shown,
+    )
     dropped = {id(doc) for doc in empty}
     return corpus.replace(doc for doc in corpus if id(doc) not in dropped)
 
@@ -255,6 +294,13 @@ def warn_if_ends_look_inclusive(corpus: Corpus) -> None:
                 example = example or (doc, span)
     if cut >= 5 and cut > total / 2 and example is not None:
         doc, span = example
-        logger.warning("%d of %d spans in %s end inside a word (e.g. %s: %r before %r): if the file's end offsets are "
-                       "inclusive (DataTurks exports them so), set end: inclusive on its CorpusDataset entry",
-                       cut, total, corpus.source, doc.location(), doc.text[span.start:span.end], doc.text[span.end])
+        logger.warning(
+            "%d of %d spans in %s end inside a word (e.g. %s: %r before %r): if the file's end offsets are "
+            "inclusive (DataTurks exports them so), set end: inclusive on its CorpusDataset entry",
+            cut,
+            total,
+            corpus.source,
+            doc.location(),
+            doc.text[span.start : span.end],
+            doc.text[span.end],
+        )

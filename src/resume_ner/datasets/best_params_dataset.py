@@ -30,10 +30,12 @@ class BestParamsDataset(AbstractDataset[dict, dict]):
         except FileNotFoundError:
             raise UserInputError(
                 f"Best-params file {self._filepath} does not exist: run `kedro run --pipelines=hpo`, or write it "
-                f"by hand (see README, 'Best parameters')") from None
+                f"by hand (see README, 'Best parameters')"
+            ) from None
         except yaml.YAMLError as error:
-            raise UserInputError(f"Best-params file {self._filepath} is not valid YAML: "
-                                 f"{' '.join(str(error).split())}") from None
+            raise UserInputError(
+                f"Best-params file {self._filepath} is not valid YAML: {' '.join(str(error).split())}"
+            ) from None
         return parse_best_params(data, str(self._filepath)).model_dump(exclude_none=True)
 
     def save(self, data: dict) -> None:

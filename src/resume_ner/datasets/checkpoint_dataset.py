@@ -28,8 +28,10 @@ def check_checkpoint_folder(folder: Path) -> None:
         raise CheckpointError(f"Checkpoint folder {folder} does not exist; run the pipeline that trains it first")
     missing = [name for name in REQUIRED_FILES if not (folder / name).is_file()]
     if missing:
-        raise CheckpointError(f"Checkpoint folder {folder} is missing {', '.join(missing)}; it is not a complete "
-                              f"resume-ner checkpoint (retrain it, or restore the folder)")
+        raise CheckpointError(
+            f"Checkpoint folder {folder} is missing {', '.join(missing)}; it is not a complete "
+            f"resume-ner checkpoint (retrain it, or restore the folder)"
+        )
     CheckpointMetadata.read(folder)
 
 

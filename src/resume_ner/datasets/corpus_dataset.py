@@ -57,7 +57,8 @@ class CorpusDataset(AbstractDataset[Corpus, Corpus]):
     ) -> None:
         if format not in READERS:
             raise CorpusDatasetConfigError(
-                f"CorpusDataset format {format!r} is not one of {', '.join(READERS)} ({filepath})")
+                f"CorpusDataset format {format!r} is not one of {', '.join(READERS)} ({filepath})"
+            )
         try:
             check_end_convention(end, format, filepath)
         except UserInputError as error:
@@ -73,7 +74,8 @@ class CorpusDataset(AbstractDataset[Corpus, Corpus]):
         try:
             if not self._filepath.exists():
                 raise CorpusFileNotFoundError(
-                    f"Corpus file {self._filepath} does not exist: {_missing_file_hint(self._filepath)}")
+                    f"Corpus file {self._filepath} does not exist: {_missing_file_hint(self._filepath)}"
+                )
             return read_corpus(self._filepath, self._format, self._max_problems, self._end)
         except UserInputError as error:
             raise CorpusLoadError(str(error)) from error
@@ -84,7 +86,8 @@ class CorpusDataset(AbstractDataset[Corpus, Corpus]):
         if self._end != "exclusive":
             # What it writes has exclusive ends: read back as inclusive, every span would gain a character.
             raise DatasetError(
-                f"CorpusDataset saves exclusive end offsets only; remove end: inclusive for {self._filepath}")
+                f"CorpusDataset saves exclusive end offsets only; remove end: inclusive for {self._filepath}"
+            )
         if not isinstance(data, Corpus):
             raise DatasetError(f"CorpusDataset saves a Corpus, got {type(data).__name__}")
         write_json(data, self._filepath)
@@ -93,8 +96,12 @@ class CorpusDataset(AbstractDataset[Corpus, Corpus]):
         return self._filepath.exists()
 
     def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath), "format": self._format, "max_problems": self._max_problems,
-                "end": self._end}
+        return {
+            "filepath": str(self._filepath),
+            "format": self._format,
+            "max_problems": self._max_problems,
+            "end": self._end,
+        }
 
 
 def _missing_file_hint(path: Path) -> str:
@@ -104,8 +111,10 @@ def _missing_file_hint(path: Path) -> str:
     # conf/local (or the --env given) overrides conf/base: an entry there is the one in effect.
     overriding = [entry for entry in entries if not entry[1].startswith("conf/base/")] or entries
     if not overriding:
-        return ("fix the filepath of its entry in the catalog (conf/base/catalog.yml, or conf/local/catalog.yml where "
-                "that overrides it)")
+        return (
+            "fix the filepath of its entry in the catalog (conf/base/catalog.yml, or conf/local/catalog.yml where "
+            "that overrides it)"
+        )
     names = " or ".join(f"{name} in {catalog}" for _, catalog, name, _ in overriding)
     project, _, _, relative = overriding[0]
     note = f" (a relative path is relative to the project folder, {project})" if relative else ""

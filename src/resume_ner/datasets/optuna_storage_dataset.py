@@ -23,13 +23,16 @@ class OptunaStorageDataset(AbstractDataset[None, str]):
           credentials: optuna_storage   # optional
     """
 
-    def __init__(self, filepath: str, credentials: dict[str, Any] | None = None,
-                 metadata: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, filepath: str, credentials: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None
+    ) -> None:
         self._filepath = Path(filepath)
         self._url = (credentials or {}).get("url")
         if credentials and not self._url:
-            raise DatasetError("OptunaStorageDataset credentials need a 'url' key (an SQLAlchemy URL such as "
-                               "postgresql+psycopg2://user:password@host:5432/optuna)")
+            raise DatasetError(
+                "OptunaStorageDataset credentials need a 'url' key (an SQLAlchemy URL such as "
+                "postgresql+psycopg2://user:password@host:5432/optuna)"
+            )
         self.metadata = metadata
 
     def load(self) -> str:

@@ -40,8 +40,7 @@ def build_training_command(config_path: Path, launch: LaunchSettings) -> list[st
     python = launch.python or sys.executable
     program = ["-m", TRAINING_MODULE, "--config", str(config_path)]
     if launch.gpus > 1:
-        return [python, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(launch.gpus),
-                *program]
+        return [python, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(launch.gpus), *program]
     return [python, *program]
 
 

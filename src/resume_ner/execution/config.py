@@ -57,8 +57,11 @@ class RunPurpose(BaseModel):
     def overrides(self) -> dict[str, Any]:
         if self.kind == "trial":
             return {"data.fold": self.fold}
-        overrides: dict[str, Any] = {"data.fold": "all", "early_stopping.patience": None,
-                                     "tracking.prefix": f"{self.kind}."}
+        overrides: dict[str, Any] = {
+            "data.fold": "all",
+            "early_stopping.patience": None,
+            "tracking.prefix": f"{self.kind}.",
+        }
         if self.epochs is not None:
             overrides["optimization.epochs"] = self.epochs
         return overrides
@@ -75,8 +78,9 @@ def build_training_config(
     """A validated run config. Precedence, lowest first: ``settings`` (the ``training.base`` parameters),
     ``hyperparameters``, then the purpose (fold, epochs, no early stopping without validation) and the run's own
     inputs and folder, which nothing can override."""
-    trained = apply_hyperparameters(settings, hyperparameters,
-                                    f"for the {purpose.kind} run {purpose.name} (training.base + hyperparameters)")
+    trained = apply_hyperparameters(
+        settings, hyperparameters, f"for the {purpose.kind} run {purpose.name} (training.base + hyperparameters)"
+    )
     config = with_overrides(trained.model_dump(mode="json"), purpose.overrides())
     config["data"] = {**config.get("data", {}), **inputs.as_data_config()}
     config["label_schema"] = str(inputs.label_schema)
@@ -85,8 +89,9 @@ def build_training_config(
     try:
         return RunConfig.model_validate(config)
     except ValidationError as error:
-        raise UserInputError(describe_validation_error(
-            error, f"Invalid run config for the {purpose.kind} run {purpose.name}")) from None
+        raise UserInputError(
+            describe_validation_error(error, f"Invalid run config for the {purpose.kind} run {purpose.name}")
+        ) from None
 
 
 OOM_RETRY_SUFFIX = "-oom-retry"
@@ -101,18 +106,24 @@ def with_half_batch(config: RunConfig, processes: int = 1) -> RunConfig | None:
     half = optimization.batch_size // 2
     if half < 1 or optimization.batch_size % 2 or half % processes:
         return None
-    smaller = optimization.model_copy(update={"batch_size": half,
-                                              "gradient_accumulation": optimization.gradient_accumulation * 2})
-    return config.model_copy(update={"optimization": smaller,
-                                     "output_dir": Path(f"{config.output_dir}{OOM_RETRY_SUFFIX}")})
+    smaller = optimization.model_copy(
+        update={"batch_size": half, "gradient_accumulation": optimization.gradient_accumulation * 2}
+    )
+    return config.model_copy(
+        update={"optimization": smaller, "output_dir": Path(f"{config.output_dir}{OOM_RETRY_SUFFIX}")}
+    )
 
 
-def retried_hyperparameters(hyperparameters: dict[str, Any], batch_size: int,
-                            gradient_accumulation: int) -> dict[str, Any]:
+def retried_hyperparameters(
+    hyperparameters: dict[str, Any], batch_size: int, gradient_accumulation: int
+) -> dict[str, Any]:
     """``hyperparameters`` (normalised) with the batch size and accumulation of an out-of-memory retry: what a
     later run must use to train as the retry did."""
-    return {**normalise_hyperparameters(hyperparameters), "batch_size": batch_size,
-            "gradient_accumulation": gradient_accumulation}
+    return {
+        **normalise_hyperparameters(hyperparameters),
+        "batch_size": batch_size,
+        "gradient_accumulation": gradient_accumulation,
+    }
 
 
 def write_run_config(config: RunConfig) -> Path:

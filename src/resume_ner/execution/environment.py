@@ -20,8 +20,9 @@ MODEL_CACHE_VARIABLES = ("HF_HOME", "HF_HUB_CACHE", "HF_HUB_OFFLINE", "TRANSFORM
 GPU_VARIABLES = ("LD_LIBRARY_PATH", "PYTORCH_CUDA_ALLOC_CONF", "GLOO_SOCKET_IFNAME")
 GPU_PREFIXES = ("CUDA_", "NCCL_")
 # A host that reaches the model hub through a proxy must do so from the child too.
-PROXY_VARIABLES = tuple(name for base in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY")
-                        for name in (base, base.lower()))
+PROXY_VARIABLES = tuple(
+    name for base in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY") for name in (base, base.lower())
+)
 
 
 def package_source_root() -> Path:
@@ -61,8 +62,11 @@ def build_training_env(
     env["TOKENIZERS_PARALLELISM"] = "false"
     if threads is not None:
         env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
-    for name, value in (("MLFLOW_TRACKING_URI", tracking_uri), ("MLFLOW_EXPERIMENT_ID", experiment_id),
-                        ("MLFLOW_RUN_ID", run_id)):
+    for name, value in (
+        ("MLFLOW_TRACKING_URI", tracking_uri),
+        ("MLFLOW_EXPERIMENT_ID", experiment_id),
+        ("MLFLOW_RUN_ID", run_id),
+    ):
         if value is not None:
             env[name] = str(value)
     if parent_sees_cuda if parent_sees_cuda is not None else sees_cuda():

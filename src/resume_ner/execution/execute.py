@@ -60,8 +60,11 @@ class TrainingFailed(ReportedError, RuntimeError):
 
     def __init__(self, result: TrainingResult) -> None:
         self.result = result
-        what = {ExitStatus.BAD_INPUT: "rejected its input", ExitStatus.OUT_OF_MEMORY: "ran out of memory",
-                EXIT_KILLED: "was killed (SIGKILL: often the kernel's out-of-memory killer)"}
+        what = {
+            ExitStatus.BAD_INPUT: "rejected its input",
+            ExitStatus.OUT_OF_MEMORY: "ran out of memory",
+            EXIT_KILLED: "was killed (SIGKILL: often the kernel's out-of-memory killer)",
+        }
         if result.status == "timeout":
             reason = f"timed out ({result.stop_reason})"
         else:
@@ -176,8 +179,9 @@ def execute_training(
     if result.status == "timeout":
         raise TrainingFailed(result)
     # torchrun exits 1 when its workers stop cleanly; their "stopped" event says what happened.
-    if stop_requested_at is not None and (exit_status in (ExitStatus.STOPPED, EXIT_KILLED, 128 + signal.SIGTERM)
-                                          or last_event == Event.STOPPED):
+    if stop_requested_at is not None and (
+        exit_status in (ExitStatus.STOPPED, EXIT_KILLED, 128 + signal.SIGTERM) or last_event == Event.STOPPED
+    ):
         result.status = "stopped"
         return result
     if exit_status != ExitStatus.OK:

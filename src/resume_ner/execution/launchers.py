@@ -44,8 +44,7 @@ class ChildHandle(Protocol):
 
 
 class Launcher(Protocol):
-    def start(self, command: list[str], env: dict[str, str], cwd: Path, stdout: Path, stderr: Path) -> ChildHandle:
-        ...
+    def start(self, command: list[str], env: dict[str, str], cwd: Path, stdout: Path, stderr: Path) -> ChildHandle: ...
 
 
 class ProcessLauncher:
@@ -67,8 +66,11 @@ class ProcessLauncher:
             _check_runnable(command[0], env)
             command = tied_command(command, os.getpid())
         with open(stdout, "ab") as out, open(stderr, "ab") as err:
-            process = _SPAWNER.run(lambda: subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-                                                            stdout=out, stderr=err, start_new_session=True))
+            process = _SPAWNER.run(
+                lambda: subprocess.Popen(
+                    command, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True
+                )
+            )
         return _Popen(process)
 
 
@@ -160,12 +162,17 @@ class PreloadedLauncher:
 
     def start(self, command, env, cwd, stdout, stderr) -> ChildHandle:
         if not is_training_command(command):
-            logger.info("Preloaded launch runs only the training program itself; starting %s as a fresh process",
-                        " ".join(command[:4]))
+            logger.info(
+                "Preloaded launch runs only the training program itself; starting %s as a fresh process",
+                " ".join(command[:4]),
+            )
             return self._fallback.start(command, env, cwd, stdout, stderr)
-        process = self._context.Process(target=run_preloaded_child,
-                                        args=(command[3:], dict(env), str(cwd), str(stdout), str(stderr)),
-                                        name="resume-ner-training", daemon=True)
+        process = self._context.Process(
+            target=run_preloaded_child,
+            args=(command[3:], dict(env), str(cwd), str(stdout), str(stderr)),
+            name="resume-ner-training",
+            daemon=True,
+        )
         with _main_module_not_rerun():
             _ensure_server()
             process.start()

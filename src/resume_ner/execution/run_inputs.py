@@ -44,5 +44,10 @@ def write_run_inputs(folder: Path, corpus: Corpus, folds: dict, label_schema: di
     write_json(corpus, inputs / "corpus.json")
     write_text_atomically(inputs / "folds.json", json.dumps(folds, ensure_ascii=False))
     write_text_atomically(inputs / "label_schema.json", json.dumps(label_schema, indent=2, ensure_ascii=False))
-    return RunInputs(inputs / "corpus.json", inputs / "folds.json", inputs / "label_schema.json",
-                     corpus.fingerprint(), splits_fingerprint(folds))
+    return RunInputs(
+        inputs / "corpus.json",
+        inputs / "folds.json",
+        inputs / "label_schema.json",
+        corpus.fingerprint(),
+        splits_fingerprint(folds),
+    )

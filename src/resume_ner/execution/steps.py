@@ -135,8 +135,9 @@ def prepare_run_config(plan: RunPlan, run_inputs: RunInputs, training: TrainingP
     """Write the run's validated ``config.json`` (``training.base``, the plan's hyperparameters, then its purpose)
     in its folder (``<workspace>/runs/<purpose>/...``). The planner has checked that its backbone can be had."""
     workspace = Path(plan.workspace)
-    config = build_training_config(training.base, plan.hyperparameters, plan.purpose, run_inputs, workspace / "runs",
-                                   workspace / "backbones")
+    config = build_training_config(
+        training.base, plan.hyperparameters, plan.purpose, run_inputs, workspace / "runs", workspace / "backbones"
+    )
     config_path = write_run_config(config)
     logger.debug("%s run folder: %s", plan.purpose.kind, config.output_dir)
     return RunRecord(plan, config_path, Path(config.output_dir), config.optimization.epochs, run_inputs)
@@ -159,9 +160,15 @@ def build_environment(run_config: RunRecord, training: TrainingParameters) -> di
     )
 
 
-def execute_run(command: list[str], environment: dict[str, str], run_config: RunRecord, training: TrainingParameters,
-                on_event: Callable[[dict], bool] | None = None, launcher: Launcher | None = None,
-                oom_retry: bool = True) -> RunResult:
+def execute_run(
+    command: list[str],
+    environment: dict[str, str],
+    run_config: RunRecord,
+    training: TrainingParameters,
+    on_event: Callable[[dict], bool] | None = None,
+    launcher: Launcher | None = None,
+    oom_retry: bool = True,
+) -> RunResult:
     """Run the child and follow it (its epochs logged and shown); a failed child raises ``TrainingFailed``, a child
     that ``on_event`` asked to stop (a truthy return) raises ``RunStopped``.
 
@@ -178,19 +185,31 @@ def execute_run(command: list[str], environment: dict[str, str], run_config: Run
         if not (failure.result.out_of_memory and launch.oom_retry and oom_retry and retry is not None):
             raise
     kind = run_config.plan.purpose.kind
-    retry = retry.model_copy(update={"tracking": retry.tracking.model_copy(
-        update={"prefix": f"{kind}{OOM_RETRY_SUFFIX}."})})
-    logger.warning("%s ran out of memory; retrying with batch_size %d and gradient_accumulation %d (same effective "
-                   "batch) in %s", run_config.label, retry.optimization.batch_size,
-                   retry.optimization.gradient_accumulation, retry.output_dir)
+    retry = retry.model_copy(
+        update={"tracking": retry.tracking.model_copy(update={"prefix": f"{kind}{OOM_RETRY_SUFFIX}."})}
+    )
+    logger.warning(
+        "%s ran out of memory; retrying with batch_size %d and gradient_accumulation %d (same effective batch) in %s",
+        run_config.label,
+        retry.optimization.batch_size,
+        retry.optimization.gradient_accumulation,
+        retry.output_dir,
+    )
     retried = replace(run_config, config_path=write_run_config(retry), run_dir=Path(retry.output_dir))
-    result = _follow(build_training_command(retried.config_path, launch), environment, retried, launch, launcher,
-                     on_event)
+    result = _follow(
+        build_training_command(retried.config_path, launch), environment, retried, launch, launcher, on_event
+    )
     return replace(result, oom_retry=OomRetry(retry.optimization.batch_size, retry.optimization.gradient_accumulation))
 
 
-def _follow(command: list[str], environment: dict[str, str], run: RunRecord, launch: LaunchSettings,
-            launcher: Launcher, on_event: Callable[[dict], bool] | None) -> RunResult:
+def _follow(
+    command: list[str],
+    environment: dict[str, str],
+    run: RunRecord,
+    launch: LaunchSettings,
+    launcher: Launcher,
+    on_event: Callable[[dict], bool] | None,
+) -> RunResult:
     """One child run of ``run``, its epochs logged and shown."""
     log_progress = _log_progress(run.label, run.epochs)
     with training_progress(run.label, run.epochs) as show_progress:
@@ -200,8 +219,15 @@ def _follow(command: list[str], environment: dict[str, str], run: RunRecord, lau
             show_progress(event)
             return bool(on_event(event)) if on_event else False
 
-        result = execute_training(command, environment, run.run_dir, launcher=launcher, on_event=follow,
-                                  timeout_seconds=launch.timeout_seconds, stop_grace_seconds=launch.stop_grace_seconds)
+        result = execute_training(
+            command,
+            environment,
+            run.run_dir,
+            launcher=launcher,
+            on_event=follow,
+            timeout_seconds=launch.timeout_seconds,
+            stop_grace_seconds=launch.stop_grace_seconds,
+        )
     if result.status == "stopped":
         raise RunStopped(result)
     if result.status != "completed":
@@ -214,10 +240,22 @@ def _log_progress(label: str, epochs: int) -> Callable[[dict], None]:
     def on_event(event: dict) -> None:
         kind = event.get("event")
         if kind == "data_ready":
-            logger.info("%s: %s training documents, %s windows, on %s (%s)", label, event.get("train_documents"),
-                        event.get("train_windows"), event.get("device"), event.get("precision"))
+            logger.info(
+                "%s: %s training documents, %s windows, on %s (%s)",
+                label,
+                event.get("train_documents"),
+                event.get("train_windows"),
+                event.get("device"),
+                event.get("precision"),
+            )
         elif kind == "epoch":
-            logger.info("%s: epoch %s/%d, train loss %.4f (%.0f s)", label, event.get("epoch"), epochs,
-                        event.get("train_loss", float("nan")), event.get("elapsed", 0))
+            logger.info(
+                "%s: epoch %s/%d, train loss %.4f (%.0f s)",
+                label,
+                event.get("epoch"),
+                epochs,
+                event.get("train_loss", float("nan")),
+                event.get("elapsed", 0),
+            )
 
     return on_event

@@ -41,8 +41,13 @@ def _start_time(pid: int) -> str | None:
 def current_worker() -> dict[str, str | int | None]:
     """This process's identity, JSON-ready."""
     pid = os.getpid()
-    return {"host": socket.gethostname(), "boot_id": _read("/proc/sys/kernel/random/boot_id"),
-            "pid_namespace": _pid_namespace(), "pid": pid, "start_time": _start_time(pid)}
+    return {
+        "host": socket.gethostname(),
+        "boot_id": _read("/proc/sys/kernel/random/boot_id"),
+        "pid_namespace": _pid_namespace(),
+        "pid": pid,
+        "start_time": _start_time(pid),
+    }
 
 
 def worker_is_gone(worker: dict | None) -> bool:
@@ -51,7 +56,10 @@ def worker_is_gone(worker: dict | None) -> bool:
     if not isinstance(worker, dict) or not isinstance(worker.get("pid"), int):
         return False
     here = current_worker()
-    if not here["boot_id"] or worker.get("boot_id") != here["boot_id"] or \
-            worker.get("pid_namespace") != here["pid_namespace"]:
+    if (
+        not here["boot_id"]
+        or worker.get("boot_id") != here["boot_id"]
+        or worker.get("pid_namespace") != here["pid_namespace"]
+    ):
         return False
     return _start_time(worker["pid"]) != worker.get("start_time")

@@ -120,9 +120,7 @@ class Predictor:
         self.pad_id: int = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
     @classmethod
-    def load(
-        cls, folder: str | Path, device: str = "cpu", batch_size: int = 32, precision: str = "fp32"
-    ) -> Predictor:
+    def load(cls, folder: str | Path, device: str = "cpu", batch_size: int = 32, precision: str = "fp32") -> Predictor:
         """A predictor for the checkpoint in ``folder`` (see ``training.checkpoint``), its model on ``device``.
 
         Raises FileNotFoundError when ``folder`` is not a checkpoint or has no safetensors weights, and
@@ -143,8 +141,9 @@ class Predictor:
             for text in texts
         ]
         windows = [window for document in encoded for window in document.windows]
-        tags = predict_window_tags(self.model, windows, self.pad_id, self.batch_size, self.device,
-                                   self._autocast_dtype())
+        tags = predict_window_tags(
+            self.model, windows, self.pad_id, self.batch_size, self.device, self._autocast_dtype()
+        )
         results: list[list[Span]] = []
         cursor = 0
         for document in encoded:

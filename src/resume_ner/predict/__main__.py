@@ -51,15 +51,25 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog="Exit status: 0 on success, 2 for a problem you can fix (the message says which).",
     )
-    parser.add_argument("--model", required=True, metavar="DIR",
-                        help=f"checkpoint folder written by training ({WEIGHTS_FILE}, config, tokenizer and "
-                             f"{METADATA_FILE})")
-    parser.add_argument("files", nargs="+", metavar="FILE",
-                        help="UTF-8 text file(s) to tag; '-' reads standard input (at most once)")
-    parser.add_argument("--device", default="cpu",
-                        help="torch device to run the model on, e.g. cpu, cuda, cuda:1 (default: cpu)")
-    parser.add_argument("--batch-size", type=_positive_int, default=32, metavar="N",
-                        help="windows per forward pass; lower it if memory runs out (default: 32)")
+    parser.add_argument(
+        "--model",
+        required=True,
+        metavar="DIR",
+        help=f"checkpoint folder written by training ({WEIGHTS_FILE}, config, tokenizer and {METADATA_FILE})",
+    )
+    parser.add_argument(
+        "files", nargs="+", metavar="FILE", help="UTF-8 text file(s) to tag; '-' reads standard input (at most once)"
+    )
+    parser.add_argument(
+        "--device", default="cpu", help="torch device to run the model on, e.g. cpu, cuda, cuda:1 (default: cpu)"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=32,
+        metavar="N",
+        help="windows per forward pass; lower it if memory runs out (default: 32)",
+    )
     return parser
 
 
@@ -135,10 +145,12 @@ def run(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as error:
         raise UsageError(f"cannot load checkpoint {model_dir}: {error}") from None
     spans = predictor.predict(texts)
-    _write_json([
-        {"file": name, "entities": spans_to_json(text, found)}
-        for name, text, found in zip(args.files, texts, spans, strict=True)
-    ])
+    _write_json(
+        [
+            {"file": name, "entities": spans_to_json(text, found)}
+            for name, text, found in zip(args.files, texts, spans, strict=True)
+        ]
+    )
     return 0
 
 

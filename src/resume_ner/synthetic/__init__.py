@@ -50,8 +50,9 @@ class HeldApartCorpus(NamedTuple):
     parts: dict[str, str]
 
 
-def generate_corpus(n_documents: int = 300, seed: int = 0, parameters: Mapping | None = None,
-                    hold_apart: bool = True) -> Corpus:
+def generate_corpus(
+    n_documents: int = 300, seed: int = 0, parameters: Mapping | None = None, hold_apart: bool = True
+) -> Corpus:
     """``n_documents`` synthetic resumes, the same for the same seed on any machine and Python run.
 
     With ``hold_apart`` (the default), the documents that ``data_processing`` run with ``parameters`` (its
@@ -74,8 +75,10 @@ def generate_held_apart(n_documents: int = 300, seed: int = 0, parameters: Mappi
     try:
         planned = pipeline_splits(planned_on, parameters)
     except SplitError as error:
-        raise SplitError(f"cannot plan which of {n_documents} synthetic documents to hold out ({error}); make more "
-                         f"documents or generate with hold_apart=False") from error
+        raise SplitError(
+            f"cannot plan which of {n_documents} synthetic documents to hold out ({error}); make more "
+            f"documents or generate with hold_apart=False"
+        ) from error
     parts = planned_parts(planned)
     corpus = _draw(n_documents, seed, [parts[doc_id] for doc_id in planned_on.ids()])
     final = pipeline_splits(corpus, parameters)
@@ -97,8 +100,9 @@ def _draw(n_documents: int, seed: int, parts: Sequence[str]) -> Corpus:
         raise ValueError(f"n_documents must be >= 0, got {n_documents}")
     rng = random.Random(seed)
     # Exact shares rather than a coin per document, so even a small corpus has long documents and duplicates.
-    duplicate_positions = set(rng.sample(range(1, n_documents), round(n_documents * NEAR_DUPLICATE_SHARE))
-                              if n_documents > 1 else [])
+    duplicate_positions = set(
+        rng.sample(range(1, n_documents), round(n_documents * NEAR_DUPLICATE_SHARE)) if n_documents > 1 else []
+    )
     fresh = [index for index in range(n_documents) if index not in duplicate_positions]
     long_positions = set(rng.sample(fresh, min(len(fresh), round(n_documents * LONG_SHARE))))
     document_seeds = [rng.getrandbits(64) for _ in range(n_documents)]
@@ -120,5 +124,6 @@ def _draw(n_documents: int, seed: int, parts: Sequence[str]) -> Corpus:
             draft = new_resume(document_rng, long=index in long_positions, pools=POOLS[parts[index]])
             originals.append(index)
         drafts.append(draft)
-    return Corpus(tuple(render(_doc_id(index), draft) for index, draft in enumerate(drafts)),
-                  source=f"synthetic(seed={seed})")
+    return Corpus(
+        tuple(render(_doc_id(index), draft) for index, draft in enumerate(drafts)), source=f"synthetic(seed={seed})"
+    )

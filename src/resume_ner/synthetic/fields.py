@@ -14,11 +14,36 @@ from resume_ner.synthetic.parts import pick
 # A fixed "today", so the same seed gives the same corpus in any year.
 CURRENT_YEAR, CURRENT_MONTH = 2024, 6
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _SLOT = re.compile(r"\{(\w+)\}")
-_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-                 "twelve")
+_NUMBER_WORDS = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+)
 # Resumes from these countries tend to write "Austin, TX" rather than "Austin, Texas".
 _REGION_CODE_COUNTRIES = ("USA", "Canada", "Australia")
 _PRACTICES = frozenset(vocab.PRACTICES)
@@ -62,17 +87,24 @@ def random_phone(rng: random.Random, country: str, fmt: int) -> str:
 
 def random_email(rng: random.Random, first: str, last: str) -> str:
     first, last = first.lower(), last.lower()
-    local = rng.choice((
-        f"{first}.{last}", f"{first}{last}", f"{first[0]}.{last}", f"{first}_{last}", f"{last}.{first}",
-        f"{first}{rng.randint(1, 99)}", f"{first}.{last}{rng.randint(70, 99)}", f"{first[0]}{last}",
-    ))
+    local = rng.choice(
+        (
+            f"{first}.{last}",
+            f"{first}{last}",
+            f"{first[0]}.{last}",
+            f"{first}_{last}",
+            f"{last}.{first}",
+            f"{first}{rng.randint(1, 99)}",
+            f"{first}.{last}{rng.randint(70, 99)}",
+            f"{first[0]}{last}",
+        )
+    )
     return f"{local}@{rng.choice(vocab.EMAIL_DOMAINS)}"
 
 
 def years_phrase(rng: random.Random, months: int) -> str:
     years, rest = max(1, months // 12), months % 12
-    options = [f"{years}+ years", f"over {years} years", f"more than {years} years", f"{years} years",
-               f"{years}+ yrs"]
+    options = [f"{years}+ years", f"over {years} years", f"more than {years} years", f"{years} years", f"{years}+ yrs"]
     if years < len(_NUMBER_WORDS):
         options.append(f"{_NUMBER_WORDS[years]} years")
     if rest >= 6:
@@ -113,10 +145,13 @@ def fill_template(rng: random.Random, template: str, draft: Draft, **values: Cal
             # ``pick``, not ``rng.choice``: how many candidates there are depends on the vocabulary part.
             used.append(pick(rng, candidates or [s for s in draft.skills if s not in used]))
             return (used[-1], "SKILL")
+
         return fill
 
     fillers: dict[str, Callable[[], Segment]] = {
-        "skill": skill("skill"), "tool": skill("tool"), "practice": skill("practice"),
+        "skill": skill("skill"),
+        "tool": skill("tool"),
+        "practice": skill("practice"),
         "num": lambda: (str(rng.choice((rng.randint(3, 60), rng.randint(100, 900), rng.randint(10, 50) * 100))), None),
         "pct": lambda: (str(rng.randint(8, 65)), None),
         "team": lambda: (str(rng.randint(2, 12)), None),
@@ -125,7 +160,7 @@ def fill_template(rng: random.Random, template: str, draft: Draft, **values: Cal
     out: list[Segment] = []
     position = 0
     for match in _SLOT.finditer(template):
-        out.append((template[position:match.start()], None))
+        out.append((template[position : match.start()], None))
         out.append(fillers[match.group(1)]())
         position = match.end()
     tail = template[position:]
@@ -133,4 +168,3 @@ def fill_template(rng: random.Random, template: str, draft: Draft, **values: Cal
         tail = tail[1:]  # "... Pvt. Ltd." ends the sentence itself
     out.append((tail, None))
     return [(text, label) for text, label in out if text]
-

@@ -26,24 +26,31 @@ def planned_parts(splits: PipelineSplits) -> dict[str, str]:
     validation documents of fold ``HELD_APART_FOLD``, ``train`` for the rest."""
     holdout = set(splits.holdout_split["holdout"])
     validation = set(splits.folds["folds"][HELD_APART_FOLD]["validation"])
-    return {doc_id: "holdout" if doc_id in holdout else "validation" if doc_id in validation else "train"
-            for doc_id in splits.corpus.ids()}
+    return {
+        doc_id: "holdout" if doc_id in holdout else "validation" if doc_id in validation else "train"
+        for doc_id in splits.corpus.ids()
+    }
 
 
 def _sides(splits: PipelineSplits) -> dict[str, tuple[str, ...]]:
     """Where each document goes: hold-out or not, and which fold validates it."""
     holdout = set(splits.holdout_split["holdout"])
     fold_of = {doc_id: fold["fold"] for fold in splits.folds["folds"] for doc_id in fold["validation"]}
-    return {doc_id: ("holdout",) if doc_id in holdout else ("fold", str(fold_of.get(doc_id)))
-            for doc_id in splits.corpus.ids()}
+    return {
+        doc_id: ("holdout",) if doc_id in holdout else ("fold", str(fold_of.get(doc_id)))
+        for doc_id in splits.corpus.ids()
+    }
 
 
 def check_split(planned: PipelineSplits, final: PipelineSplits) -> None:
     """Raise ``HeldApartError`` naming the documents that ``final`` puts on another side than ``planned`` did
     (for instance when a document drawn again became a near-duplicate of another)."""
     before, after = _sides(planned), _sides(final)
-    moved = [f"{doc_id} ({' '.join(before.get(doc_id, ('missing',)))} -> {' '.join(after.get(doc_id, ('missing',)))})"
-             for doc_id in sorted(set(before) | set(after)) if before.get(doc_id) != after.get(doc_id)]
+    moved = [
+        f"{doc_id} ({' '.join(before.get(doc_id, ('missing',)))} -> {' '.join(after.get(doc_id, ('missing',)))})"
+        for doc_id in sorted(set(before) | set(after))
+        if before.get(doc_id) != after.get(doc_id)
+    ]
     if moved:
         raise HeldApartError(
             f"data_processing splits the held-apart corpus differently from the plan: {len(moved)} document(s) "

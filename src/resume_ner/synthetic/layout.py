@@ -15,8 +15,17 @@ from resume_ner.synthetic import vocabulary as vocab
 from resume_ner.synthetic.parts import Pools
 
 ENTITY_TYPES = (
-    "NAME", "EMAIL", "PHONE", "LOCATION", "TITLE", "COMPANY", "YEARS_EXPERIENCE", "DEGREE", "COLLEGE",
-    "GRAD_YEAR", "SKILL",
+    "NAME",
+    "EMAIL",
+    "PHONE",
+    "LOCATION",
+    "TITLE",
+    "COMPANY",
+    "YEARS_EXPERIENCE",
+    "DEGREE",
+    "COLLEGE",
+    "GRAD_YEAR",
+    "SKILL",
 )
 
 Segment = tuple[str, "str | None"]
@@ -71,7 +80,6 @@ class Draft:
     skills: list[str] = field(default_factory=list)
 
 
-
 def segment(text: str, label: str | None = None) -> Segment:
     if label is not None and (not text or text != text.strip() or label not in ENTITY_TYPES):
         raise ValueError(f"bad entity segment {text!r} ({label})")
@@ -120,7 +128,6 @@ def new_style(rng: random.Random) -> Style:
     )
 
 
-
 def _wrap(segments: tuple[Segment, ...], width: int) -> list[Segment]:
     """Break long lines at spaces in plain text, as text copied out of a PDF often is; entities stay whole."""
     if not width or sum(len(text) for text, _ in segments) <= width:
@@ -159,4 +166,3 @@ def render(doc_id: str, draft: Draft) -> Document:
     if draft.style.trailing_newline:
         parts.append("\n")
     return Document(doc_id, "".join(parts), tuple(spans))
-

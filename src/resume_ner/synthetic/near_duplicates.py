@@ -34,8 +34,7 @@ def _replace_entity(draft: Draft, label: str, new: Callable[[str], str | None]) 
                 replacement = new(text)
                 if replacement is None or replacement == text:
                     return False
-                segments = (line.segments[:position] + (segment(replacement, label),)
-                            + line.segments[position + 1:])
+                segments = line.segments[:position] + (segment(replacement, label),) + line.segments[position + 1 :]
                 draft.lines[index] = Line(segments, line.kind, line.group)
                 return True
     return False
@@ -59,8 +58,11 @@ def _apply_change(rng: random.Random, draft: Draft, change: str) -> bool:
     if change == "title":
         # Another title than the old one, never "the same, so try something else": whether a random title equals
         # the old one would depend on the vocabulary part, and then so would the copy's structure.
-        return _replace_entity(draft, "TITLE", lambda old: pick(
-            rng, [title for title in draft.domain.titles if title.lower() != old.lower()]))
+        return _replace_entity(
+            draft,
+            "TITLE",
+            lambda old: pick(rng, [title for title in draft.domain.titles if title.lower() != old.lower()]),
+        )
     if change == "drop-bullet":
         per_job = [i for i in bullets if sum(draft.lines[j].group == draft.lines[i].group for j in bullets) > 2]
         if not per_job:
@@ -72,4 +74,3 @@ def _apply_change(rng: random.Random, draft: Draft, change: str) -> bool:
     after = rng.choice(bullets)
     draft.lines.insert(after + 1, bullet_line(rng, draft, draft.lines[after].group))
     return True
-

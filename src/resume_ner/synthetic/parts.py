@@ -76,10 +76,15 @@ def _skill_parts() -> dict[str, int]:
 
 
 def _build() -> dict[str, Pools]:
-    single = {name: partition([pool]) for name, pool in (
-        ("first_names", vocab.FIRST_NAMES), ("last_names", vocab.LAST_NAMES), ("companies", vocab.COMPANIES),
-        ("colleges", vocab.COLLEGES),
-    )}
+    single = {
+        name: partition([pool])
+        for name, pool in (
+            ("first_names", vocab.FIRST_NAMES),
+            ("last_names", vocab.LAST_NAMES),
+            ("companies", vocab.COMPANIES),
+            ("colleges", vocab.COLLEGES),
+        )
+    }
     titles = partition([domain.titles for domain in vocab.DOMAINS])
     skills = _skill_parts()
 
@@ -93,9 +98,10 @@ def _build() -> dict[str, Pools]:
             companies=only(vocab.COMPANIES, single["companies"], part),
             colleges=only(vocab.COLLEGES, single["colleges"], part),
             shared_skills=only(vocab.SHARED_SKILLS, skills, part),
-            domains=tuple(domain._replace(titles=only(domain.titles, titles, part),
-                                          skills=only(domain.skills, skills, part))
-                          for domain in vocab.DOMAINS),
+            domains=tuple(
+                domain._replace(titles=only(domain.titles, titles, part), skills=only(domain.skills, skills, part))
+                for domain in vocab.DOMAINS
+            ),
         )
         for part, name in enumerate(PARTS)
     }

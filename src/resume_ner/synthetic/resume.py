@@ -39,8 +39,11 @@ def new_resume(rng: random.Random, long: bool, pools: Pools) -> Draft:
 
     header = header_lines(rng, draft, display, jobs[0].title, jobs[0].company, home)
     if rng.random() < 0.15:
-        header.append(make_line(rng.choice(("Total Experience: ", "Experience: ")),
-                                (years_phrase(rng, months), "YEARS_EXPERIENCE")))
+        header.append(
+            make_line(
+                rng.choice(("Total Experience: ", "Experience: ")), (years_phrase(rng, months), "YEARS_EXPERIENCE")
+            )
+        )
     sections: dict[str, list[Line]] = {}
     if rng.random() < 0.8:
         sections["summary"] = summary_lines(rng, draft, jobs[0].title, jobs[0].company, months)
@@ -51,17 +54,27 @@ def new_resume(rng: random.Random, long: bool, pools: Pools) -> Draft:
         experience += job_lines(rng, draft, job, index)
     sections["experience"] = experience
     sections["education"] = heading_lines(style, rng.choice(vocab.HEADINGS["education"])) + education_lines(
-        rng, draft, jobs[-1].start[0])
+        rng, draft, jobs[-1].start[0]
+    )
     sections["skills"] = heading_lines(style, rng.choice(vocab.HEADINGS["skills"])) + skills_lines(rng, draft)
 
-    order = list(rng.choice((
-        ("experience", "education", "skills"), ("experience", "education", "skills"),
-        ("skills", "experience", "education"), ("experience", "skills", "education"),
-        ("education", "experience", "skills"),
-    )))
+    order = list(
+        rng.choice(
+            (
+                ("experience", "education", "skills"),
+                ("experience", "education", "skills"),
+                ("skills", "experience", "education"),
+                ("experience", "skills", "education"),
+                ("education", "experience", "skills"),
+            )
+        )
+    )
     extras = ["projects"] if long else []
-    extras += [name for name in ("projects", "certifications", "languages", "interests", "links", "personal")
-               if name not in extras and rng.random() < 0.2]
+    extras += [
+        name
+        for name in ("projects", "certifications", "languages", "interests", "links", "personal")
+        if name not in extras and rng.random() < 0.2
+    ]
     rng.shuffle(extras)
     if rng.random() < 0.12:
         extras.append("declaration")
@@ -73,4 +86,3 @@ def new_resume(rng: random.Random, long: bool, pools: Pools) -> Draft:
         lines += [Line(kind="blank")] * max(1, style.gap) + sections[name]
     draft.lines = lines
     return draft
-

@@ -95,8 +95,9 @@ def job_lines(rng: random.Random, draft: Draft, job: Job, index: int) -> list[Li
     return lines
 
 
-def make_jobs(rng: random.Random, draft: Draft, count: int, long: bool, home: vocab.City,
-              first_title: str) -> list[Job]:
+def make_jobs(
+    rng: random.Random, draft: Draft, count: int, long: bool, home: vocab.City, first_title: str
+) -> list[Job]:
     jobs, year, month = [], CURRENT_YEAR, CURRENT_MONTH
     companies = pick_distinct(rng, draft.pools.companies, count)
     titles = list(draft.domain.titles)
@@ -141,21 +142,33 @@ def education_lines(rng: random.Random, draft: Draft, career_start: int) -> list
         elif layout == 1:
             block = [make_line(degree, ", ", college, ", ", grad)]
         elif layout == 2:
-            block = [make_line(*join_present([college, where], " — ")),
-                     make_line(degree, f" ({year - length} - ", grad, ")")]
+            block = [
+                make_line(*join_present([college, where], " — ")),
+                make_line(degree, f" ({year - length} - ", grad, ")"),
+            ]
         elif layout == 3:
             block = [make_line(*join_present([degree, college, where, grad], " | "))]
         elif layout == 4:
-            block = [make_line(grad, " " * rng.randint(2, 6), degree),
-                     make_line("    ", *join_present([college, where], ", "))]
+            block = [
+                make_line(grad, " " * rng.randint(2, 6), degree),
+                make_line("    ", *join_present([college, where], ", ")),
+            ]
         else:
             block = [make_line(degree, " from ", college, *([", ", where] if where else []), " in ", grad)]
         lines += block
         if rng.random() < 0.4:
-            lines.append(make_line(rng.choice((
-                f"CGPA: {rng.randint(60, 95) / 10}/10", f"GPA: {rng.randint(28, 40) / 10}",
-                f"Percentage: {rng.randint(58, 92)}%", "First Class with Distinction",
-            ))))
+            lines.append(
+                make_line(
+                    rng.choice(
+                        (
+                            f"CGPA: {rng.randint(60, 95) / 10}/10",
+                            f"GPA: {rng.randint(28, 40) / 10}",
+                            f"Percentage: {rng.randint(58, 92)}%",
+                            "First Class with Distinction",
+                        )
+                    )
+                )
+            )
         if len(entries) > 1 and style.gap:
             lines.append(Line(kind="blank"))
     while lines and lines[-1].kind == "blank":
@@ -176,19 +189,24 @@ def skills_lines(rng: random.Random, draft: Draft) -> list[Line]:
         labels = rng.choice(vocab.SKILL_GROUP_LABELS)
         cut1, cut2 = len(entities) // 3 + 1, 2 * len(entities) // 3 + 1
         groups = (entities[:cut1], entities[cut1:cut2], entities[cut2:])
-        return [make_line(f"{label}: ", *join_present(group, ", "))
-                for label, group in zip(labels, groups, strict=True) if group]
+        return [
+            make_line(f"{label}: ", *join_present(group, ", "))
+            for label, group in zip(labels, groups, strict=True)
+            if group
+        ]
     if layout == 3:
         return [make_line(*join_present(entities, rng.choice((" | ", " · ", " • ", " / "))))]
     if layout == 4:
         width = max(len(name) for name in names) + rng.randint(3, 8)
-        rows = [entities[i:i + 3] for i in range(0, len(entities), 3)]
-        return [make_line(*[part for entity in row[:-1] for part in (entity, " " * (width - len(entity[0])))],
-                          row[-1])
-                for row in rows]
+        rows = [entities[i : i + 3] for i in range(0, len(entities), 3)]
+        return [
+            make_line(*[part for entity in row[:-1] for part in (entity, " " * (width - len(entity[0])))], row[-1])
+            for row in rows
+        ]
     chunk = rng.randint(3, 6)
-    return [make_line(style.bullet, *join_present(entities[i:i + chunk], ", "))
-            for i in range(0, len(entities), chunk)]
+    return [
+        make_line(style.bullet, *join_present(entities[i : i + chunk], ", ")) for i in range(0, len(entities), chunk)
+    ]
 
 
 def summary_lines(rng: random.Random, draft: Draft, title: str, company: str, months: int) -> list[Line]:
@@ -196,9 +214,13 @@ def summary_lines(rng: random.Random, draft: Draft, title: str, company: str, mo
     template = rng.choice(vocab.OBJECTIVE_TEMPLATES if objective else vocab.SUMMARY_TEMPLATES)
     years = years_phrase(rng, months)
     segments = fill_template(
-        rng, template, draft,
-        title=lambda: (title, "TITLE"), company=lambda: (company, "COMPANY"),
-        years=lambda: (years, "YEARS_EXPERIENCE"), Years=lambda: (years[0].upper() + years[1:], "YEARS_EXPERIENCE"),
+        rng,
+        template,
+        draft,
+        title=lambda: (title, "TITLE"),
+        company=lambda: (company, "COMPANY"),
+        years=lambda: (years, "YEARS_EXPERIENCE"),
+        Years=lambda: (years[0].upper() + years[1:], "YEARS_EXPERIENCE"),
     )
     if rng.random() < 0.5:
         segments.append((" " + rng.choice(vocab.SUMMARY_EXTRA_SENTENCES), None))
@@ -214,8 +236,10 @@ def extra_section(rng: random.Random, draft: Draft, name: str, display_name: str
         lines = []
         for project in rng.sample(vocab.PROJECT_NAMES, rng.randint(1, 3)):
             lines.append(make_line(project + (f" ({rng.randint(2012, CURRENT_YEAR)})" if rng.random() < 0.4 else "")))
-            lines += [make_line(style.bullet, *fill_template(rng, template, draft))
-                      for template in rng.sample(vocab.PROJECT_TEMPLATES, rng.randint(1, 2))]
+            lines += [
+                make_line(style.bullet, *fill_template(rng, template, draft))
+                for template in rng.sample(vocab.PROJECT_TEMPLATES, rng.randint(1, 2))
+            ]
         return heading + lines
     if name == "certifications":
         return heading + [make_line(style.bullet, c) for c in rng.sample(vocab.CERTIFICATIONS, rng.randint(1, 3))]
@@ -233,14 +257,15 @@ def extra_section(rng: random.Random, draft: Draft, name: str, display_name: str
             make_line(f"Marital Status: {rng.choice(('Single', 'Married'))}"),
         ]
     return heading + [
-        make_line(rng.choice(vocab.DECLARATION_TEXTS)), Line(kind="blank"),
-        make_line("Place: ", (home.name, "LOCATION")), make_line("Date:"),
+        make_line(rng.choice(vocab.DECLARATION_TEXTS)),
+        Line(kind="blank"),
+        make_line("Place: ", (home.name, "LOCATION")),
+        make_line("Date:"),
         make_line("(", (display_name, "NAME"), ")") if rng.random() < 0.5 else make_line((display_name, "NAME")),
     ]
 
 
-def header_lines(rng: random.Random, draft: Draft, name: str, title: str, company: str, home: vocab.City
-                 ) -> list[Line]:
+def header_lines(rng: random.Random, draft: Draft, name: str, title: str, company: str, home: vocab.City) -> list[Line]:
     style = draft.style
     email = (random_email(rng, draft.first, draft.last), "EMAIL")
     phone = (random_phone(rng, draft.country, draft.phone_format), "PHONE")
@@ -253,15 +278,28 @@ def header_lines(rng: random.Random, draft: Draft, name: str, title: str, compan
     if layout == 1:
         return [make_line(person), make_line(*join_present([where, phone, email], rng.choice((" · ", " | ", ", "))))]
     if layout == 2:
-        return [make_line(person), make_line(role, " - ", (company, "COMPANY")), Line(kind="blank"),
-                make_line(where, " - Email: ", email), make_line("Mobile: ", phone)]
+        return [
+            make_line(person),
+            make_line(role, " - ", (company, "COMPANY")),
+            Line(kind="blank"),
+            make_line(where, " - Email: ", email),
+            make_line("Mobile: ", phone),
+        ]
     if layout == 3:
         mail_label = rng.choice(("Email: ", "E-mail: ", "Email ID: ", "Mail: "))
         phone_label = rng.choice(("Phone: ", "Mobile: ", "Mob: ", "Cell: ", "Tel: ", "Contact: "))
-        return [make_line(person), make_line(role), make_line(mail_label, email), make_line(phone_label, phone),
-                make_line(rng.choice(("Address: ", "Location: ")), where)]
+        return [
+            make_line(person),
+            make_line(role),
+            make_line(mail_label, email),
+            make_line(phone_label, phone),
+            make_line(rng.choice(("Address: ", "Location: ")), where),
+        ]
     if layout == 4:
-        return [make_line(person, rng.choice((" — ", " - ", ", ")), role), make_line(email), make_line(phone),
-                make_line(where)]
+        return [
+            make_line(person, rng.choice((" — ", " - ", ", ")), role),
+            make_line(email),
+            make_line(phone),
+            make_line(where),
+        ]
     return [make_line(person), make_line(email), make_line(phone)]
-

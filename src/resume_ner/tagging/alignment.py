@@ -35,9 +35,7 @@ def tokenize_text(text: str, tokenizer) -> TokenizedText:
     """Tokenise ``text`` whole (no truncation, no special tokens) with a fast tokenizer."""
     if not getattr(tokenizer, "is_fast", False):
         raise TypeError(f"{type(tokenizer).__name__} is not a fast tokenizer; offsets need a tokenizers-backed one")
-    encoding = tokenizer(
-        text, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
-    )
+    encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False)
     return TokenizedText(
         tuple(encoding["input_ids"]),
         tuple(_trim(text, start, end) for start, end in encoding["offset_mapping"]),

@@ -56,4 +56,3 @@ def decode_document(
     """Character spans from one predicted tag id per window position."""
     merged = merge_window_predictions(list(encoded.windows), window_predictions, len(encoded.tokens))
     return tag_ids_to_spans(encoded.tokens, merged, schema, policy)
-

@@ -53,8 +53,9 @@ def window_bounds(n_tokens: int, content_length: int, stride: int) -> list[tuple
     if content_length < 1:
         raise ValueError("max_length leaves no room for text after the special tokens")
     if not 0 <= stride < content_length:
-        raise ValueError(f"stride must be from 0 to {content_length - 1} (max_length minus special tokens minus 1), "
-                         f"got {stride}")
+        raise ValueError(
+            f"stride must be from 0 to {content_length - 1} (max_length minus special tokens minus 1), got {stride}"
+        )
     if n_tokens == 0:
         return []
     step = content_length - stride

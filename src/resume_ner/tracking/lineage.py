@@ -12,8 +12,7 @@ from typing import Any
 import resume_ner
 
 TAG_PREFIX = "resume_ner."
-PACKAGES = ("resume_ner", "torch", "transformers", "tokenizers", "kedro", "kedro-mlflow", "mlflow", "optuna",
-            "seqeval")
+PACKAGES = ("resume_ner", "torch", "transformers", "tokenizers", "kedro", "kedro-mlflow", "mlflow", "optuna", "seqeval")
 
 
 def hyperparameters_hash(params: dict[str, Any]) -> str:
@@ -30,8 +29,9 @@ def git_state(folder: Path | None = None) -> dict[str, Any]:
     folder = Path(folder or Path(resume_ner.__file__).parent)
 
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, check=True,
-                              timeout=30).stdout.strip()
+        return subprocess.run(
+            ["git", *args], cwd=folder, capture_output=True, text=True, check=True, timeout=30
+        ).stdout.strip()
 
     try:
         commit = git("rev-parse", "HEAD")
@@ -55,5 +55,4 @@ def lineage_tags(lineage: dict[str, Any]) -> dict[str, str]:
     """MLflow tags from a lineage record: ``resume_ner.<key>`` (nested keys dotted), ``None`` values left out."""
     from resume_ner.tracking import flatten_params
 
-    return {f"{TAG_PREFIX}{key}": str(value) for key, value in flatten_params(lineage).items()
-            if value is not None}
+    return {f"{TAG_PREFIX}{key}": str(value) for key, value in flatten_params(lineage).items() if value is not None}

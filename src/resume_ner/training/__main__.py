@@ -46,16 +46,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--config", required=True, type=Path, help="the run config (JSON)")
     for setting in OVERRIDES:
-        parser.add_argument(setting.flag, type=setting.parse, dest=setting.name,
-                            help=f"override {setting.path}" + (f": {setting.help}" if setting.help else ""))
+        parser.add_argument(
+            setting.flag,
+            type=setting.parse,
+            dest=setting.name,
+            help=f"override {setting.path}" + (f": {setting.help}" if setting.help else ""),
+        )
     return parser.parse_args(argv)
 
 
 def overrides_from(args: argparse.Namespace) -> dict:
     """The flags given, as run-config paths -> values."""
     values = {setting.path: getattr(args, setting.name) for setting in OVERRIDES}
-    return {path: str(value) if isinstance(value, Path) else value
-            for path, value in values.items() if value is not None}
+    return {
+        path: str(value) if isinstance(value, Path) else value for path, value in values.items() if value is not None
+    }
 
 
 class _StopRequest:
@@ -73,8 +78,11 @@ def _is_out_of_memory(error: BaseException) -> bool:
     import torch
 
     message = str(error).lower()
-    return (isinstance(error, (MemoryError, torch.OutOfMemoryError))
-            or "out of memory" in message or "can't allocate memory" in message)
+    return (
+        isinstance(error, (MemoryError, torch.OutOfMemoryError))
+        or "out of memory" in message
+        or "can't allocate memory" in message
+    )
 
 
 def _setup_logging(run_dir: Path, rank: int) -> None:
@@ -133,8 +141,13 @@ def main(argv: list[str] | None = None) -> int:
             log.warning("Stopped by %s", stop.signal_name or "a stop request on another rank")
             progress.emit(Event.STOPPED, signal=stop.signal_name, status=ExitStatus.STOPPED)
             return ExitStatus.STOPPED
-        progress.emit(Event.FINISHED, status=ExitStatus.OK, best_epoch=metrics["best_epoch"], best=metrics["best"],
-                      wall_seconds=metrics["wall_seconds"])
+        progress.emit(
+            Event.FINISHED,
+            status=ExitStatus.OK,
+            best_epoch=metrics["best_epoch"],
+            best=metrics["best"],
+            wall_seconds=metrics["wall_seconds"],
+        )
         return ExitStatus.OK
     except Exception as error:  # the exit status tells the parent what kind of failure this was
         user_error = find_user_error(error)
@@ -142,8 +155,12 @@ def main(argv: list[str] | None = None) -> int:
             message = str(user_error)
             log.error("%s", message)
             if context.is_main:  # every rank meets the same bad input; one explanation is enough
-                print(f"Error: {message.splitlines()[0]} (details in {run_dir / LOG_FILE})"
-                      if "\n" in message else f"Error: {message}", file=sys.stderr)
+                print(
+                    f"Error: {message.splitlines()[0]} (details in {run_dir / LOG_FILE})"
+                    if "\n" in message
+                    else f"Error: {message}",
+                    file=sys.stderr,
+                )
             progress.emit(Event.FAILED, status=ExitStatus.BAD_INPUT, error=message.splitlines()[0])
             return ExitStatus.BAD_INPUT
         if _is_out_of_memory(error):

@@ -20,6 +20,7 @@ from resume_ner.tagging import SUBTOKEN_POLICIES
 class CheckpointError(UserInputError, ValueError):
     """A folder that is not a usable resume-ner checkpoint."""
 
+
 METADATA_FILE = "resume_ner.json"
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "model.safetensors"
@@ -53,8 +54,9 @@ class CheckpointMetadata:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format_version") != FORMAT_VERSION:
                 raise ValueError(f"format_version {data.get('format_version')!r}, this version reads {FORMAT_VERSION}")
-            metadata = cls(tuple(data["entity_types"]), int(data["max_length"]), int(data["stride"]),
-                           data["subtoken_policy"])
+            metadata = cls(
+                tuple(data["entity_types"]), int(data["max_length"]), int(data["stride"]), data["subtoken_policy"]
+            )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise CheckpointError(f"{path} is not valid checkpoint metadata: {error!r}") from None
         if metadata.subtoken_policy not in SUBTOKEN_POLICIES or not 0 <= metadata.stride < metadata.max_length:
@@ -84,8 +86,10 @@ def load_checkpoint(folder: Path, device: str = "cpu"):
     model = AutoModelForTokenClassification.from_pretrained(folder, use_safetensors=True).to(device).eval()
     model_tags = [model.config.id2label[index] for index in range(len(model.config.id2label))]
     if model_tags != metadata.schema.tags:
-        raise CheckpointError(f"{folder}: the model's labels {model_tags} do not match {METADATA_FILE}'s entity "
-                              f"types (tags {metadata.schema.tags})")
+        raise CheckpointError(
+            f"{folder}: the model's labels {model_tags} do not match {METADATA_FILE}'s entity "
+            f"types (tags {metadata.schema.tags})"
+        )
     tokenizer = AutoTokenizer.from_pretrained(folder)
     if not getattr(tokenizer, "is_fast", False):
         raise CheckpointError(f"{folder}: the tokenizer is not a fast (tokenizers-backed) one; offsets need it")

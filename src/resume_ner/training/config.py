@@ -117,8 +117,9 @@ class TrainingSettings(_Strict):
     def what_a_trial_measures(self) -> dict:
         """These settings as JSON, every default filled in (so writing a default out or leaving it to the program
         is the same), without those that change how a run runs but not what it learns."""
-        return self.model_dump(mode="json", exclude={"threads", "eval_batch_size", "save_checkpoint",
-                                                     "progress_every_steps"})
+        return self.model_dump(
+            mode="json", exclude={"threads", "eval_batch_size", "save_checkpoint", "progress_every_steps"}
+        )
 
 
 class RunConfig(TrainingSettings):

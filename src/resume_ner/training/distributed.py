@@ -65,8 +65,7 @@ class DistributedContext:
         world_size = int(environ.get("WORLD_SIZE", "1"))
         if world_size <= 1:
             return cls()
-        return cls(rank=rank_from_env(environ), world_size=world_size,
-                   local_rank=int(environ.get("LOCAL_RANK", "0")))
+        return cls(rank=rank_from_env(environ), world_size=world_size, local_rank=int(environ.get("LOCAL_RANK", "0")))
 
     @property
     def is_distributed(self) -> bool:
@@ -96,8 +95,14 @@ class DistributedContext:
             raise UserInputError(f"device {device}: training on several processes needs cuda or cpu")
         dist.init_process_group(backend, timeout=COLLECTIVE_TIMEOUT)
         self._device = device
-        logger.info("Rank %d of %d (local rank %d) on %s, backend %s", self.rank, self.world_size,
-                    self.local_rank, device, backend)
+        logger.info(
+            "Rank %d of %d (local rank %d) on %s, backend %s",
+            self.rank,
+            self.world_size,
+            self.local_rank,
+            device,
+            backend,
+        )
         return device
 
     def close(self) -> None:
@@ -143,7 +148,8 @@ class DistributedContext:
         if batch_size % self.world_size:
             raise UserInputError(
                 f"optimization.batch_size {batch_size} does not split evenly across {self.world_size} processes "
-                f"(world size {self.world_size}): it is the global batch; use a multiple of {self.world_size}")
+                f"(world size {self.world_size}): it is the global batch; use a multiple of {self.world_size}"
+            )
         return batch_size // self.world_size
 
     def rank_slice(self, members: list[T]) -> list[T]:

@@ -57,8 +57,9 @@ HYPERPARAMETERS = (
 # Flags of the training program that set where and how one run runs; no study searches them.
 RUN_SETTINGS = (
     Setting("output_dir", "output_dir", Path, help="the run folder"),
-    Setting("fold", "data.fold", _fold, help="a fold index, or 'all' to train on every training document "
-            "without validation"),
+    Setting(
+        "fold", "data.fold", _fold, help="a fold index, or 'all' to train on every training document without validation"
+    ),
     Setting("device", "device", help="auto, cpu, cuda, cuda:N"),
     Setting("precision", "precision", help="auto, bf16 or fp32"),
 )
@@ -76,7 +77,8 @@ def canonical_hyperparameter(name: str) -> str:
     if name.split(".")[0] not in TrainingSettings.model_fields:
         raise UserInputError(
             f"hyperparameter {name!r} is not a training setting; use one of {', '.join(PATHS)} "
-            f"or a dotted run-config key such as optimization.max_grad_norm")
+            f"or a dotted run-config key such as optimization.max_grad_norm"
+        )
     return name
 
 
@@ -88,8 +90,10 @@ def normalise_hyperparameters(hyperparameters: Mapping[str, Any]) -> dict[str, A
     for name, value in hyperparameters.items():
         canonical = canonical_hyperparameter(name)
         if canonical in normalised:
-            raise UserInputError(f"{spelled[canonical]!r} and {name!r} are the same hyperparameter "
-                                 f"({PATHS.get(canonical, canonical)}); keep one of them")
+            raise UserInputError(
+                f"{spelled[canonical]!r} and {name!r} are the same hyperparameter "
+                f"({PATHS.get(canonical, canonical)}); keep one of them"
+            )
         normalised[canonical], spelled[canonical] = value, name
     return normalised
 
@@ -99,8 +103,9 @@ def hyperparameter_paths(hyperparameters: Mapping[str, Any]) -> dict[str, Any]:
     return {PATHS.get(name, name): value for name, value in normalise_hyperparameters(hyperparameters).items()}
 
 
-def apply_hyperparameters(settings: TrainingSettings, hyperparameters: Mapping[str, Any],
-                          source: str = "") -> TrainingSettings:
+def apply_hyperparameters(
+    settings: TrainingSettings, hyperparameters: Mapping[str, Any], source: str = ""
+) -> TrainingSettings:
     """``settings`` with ``hyperparameters`` set on it, validated; a hyperparameter that picks another backbone
     drops the settings of the base's backbone. Invalid values fail with one line naming ``source`` and each key."""
     if not hyperparameters:

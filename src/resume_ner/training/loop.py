@@ -53,7 +53,10 @@ def _optimizer(model, settings: LoopSettings) -> torch.optim.Optimizer:
     for name, parameter in model.named_parameters():
         if parameter.requires_grad:
             (no_decay if parameter.ndim < 2 or "LayerNorm" in name else decay).append(parameter)
-    groups = [{"params": decay, "weight_decay": settings.training.optimization.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    groups = [
+        {"params": decay, "weight_decay": settings.training.optimization.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
     # The fused kernel updates all parameters at once: ~6x faster steps than the per-tensor default on CPU, and
     # less temporary memory (benchmarks/training_throughput.py).
     fused = settings.device.type in ("cpu", "cuda")
@@ -116,8 +119,7 @@ def run_loop(
                 raise TrainingStopped()
             last_of_step = index % optimization.gradient_accumulation == 0 or index == len(batches)
             with context.no_sync(trained, last_of_step):
-                share = _backward(trained, train_windows, members, sum(labelled[i] for i in members), settings,
-                                  context)
+                share = _backward(trained, train_windows, members, sum(labelled[i] for i in members), settings, context)
             epoch_loss += share.loss
             epoch_windows += share.windows
             epoch_tokens += share.tokens
@@ -130,16 +132,20 @@ def run_loop(
                 step += 1
                 if step % settings.training.progress_every_steps == 0:
                     (loss_sum,) = context.sum(epoch_loss)
-                    emit("step", epoch=epoch, step=step, total_steps=total_steps,
-                         train_loss=round(loss_sum / index, 5))
+                    emit("step", epoch=epoch, step=step, total_steps=total_steps, train_loss=round(loss_sum / index, 5))
         result.train_seconds += time.perf_counter() - started
         epoch_loss, epoch_windows, epoch_tokens = context.sum(epoch_loss, epoch_windows, epoch_tokens)
         result.train_tokens += int(epoch_tokens)
-        record = {"epoch": epoch, "step": step, "train_loss": epoch_loss / max(1, len(batches)),
-                  "train_windows": int(epoch_windows)}
+        record = {
+            "epoch": epoch,
+            "step": step,
+            "train_loss": epoch_loss / max(1, len(batches)),
+            "train_windows": int(epoch_windows),
+        }
         if validation:
-            record["validation"] = context.from_main(lambda: evaluate(model, validation, settings, should_stop),
-                                                     TrainingStopped)
+            record["validation"] = context.from_main(
+                lambda: evaluate(model, validation, settings, should_stop), TrainingStopped
+            )
         result.history.append(record)
         on_epoch(record)
         if not validation:
@@ -169,8 +175,14 @@ class _Share:
     tokens: int = 0
 
 
-def _backward(trained, windows: list[Window], members: list[int], batch_labelled: int, settings: LoopSettings,
-              context: DistributedContext) -> _Share:
+def _backward(
+    trained,
+    windows: list[Window],
+    members: list[int],
+    batch_labelled: int,
+    settings: LoopSettings,
+    context: DistributedContext,
+) -> _Share:
     """Accumulate this rank's share of the gradient of one batch's mean loss.
 
     Each rank sums the loss over its slice and divides by the labelled tokens of the whole batch (every rank
@@ -217,8 +229,9 @@ def evaluate(model, documents: list[EncodedDocument], settings: LoopSettings, sh
             with autocast_context(settings.device, settings.autocast_dtype):
                 logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
             logits = logits.float()
-            loss_sum += cross_entropy(logits.flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE,
-                                      reduction="sum").item()
+            loss_sum += cross_entropy(
+                logits.flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE, reduction="sum"
+            ).item()
             labelled += int((batch["labels"] != IGNORE).sum())
             best = logits.argmax(-1).tolist()
             for row, index in enumerate(members):
@@ -229,7 +242,9 @@ def evaluate(model, documents: list[EncodedDocument], settings: LoopSettings, sh
         cursor += len(document.windows)
         merged = merge_window_predictions(list(document.windows), own, len(document.tokens))
         gold = unit_tag_ids(document.tokens, list(document.tag_ids), settings.training.tokenization.subtoken_policy)
-        predicted = repair_bio(unit_tag_ids(document.tokens, merged, settings.training.tokenization.subtoken_policy), settings.schema)
+        predicted = repair_bio(
+            unit_tag_ids(document.tokens, merged, settings.training.tokenization.subtoken_policy), settings.schema
+        )
         gold_tags.append(tags_from_ids(gold, settings.schema))
         predicted_tags.append(tags_from_ids(predicted, settings.schema))
     metrics = entity_metrics(gold_tags, predicted_tags)

@@ -95,11 +95,18 @@ def entity_metrics(gold: list[list[str]], predicted: list[list[str]]) -> dict:
             raise ValueError(f"sequence {index}: gold has {len(gold_seq)} tag(s) but predicted has {len(pred_seq)}")
 
     units = sum(len(seq) for seq in gold)
-    matches = sum(g == p for gold_seq, pred_seq in zip(gold, predicted, strict=True)
-                  for g, p in zip(gold_seq, pred_seq, strict=True))
+    matches = sum(
+        g == p
+        for gold_seq, pred_seq in zip(gold, predicted, strict=True)
+        for g, p in zip(gold_seq, pred_seq, strict=True)
+    )
     result = {
-        "micro_precision": 0.0, "micro_recall": 0.0, "micro_f1": 0.0,
-        "macro_precision": 0.0, "macro_recall": 0.0, "macro_f1": 0.0,
+        "micro_precision": 0.0,
+        "micro_recall": 0.0,
+        "micro_f1": 0.0,
+        "macro_precision": 0.0,
+        "macro_recall": 0.0,
+        "macro_f1": 0.0,
         "token_accuracy": matches / units if units else 0.0,
         "per_entity": {},
         "support": 0,
@@ -113,7 +120,10 @@ def entity_metrics(gold: list[list[str]], predicted: list[list[str]]) -> dict:
     report = classification_report(
         [_rename(seq, names) for seq in gold],
         [_rename(seq, names) for seq in predicted],
-        mode="strict", scheme=IOB2, output_dict=True, zero_division=0,
+        mode="strict",
+        scheme=IOB2,
+        output_dict=True,
+        zero_division=0,
     )
     original = {placeholder: entity for entity, placeholder in names.items()}
     per_entity = {
@@ -128,9 +138,11 @@ def entity_metrics(gold: list[list[str]], predicted: list[list[str]]) -> dict:
     }
     micro, macro = report["micro avg"], report["macro avg"]
     result.update(
-        micro_precision=float(micro["precision"]), micro_recall=float(micro["recall"]),
+        micro_precision=float(micro["precision"]),
+        micro_recall=float(micro["recall"]),
         micro_f1=float(micro["f1-score"]),
-        macro_precision=float(macro["precision"]), macro_recall=float(macro["recall"]),
+        macro_precision=float(macro["precision"]),
+        macro_recall=float(macro["recall"]),
         macro_f1=float(macro["f1-score"]),
         per_entity=dict(sorted(per_entity.items())),
         support=int(micro["support"]),

@@ -55,7 +55,8 @@ def resolve_device(name: str, parent_sees_cuda: bool = False) -> torch.device:
     if parent_sees_cuda and (name == "auto" or name.startswith("cuda")) and not torch.cuda.is_available():
         raise UserInputError(
             "the launcher sees CUDA but this training process does not: check CUDA_VISIBLE_DEVICES and "
-            "LD_LIBRARY_PATH in its environment, or list what it needs in training.environment.pass_through")
+            "LD_LIBRARY_PATH in its environment, or list what it needs in training.environment.pass_through"
+        )
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)
@@ -70,8 +71,9 @@ def resolve_device(name: str, parent_sees_cuda: bool = False) -> torch.device:
 NATIVE_BF16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 
 
-def bf16_is_native(device_type: str, *, cuda_bf16: bool = False, cpu_flags: Collection[str] = (),
-                   onednn: bool = True) -> bool:
+def bf16_is_native(
+    device_type: str, *, cuda_bf16: bool = False, cpu_flags: Collection[str] = (), onednn: bool = True
+) -> bool:
     """Whether bf16 is native, from capability answers alone (no hardware is asked): on CUDA when the GPU
     computes bf16 without emulation, on a CPU when oneDNN is there to use AVX512-BF16 or AMX, never elsewhere."""
     if device_type == "cuda":

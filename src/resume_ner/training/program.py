@@ -41,8 +41,10 @@ def _load_split(config: RunConfig):
     except FileNotFoundError:
         raise UserInputError(f"data.splits: {config.data.splits} does not exist") from None
     if isinstance(config.data.fold, int) and config.data.fold >= len(folds.get("folds", [])):
-        raise UserInputError(f"data.fold: {config.data.fold} is not a fold of {config.data.splits} "
-                             f"(it has {len(folds.get('folds', []))})")
+        raise UserInputError(
+            f"data.fold: {config.data.fold} is not a fold of {config.data.splits} "
+            f"(it has {len(folds.get('folds', []))})"
+        )
     train_ids, validation_ids = fold_ids(folds, corpus, config.data.fold)
     unknown = sorted(set(corpus.label_counts()) - set(config.entity_types))
     if unknown:
@@ -61,8 +63,12 @@ def _resolve_backbone_once(config: RunConfig, texts: list[str], context: Distrib
     return backbone
 
 
-def run_training(config: RunConfig, progress: ProgressStream | SilentProgress, should_stop,
-                 context: DistributedContext = SINGLE_PROCESS) -> dict:
+def run_training(
+    config: RunConfig,
+    progress: ProgressStream | SilentProgress,
+    should_stop,
+    context: DistributedContext = SINGLE_PROCESS,
+) -> dict:
     """Train as ``config`` says; write the checkpoint and metrics.json into ``config.output_dir``.
 
     Under torchrun (``context`` distributed) every rank trains its slice of each batch (the recipe is the single
@@ -91,16 +97,24 @@ def run_training(config: RunConfig, progress: ProgressStream | SilentProgress, s
     tokens = config.tokenization
 
     def encode(corpus):
-        return [encode_document(doc, tokenizer, schema, tokens.max_length, tokens.stride, tokens.subtoken_policy,
-                                special) for doc in corpus]
+        return [
+            encode_document(doc, tokenizer, schema, tokens.max_length, tokens.stride, tokens.subtoken_policy, special)
+            for doc in corpus
+        ]
 
     # Training needs only the windows; the documents' token offsets are dropped (tens of MB on a real corpus).
     train_windows = [window for document in encode(train_corpus) for window in document.windows]
     validation_documents = encode(validation_corpus)
-    progress.emit(Event.DATA_READY, train_documents=len(train_corpus), validation_documents=len(validation_corpus),
-                  train_windows=len(train_windows), device=str(device),
-                  precision="bf16" if autocast_dtype else "fp32", backbone=str(backbone),
-                  **({"world_size": context.world_size} if context.is_distributed else {}))
+    progress.emit(
+        Event.DATA_READY,
+        train_documents=len(train_corpus),
+        validation_documents=len(validation_corpus),
+        train_windows=len(train_windows),
+        device=str(device),
+        precision="bf16" if autocast_dtype else "fp32",
+        backbone=str(backbone),
+        **({"world_size": context.world_size} if context.is_distributed else {}),
+    )
 
     seed = config.optimization.seed
     random.seed(seed)
@@ -111,25 +125,27 @@ def run_training(config: RunConfig, progress: ProgressStream | SilentProgress, s
         # Every rank starts from the same weights (the seed above; DDP also copies rank 0's), but each needs its
         # own dropout masks, or all ranks would drop the same units of their different batches.
         torch.manual_seed(seed + context.rank)
-    settings = LoopSettings(config, schema, device, autocast_dtype,
-                            tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
+    settings = LoopSettings(
+        config, schema, device, autocast_dtype, tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    )
     output_dir = Path(config.output_dir)
-    metadata = CheckpointMetadata(tuple(config.entity_types), tokens.max_length, tokens.stride,
-                                  tokens.subtoken_policy)
+    metadata = CheckpointMetadata(tuple(config.entity_types), tokens.max_length, tokens.stride, tokens.subtoken_policy)
 
     def on_epoch(record: dict) -> None:
         progress.emit(Event.EPOCH, **record)
         if tracker is not None:
-            tracker.log_metrics({"train_loss": record["train_loss"], **record.get("validation", {})},
-                                step=record["epoch"])
+            tracker.log_metrics(
+                {"train_loss": record["train_loss"], **record.get("validation", {})}, step=record["epoch"]
+            )
 
     def on_best(epoch: int) -> None:
         if config.save_checkpoint and context.is_main:
             save_checkpoint(model, tokenizer, metadata, output_dir / CHECKPOINT_DIR)
             progress.emit(Event.CHECKPOINT, epoch=epoch, path=str(output_dir / CHECKPOINT_DIR))
 
-    result = run_loop(model, train_windows, validation_documents, settings, progress.emit, on_epoch, on_best,
-                      should_stop, context)
+    result = run_loop(
+        model, train_windows, validation_documents, settings, progress.emit, on_epoch, on_best, should_stop, context
+    )
     metrics = {
         "objective": config.objective,
         "best_epoch": result.best_epoch,
@@ -150,8 +166,10 @@ def run_training(config: RunConfig, progress: ProgressStream | SilentProgress, s
         write_text_atomically(output_dir / METRICS_FILE, json.dumps(metrics, indent=2))
     if tracker is not None:
         final = {f"best_{key}": value for key, value in (result.best_metrics or {}).items() if key != "per_entity"}
-        tracker.log_metrics(final | {"best_epoch": result.best_epoch or 0,
-                                     "train_tokens_per_second": metrics["train_tokens_per_second"]})
+        tracker.log_metrics(
+            final
+            | {"best_epoch": result.best_epoch or 0, "train_tokens_per_second": metrics["train_tokens_per_second"]}
+        )
     return metrics
 
 

@@ -173,8 +173,16 @@ class FailedEvent(TypedDict):
     error: str
 
 
-ProgressEvent = (StartedEvent | DataReadyEvent | StepEvent | EpochEvent | CheckpointEvent | FinishedEvent
-                 | StoppedEvent | FailedEvent)
+ProgressEvent = (
+    StartedEvent
+    | DataReadyEvent
+    | StepEvent
+    | EpochEvent
+    | CheckpointEvent
+    | FinishedEvent
+    | StoppedEvent
+    | FailedEvent
+)
 
 # Values are TypedDict classes; typing has no type for "a TypedDict class", hence Any.
 EVENT_TYPES: dict[Event, Any] = {

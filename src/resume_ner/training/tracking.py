@@ -29,8 +29,9 @@ class RunTracker:
         try:
             status = self._client.get_run(run_id).info.status
         except MlflowException as error:
-            raise UserInputError(f"MLflow run {run_id} not found at {tracking_uri or 'the default URI'}: "
-                                 f"{str(error).splitlines()[0]}") from None
+            raise UserInputError(
+                f"MLflow run {run_id} not found at {tracking_uri or 'the default URI'}: {str(error).splitlines()[0]}"
+            ) from None
         if status != "RUNNING":
             raise UserInputError(f"MLflow run {run_id} is {status}; the parent must hand over a running run")
 
@@ -51,7 +52,9 @@ class RunTracker:
         from mlflow.entities import Metric
 
         stamp = int(time.time() * 1000)
-        flat = {k: float(v) for k, v in flatten_params(metrics, self.prefix).items()
-                if isinstance(v, (int, float)) and v == v}
+        flat = {
+            k: float(v)
+            for k, v in flatten_params(metrics, self.prefix).items()
+            if isinstance(v, (int, float)) and v == v
+        }
         self._client.log_batch(self.run_id, metrics=[Metric(k, v, stamp, step or 0) for k, v in flat.items()])
-

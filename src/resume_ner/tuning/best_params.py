@@ -60,8 +60,9 @@ class BestParams(BaseModel):
 def parse_best_params(data: Any, source: str) -> BestParams:
     """Validate a loaded best-params file; one line naming the file and each bad key otherwise."""
     if not isinstance(data, dict):
-        raise UserInputError(f"Best-params file {source} must be a mapping with a 'params' key, "
-                             f"got {type(data).__name__}")
+        raise UserInputError(
+            f"Best-params file {source} must be a mapping with a 'params' key, got {type(data).__name__}"
+        )
     try:
         return BestParams.model_validate(data)
     except ValidationError as error:
@@ -77,8 +78,7 @@ def derive_epochs(best: BestParams, rule: EpochsRule, base_epochs: int) -> tuple
     """
     params_epochs = best.params.get("epochs")
     if rule in ("median", "max") and best.best_epochs:
-        value = (math.floor(statistics.median(best.best_epochs) + 0.5) if rule == "median"
-                 else max(best.best_epochs))
+        value = math.floor(statistics.median(best.best_epochs) + 0.5) if rule == "median" else max(best.best_epochs)
         return value, f"{rule} of the folds' best epochs {best.best_epochs}"
     fallback = "" if rule == "params" else f" (rule {rule!r} needs best_epochs, which the file does not record)"
     if params_epochs is not None:

@@ -99,8 +99,11 @@ class TrialObjective:
             raise
         except TrainingFailed as failure:
             trial.set_user_attr("state_detail", failure.summary)
-            self._close_trial(trial_run, "FAILED", {"state": "failed", "detail": failure.summary,
-                                                    "stderr_tail": "\n".join(failure.result.stderr_tail)})
+            self._close_trial(
+                trial_run,
+                "FAILED",
+                {"state": "failed", "detail": failure.summary, "stderr_tail": "\n".join(failure.result.stderr_tail)},
+            )
             raise
         except UserInputError as error:  # this trial's settings are wrong; the next trial's may not be
             detail = str(error).splitlines()[0]
@@ -118,9 +121,14 @@ class TrialObjective:
         std = statistics.pstdev(values) if len(values) > 1 else 0.0
         trial.set_user_attr("value_std", std)
         if tracker and trial_run:
-            tracker.log_metrics(trial_run, {f"mean_{settings.objective}": mean, f"std_{settings.objective}": std,
-                                            **{f"fold_{fold}_{settings.objective}": value
-                                               for fold, value in zip(settings.folds, values)}})
+            tracker.log_metrics(
+                trial_run,
+                {
+                    f"mean_{settings.objective}": mean,
+                    f"std_{settings.objective}": std,
+                    **{f"fold_{fold}_{settings.objective}": value for fold, value in zip(settings.folds, values)},
+                },
+            )
         self._close_trial(trial_run, "FINISHED", {"state": "complete"})
         return mean
 
@@ -132,27 +140,38 @@ class TrialObjective:
         if int(metrics.get("epochs_run", 0)) < settings.epochs_cap:
             trial.report(statistics.fmean(values), (position + 1) * settings.epochs_cap)
         if position + 1 < len(settings.folds) and trial.should_prune():
-            raise optuna.TrialPruned(f"pruned at the end of fold {settings.folds[position]} "
-                                     f"(mean {statistics.fmean(values):.4f} over {position + 1} folds)")
+            raise optuna.TrialPruned(
+                f"pruned at the end of fold {settings.folds[position]} "
+                f"(mean {statistics.fmean(values):.4f} over {position + 1} folds)"
+            )
 
-    def _run_fold(self, trial, params: dict, position: int, fold: int, values: list[float],
-                  trial_run: str | None) -> tuple[dict, dict]:
+    def _run_fold(
+        self, trial, params: dict, position: int, fold: int, values: list[float], trial_run: str | None
+    ) -> tuple[dict, dict]:
         """Train one fold through the shared steps (``execution.steps``), in an MLflow run of its own; once per
         trial, a fold that ran out of memory is retried with half the batch and double accumulation, and the later
         folds keep that batch. Returns the fold's metrics and the hyperparameters the trial trains with from now
         on."""
         settings, tracker = self.settings, self.settings.tracker
         fold_run = tracker.start_fold(trial_run, trial.number, fold) if tracker and trial_run else None
-        plan = RunPlan(RunPurpose(kind="trial", name=settings.study_name, trial=trial.number, fold=fold), params,
-                       settings.workspace,
-                       MlflowTarget(tracker.tracking_uri, tracker.experiment_id, fold_run) if fold_run else None)
+        plan = RunPlan(
+            RunPurpose(kind="trial", name=settings.study_name, trial=trial.number, fold=fold),
+            params,
+            settings.workspace,
+            MlflowTarget(tracker.tracking_uri, tracker.experiment_id, fold_run) if fold_run else None,
+        )
         pruned: list[str] = []
         try:
             run = prepare_run_config(plan, settings.inputs, settings.training)
-            result = execute_run(build_command(run, settings.training), build_environment(run, settings.training),
-                                 run, settings.training,
-                                 on_event=self._pruning_reporter(trial, position, fold, values, pruned, run.epochs),
-                                 launcher=settings.launcher, oom_retry=not trial.user_attrs.get("oom_retry"))
+            result = execute_run(
+                build_command(run, settings.training),
+                build_environment(run, settings.training),
+                run,
+                settings.training,
+                on_event=self._pruning_reporter(trial, position, fold, values, pruned, run.epochs),
+                launcher=settings.launcher,
+                oom_retry=not trial.user_attrs.get("oom_retry"),
+            )
         except RunStopped:
             if fold_run:
                 tracker.finish(fold_run, "KILLED")
@@ -164,21 +183,32 @@ class TrialObjective:
         if fold_run:
             tracker.finish(fold_run, "FINISHED")
         if result.oom_retry:
-            params = retried_hyperparameters(params, result.oom_retry.batch_size,
-                                             result.oom_retry.gradient_accumulation)
+            params = retried_hyperparameters(
+                params, result.oom_retry.batch_size, result.oom_retry.gradient_accumulation
+            )
             trial.set_user_attr("oom_retry", True)
             trial.set_user_attr("effective_params", params)
         metrics = result.metrics
         value = float(metrics["best"][settings.objective])
-        logger.info("Trial %d fold %d/%d: %s %.4f (best epoch %s of %d), running mean %.4f, %.0f s", trial.number,
-                    position + 1, len(settings.folds), settings.objective, value, metrics["best_epoch"],
-                    metrics["epochs_run"], _running_mean(values, value), result.wall_seconds)
+        logger.info(
+            "Trial %d fold %d/%d: %s %.4f (best epoch %s of %d), running mean %.4f, %.0f s",
+            trial.number,
+            position + 1,
+            len(settings.folds),
+            settings.objective,
+            value,
+            metrics["best_epoch"],
+            metrics["epochs_run"],
+            _running_mean(values, value),
+            result.wall_seconds,
+        )
         if pruned and position + 1 < len(settings.folds):  # the verdict came with the child's last epoch
             raise optuna.TrialPruned(pruned[0])
         return metrics, params
 
-    def _pruning_reporter(self, trial, position: int, fold: int, values: list[float], pruned: list[str],
-                          epochs: int) -> Callable[[dict], bool]:
+    def _pruning_reporter(
+        self, trial, position: int, fold: int, values: list[float], pruned: list[str], epochs: int
+    ) -> Callable[[dict], bool]:
         """The progress-event callback of one fold: report each epoch's running mean, and ask the child to stop
         (a truthy return) when the pruner says so; the verdict is kept in ``pruned``. On the fold's last epoch
         the child is left to finish (stopping it would save nothing and lose its records); the verdict then
@@ -195,8 +225,16 @@ class TrialObjective:
             running_mean = _running_mean(values, fold_best)
             step = pruning_step(position, epoch, settings.epochs_cap)
             trial.report(running_mean, step)
-            logger.debug("Trial %d fold %d/%d epoch %d: %s %.4f (running mean %.4f)", trial.number, position + 1,
-                         len(settings.folds), epoch, settings.objective, value, running_mean)
+            logger.debug(
+                "Trial %d fold %d/%d epoch %d: %s %.4f (running mean %.4f)",
+                trial.number,
+                position + 1,
+                len(settings.folds),
+                epoch,
+                settings.objective,
+                value,
+                running_mean,
+            )
             # The study's last step is the trial's result: stopping there would only throw the result away.
             if not pruned and step < len(settings.folds) * settings.epochs_cap and trial.should_prune():
                 pruned.append(f"pruned at fold {fold} epoch {epoch} (running mean {running_mean:.4f})")

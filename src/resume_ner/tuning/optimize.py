@@ -52,9 +52,14 @@ def requeue(study: optuna.Study, trial: FrozenTrial, max_retry: int | None) -> i
     history = [*trial.system_attrs.get("retry_history", []), trial.number]
     if max_retry is not None and len(history) > max_retry:
         return None
-    study.add_trial(optuna.trial.create_trial(
-        state=TrialState.WAITING, params=trial.params, distributions=trial.distributions,
-        system_attrs={"failed_trial": history[0], "retry_history": history}))
+    study.add_trial(
+        optuna.trial.create_trial(
+            state=TrialState.WAITING,
+            params=trial.params,
+            distributions=trial.distributions,
+            system_attrs={"failed_trial": history[0], "retry_history": history},
+        )
+    )
     return len(history)
 
 
@@ -82,9 +87,13 @@ def fail_interrupted_trials(study: optuna.Study, tracker: StudyTracker | None, m
             continue
         _close_runs_of(trial, tracker)
         retry = requeue(study, trial, max_retry)
-        logger.warning("Trial %d was interrupted by the end of an earlier run; marked FAIL, %s", trial.number,
-                       "its parameters are queued to train again" if retry else
-                       f"not retried again (hpo.storage.max_retry: {max_retry})")
+        logger.warning(
+            "Trial %d was interrupted by the end of an earlier run; marked FAIL, %s",
+            trial.number,
+            "its parameters are queued to train again"
+            if retry
+            else f"not retried again (hpo.storage.max_retry: {max_retry})",
+        )
         numbers.append(trial.number)
     return numbers
 
@@ -101,8 +110,11 @@ class DeadWorkerCallback:
         # Optuna has already marked the trial FAIL, and a finished trial's attributes cannot change: the log says why.
         _close_runs_of(trial, self._tracker)
         retry = requeue(study, trial, self._max_retry)
-        logger.warning("Trial %d lost its worker (no heartbeat); marked FAIL%s", trial.number,
-                       ", its parameters are queued to train again" if retry else "")
+        logger.warning(
+            "Trial %d lost its worker (no heartbeat); marked FAIL%s",
+            trial.number,
+            ", its parameters are queued to train again" if retry else "",
+        )
 
 
 class FailureLimit:
@@ -122,8 +134,10 @@ class FailureLimit:
             self.failed += 1
             if self.failed >= self.limit and self.reached is None:
                 last = trial.user_attrs.get("state_detail", "see the log")
-                self.reached = (f"The study stopped after {self.failed} failed trials of this run "
-                                f"(hpo.max_failed_trials: {self.limit}); the last one: {last}")
+                self.reached = (
+                    f"The study stopped after {self.failed} failed trials of this run "
+                    f"(hpo.max_failed_trials: {self.limit}); the last one: {last}"
+                )
                 study.stop()
 
     def check(self) -> None:
@@ -185,28 +199,47 @@ class ProgressLog:
         seconds = f"{trial.duration.total_seconds():.0f} s" if trial.duration else "?"
         detail = trial.user_attrs.get("state_detail", "")
         if trial.state == TrialState.COMPLETE:
-            logger.info("Trial %d complete: %s %.4f (std %.4f over %d folds, %s) %s; %s, %s", trial.number,
-                        self.objective_name, trial.value, trial.user_attrs.get("value_std", 0.0),
-                        len(trial.user_attrs.get("fold_values", [])), seconds, describe_params(trained_with(trial)),
-                        progress, best)
+            logger.info(
+                "Trial %d complete: %s %.4f (std %.4f over %d folds, %s) %s; %s, %s",
+                trial.number,
+                self.objective_name,
+                trial.value,
+                trial.user_attrs.get("value_std", 0.0),
+                len(trial.user_attrs.get("fold_values", [])),
+                seconds,
+                describe_params(trained_with(trial)),
+                progress,
+                best,
+            )
         elif trial.state == TrialState.PRUNED:
             logger.info("Trial %d %s after %s; %s, %s", trial.number, detail or "pruned", seconds, progress, best)
         else:
-            logger.warning("Trial %d failed after %s: %s; %s, %s", trial.number, seconds, detail or "see above",
-                           progress, best)
+            logger.warning(
+                "Trial %d failed after %s: %s; %s, %s", trial.number, seconds, detail or "see above", progress, best
+            )
         if self.bar is not None:
             self.bar.update(completed=done, description=f"Study {study.study_name}: {best}")
 
 
 def describe_params(params: dict) -> str:
     """``learning_rate=0.000668, batch_size=16``: floats to three significant digits."""
-    return ", ".join(f"{key}={value:.3g}" if isinstance(value, float) else f"{key}={value}"
-                     for key, value in params.items())
+    return ", ".join(
+        f"{key}={value:.3g}" if isinstance(value, float) else f"{key}={value}" for key, value in params.items()
+    )
 
 
-def optimize(study: optuna.Study, objective, *, n_trials: int | None, timeout_seconds: float | None,
-             n_workers: int, max_failed_trials: int, study_dir: Path, keep_best_checkpoints: int,
-             objective_name: str = "value") -> None:
+def optimize(
+    study: optuna.Study,
+    objective,
+    *,
+    n_trials: int | None,
+    timeout_seconds: float | None,
+    n_workers: int,
+    max_failed_trials: int,
+    study_dir: Path,
+    keep_best_checkpoints: int,
+    objective_name: str = "value",
+) -> None:
     """Run trials until ``n_trials`` are finished in the study (so a resumed study only adds what is missing, and
     several workers share one budget) or ``timeout_seconds`` passed. ``n_workers`` trials run at once, each
     training its folds in child processes."""
@@ -218,8 +251,11 @@ def optimize(study: optuna.Study, objective, *, n_trials: int | None, timeout_se
         budget = TrialBudget(n_trials)
         committed = budget.committed(study)
         if committed >= n_trials:
-            logger.info("The study already has %d finished or running trials (hpo.n_trials: %d); nothing to add",
-                        committed, n_trials)
+            logger.info(
+                "The study already has %d finished or running trials (hpo.n_trials: %d); nothing to add",
+                committed,
+                n_trials,
+            )
             return
         callbacks.insert(0, budget)
         workers = min(n_workers, n_trials - committed)  # never start more trials at once than are missing
@@ -227,6 +263,7 @@ def optimize(study: optuna.Study, objective, *, n_trials: int | None, timeout_se
         bar.update(completed=len(study.get_trials(deepcopy=False, states=BUDGET_STATES)))
         callbacks.append(ProgressLog(n_trials, objective_name, bar))
         # No per-process trial count: a failed trial must not use up the budget, so TrialBudget stops the loop.
-        study.optimize(objective, n_trials=None, timeout=timeout_seconds, n_jobs=workers, catch=TRIAL_FAILURES,
-                       callbacks=callbacks)
+        study.optimize(
+            objective, n_trials=None, timeout=timeout_seconds, n_jobs=workers, catch=TRIAL_FAILURES, callbacks=callbacks
+        )
     failures.check()

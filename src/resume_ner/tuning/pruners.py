@@ -37,8 +37,17 @@ def pruning_interval(interval: str, epochs_vary: bool) -> str:
     return "fold" if epochs_vary else "epoch"
 
 
-def make_pruner(name: str, *, interval: str, epochs_cap: int, folds: int, n_startup_trials: int,
-                n_warmup_steps: int, min_resource: int, reduction_factor: int) -> BasePruner:
+def make_pruner(
+    name: str,
+    *,
+    interval: str,
+    epochs_cap: int,
+    folds: int,
+    n_startup_trials: int,
+    n_warmup_steps: int,
+    min_resource: int,
+    reduction_factor: int,
+) -> BasePruner:
     """Optuna's median, hyperband or successive-halving pruner (or none), asked at fold ends or every epoch.
 
     ``min_resource`` counts folds at ``interval: fold`` (so every rung is a fold end) and epochs otherwise;
@@ -48,12 +57,15 @@ def make_pruner(name: str, *, interval: str, epochs_cap: int, folds: int, n_star
         return optuna.pruners.NopPruner()
     unit = epochs_cap if interval == "fold" else 1
     if name == "median":
-        inner: BasePruner = optuna.pruners.MedianPruner(n_startup_trials=n_startup_trials,
-                                                         n_warmup_steps=n_warmup_steps)
+        inner: BasePruner = optuna.pruners.MedianPruner(
+            n_startup_trials=n_startup_trials, n_warmup_steps=n_warmup_steps
+        )
     elif name == "hyperband":
-        inner = optuna.pruners.HyperbandPruner(min_resource=min_resource * unit, max_resource=folds * epochs_cap,
-                                               reduction_factor=reduction_factor)
+        inner = optuna.pruners.HyperbandPruner(
+            min_resource=min_resource * unit, max_resource=folds * epochs_cap, reduction_factor=reduction_factor
+        )
     else:
-        inner = optuna.pruners.SuccessiveHalvingPruner(min_resource=min_resource * unit,
-                                                       reduction_factor=reduction_factor)
+        inner = optuna.pruners.SuccessiveHalvingPruner(
+            min_resource=min_resource * unit, reduction_factor=reduction_factor
+        )
     return FoldEndPruner(inner, epochs_cap) if interval == "fold" else inner

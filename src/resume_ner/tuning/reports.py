@@ -107,13 +107,15 @@ def _trial_row(trial: FrozenTrial, n_folds: int) -> dict[str, Any]:
     }
     row.update({f"fold_{index}": folds[index] if index < len(folds) else None for index in range(n_folds)})
     row.update({f"param_{name}": value for name, value in trained_with(trial).items()})
-    row.update({
-        "best_epochs": ",".join(str(epoch) for epoch in best_epochs) if best_epochs else None,
-        "duration_seconds": _duration_seconds(trial),
-        "mlflow_run_id": attrs.get("mlflow_run_id"),
-        "state_detail": attrs.get("state_detail"),
-        "oom_retry": attrs.get("oom_retry"),
-    })
+    row.update(
+        {
+            "best_epochs": ",".join(str(epoch) for epoch in best_epochs) if best_epochs else None,
+            "duration_seconds": _duration_seconds(trial),
+            "mlflow_run_id": attrs.get("mlflow_run_id"),
+            "state_detail": attrs.get("state_detail"),
+            "oom_retry": attrs.get("oom_retry"),
+        }
+    )
     return row
 
 
@@ -130,8 +132,11 @@ def trials_table(study: optuna.Study) -> pd.DataFrame:
     n_folds = max((len(trial.user_attrs.get("fold_values") or []) for trial in trials), default=0)
     fold_columns = [f"fold_{index}" for index in range(n_folds)]
     param_columns = [f"param_{name}" for name in sorted({name for trial in trials for name in trained_with(trial)})]
-    table = pd.DataFrame([_trial_row(trial, n_folds) for trial in trials],
-                         columns=BASE_COLUMNS + fold_columns + param_columns + TAIL_COLUMNS, dtype=object)
+    table = pd.DataFrame(
+        [_trial_row(trial, n_folds) for trial in trials],
+        columns=BASE_COLUMNS + fold_columns + param_columns + TAIL_COLUMNS,
+        dtype=object,
+    )
     typed = BASE_COLUMNS + fold_columns + TAIL_COLUMNS
     table[typed] = table[typed].infer_objects()
     return table
@@ -229,14 +234,13 @@ def _varying_params(completed: list[FrozenTrial]) -> list[str]:
 def _importances_figure(study: optuna.Study, completed: list[FrozenTrial], target_name: str) -> go.Figure:
     """fANOVA importances (seeded, so the figure is reproducible), or a placeholder when they mean nothing."""
     if len(completed) < 2:
-        return _placeholder(f"Hyperparameter importances need at least 2 completed trials "
-                            f"({len(completed)} so far)")
+        return _placeholder(f"Hyperparameter importances need at least 2 completed trials ({len(completed)} so far)")
     if not _varying_params(completed):
-        return _placeholder("Hyperparameter importances need a hyperparameter that varies across "
-                            "the completed trials")
+        return _placeholder("Hyperparameter importances need a hyperparameter that varies across the completed trials")
     if len({trial.value for trial in completed}) < 2:
-        return _placeholder("Hyperparameter importances need completed trials that scored differently "
-                            "(every one has the same value)")
+        return _placeholder(
+            "Hyperparameter importances need completed trials that scored differently (every one has the same value)"
+        )
     evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)
     return optuna.visualization.plot_param_importances(study, evaluator=evaluator, target_name=target_name)
 

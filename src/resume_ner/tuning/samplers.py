@@ -52,19 +52,22 @@ class TrialSeededSampler(BaseSampler):
     def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
         return self._sampler_of(trial).infer_relative_search_space(study, trial)
 
-    def sample_relative(self, study: optuna.Study, trial: FrozenTrial,
-                        search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
+    def sample_relative(
+        self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
         return self._sampler_of(trial).sample_relative(study, trial, search_space)
 
-    def sample_independent(self, study: optuna.Study, trial: FrozenTrial, param_name: str,
-                           param_distribution: BaseDistribution) -> Any:
+    def sample_independent(
+        self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
+    ) -> Any:
         return self._sampler_of(trial).sample_independent(study, trial, param_name, param_distribution)
 
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         self._sampler_of(trial).before_trial(study, trial)
 
-    def after_trial(self, study: optuna.Study, trial: FrozenTrial, state: TrialState,
-                    values: Sequence[float] | None) -> None:
+    def after_trial(
+        self, study: optuna.Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
+    ) -> None:
         sampler = self._sampler_of(trial)
         with self._lock:
             self._samplers.pop(trial.number, None)
@@ -78,12 +81,15 @@ def make_sampler(name: str, seed: int | None, n_startup_trials: int, grid: dict[
     """``tpe`` or ``random`` seeded per trial from ``seed``, or ``grid`` (which needs ``grid``)."""
     if name == "grid":
         if grid is None:
-            raise UserInputError("hpo.sampler.name: grid needs every float range of the search space to have a "
-                                 "step (or be a categorical)")
+            raise UserInputError(
+                "hpo.sampler.name: grid needs every float range of the search space to have a "
+                "step (or be a categorical)"
+            )
         # The grid sampler's seed shuffles the grid once; trial N takes point N of that order, so a resumed study
         # continues the order. Seeded per trial, each trial would shuffle anew and points would repeat.
         return optuna.samplers.GridSampler(grid, seed=seed)
     if name == "random":
         return TrialSeededSampler(lambda trial_seed: optuna.samplers.RandomSampler(seed=trial_seed), seed)
     return TrialSeededSampler(
-        lambda trial_seed: optuna.samplers.TPESampler(seed=trial_seed, n_startup_trials=n_startup_trials), seed)
+        lambda trial_seed: optuna.samplers.TPESampler(seed=trial_seed, n_startup_trials=n_startup_trials), seed
+    )

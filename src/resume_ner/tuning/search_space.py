@@ -188,8 +188,9 @@ def check_search_space(space: SearchSpace, base: TrainingSettings) -> list[Backb
     backbones = [base.backbone]
     for name, dimension in space.root.items():
         for value in dimension.edges():
-            settings = apply_hyperparameters(base, {name: value},
-                                             f"for hpo.search_space.{name} = {value!r} (on training.base)")
+            settings = apply_hyperparameters(
+                base, {name: value}, f"for hpo.search_space.{name} = {value!r} (on training.base)"
+            )
             if settings.backbone not in backbones:
                 backbones.append(settings.backbone)
     return backbones
@@ -202,5 +203,8 @@ def parse_search_space(data: Any) -> SearchSpace:
     try:
         return SearchSpace.model_validate(data)
     except ValidationError as error:
-        raise UserInputError(describe_validation_error(error, "Invalid hpo.search_space",
-                                                       unnamed=("float", "int", "categorical", "fixed"))) from None
+        raise UserInputError(
+            describe_validation_error(
+                error, "Invalid hpo.search_space", unnamed=("float", "int", "categorical", "fixed")
+            )
+        ) from None

@@ -95,14 +95,33 @@ class StudySpec:
     inputs: RunInputs
 
 
-def study_definition(*, search_space: dict, objective: str, corpus_fingerprint: str, splits_fingerprint: str,
-                     folds: int, training: dict, gpus: int) -> dict[str, Any]:
+def study_definition(
+    *,
+    search_space: dict,
+    objective: str,
+    corpus_fingerprint: str,
+    splits_fingerprint: str,
+    folds: int,
+    training: dict,
+    gpus: int,
+) -> dict[str, Any]:
     """Everything that changes what a trial measures: data, folds, search space, objective, the resolved training
     settings every trial starts from (``execution.resolved_base``) and the number of GPUs. The budget (n_trials,
     timeout, workers), sampler and pruner decide which trials run, not what one measures, so they are not in it."""
-    return json.loads(json.dumps({"search_space": search_space, "objective": objective, "corpus": corpus_fingerprint,
-                                  "splits": splits_fingerprint, "folds": folds, "training": training, "gpus": gpus},
-                                 default=str))
+    return json.loads(
+        json.dumps(
+            {
+                "search_space": search_space,
+                "objective": objective,
+                "corpus": corpus_fingerprint,
+                "splits": splits_fingerprint,
+                "folds": folds,
+                "training": training,
+                "gpus": gpus,
+            },
+            default=str,
+        )
+    )
 
 
 def derive_study_name(definition: dict[str, Any]) -> str:
@@ -117,8 +136,11 @@ def definition_differences(stored: dict[str, Any], current: dict[str, Any]) -> l
     from resume_ner.tracking import flatten_params
 
     before, after = flatten_params(stored), flatten_params(current)
-    return [f"{key}: {before.get(key, '(unset)')} -> {after.get(key, '(unset)')}"
-            for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)]
+    return [
+        f"{key}: {before.get(key, '(unset)')} -> {after.get(key, '(unset)')}"
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    ]
 
 
 def check_definition(study: optuna.Study, definition: dict[str, Any]) -> None:
@@ -133,7 +155,8 @@ def check_definition(study: optuna.Study, definition: dict[str, Any]) -> None:
         raise UserInputError(
             f"Study {study.study_name} was made with other settings, so its trials measure something else: "
             f"{'; '.join(differences)} (stored -> now). Use another hpo.study_name, or null to name the study "
-            f"after its settings")
+            f"after its settings"
+        )
 
 
 def is_embedded(storage_url: str) -> bool:
@@ -148,8 +171,12 @@ def make_storage(storage_url: str, settings: StorageSettings, stale_trial_callba
 
     def connect() -> optuna.storages.RDBStorage:
         return optuna.storages.RDBStorage(
-            storage_url, engine_kwargs=engine_kwargs, heartbeat_interval=settings.heartbeat_interval,
-            grace_period=settings.grace_period, heartbeat_stale_trial_callback=stale_trial_callback)
+            storage_url,
+            engine_kwargs=engine_kwargs,
+            heartbeat_interval=settings.heartbeat_interval,
+            grace_period=settings.grace_period,
+            heartbeat_stale_trial_callback=stale_trial_callback,
+        )
 
     try:
         for _ in range(2):
@@ -163,12 +190,15 @@ def make_storage(storage_url: str, settings: StorageSettings, stale_trial_callba
     except (SQLAlchemyError, ImportError, ValueError) as error:  # bad URL, missing driver, no server
         from resume_ner.tuning.reports import redact_storage_url
 
-        raise UserInputError(f"Cannot open the Optuna storage {redact_storage_url(storage_url)}: "
-                             f"{type(error).__name__}: {str(error).splitlines()[0]}") from None
+        raise UserInputError(
+            f"Cannot open the Optuna storage {redact_storage_url(storage_url)}: "
+            f"{type(error).__name__}: {str(error).splitlines()[0]}"
+        ) from None
 
 
 def open_study(name: str, storage: optuna.storages.BaseStorage, sampler, pruner) -> optuna.Study:
     """Create the study, or load it when it exists (a resumed run, or another worker's study)."""
     route_optuna_logs()
-    return optuna.create_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner,
-                               direction="maximize", load_if_exists=True)
+    return optuna.create_study(
+        study_name=name, storage=storage, sampler=sampler, pruner=pruner, direction="maximize", load_if_exists=True
+    )

@@ -24,24 +24,41 @@ class StudyTracker:
         self._client = MlflowClient(tracking_uri)
 
     def start_trial(self, number: int, params: dict[str, Any]) -> str:
-        run = self._client.create_run(self.experiment_id, run_name=f"trial-{number}", tags={
-            MLFLOW_PARENT_RUN_ID: self.study_run_id, MLFLOW_RUN_NAME: f"trial-{number}",
-            "resume_ner.study_name": self.study_name, "resume_ner.trial_number": str(number)})
-        self._client.log_batch(run.info.run_id, params=[Param(key, str(value)) for key, value in
-                                                       flatten_params(params).items()])
+        run = self._client.create_run(
+            self.experiment_id,
+            run_name=f"trial-{number}",
+            tags={
+                MLFLOW_PARENT_RUN_ID: self.study_run_id,
+                MLFLOW_RUN_NAME: f"trial-{number}",
+                "resume_ner.study_name": self.study_name,
+                "resume_ner.trial_number": str(number),
+            },
+        )
+        self._client.log_batch(
+            run.info.run_id, params=[Param(key, str(value)) for key, value in flatten_params(params).items()]
+        )
         return run.info.run_id
 
     def start_fold(self, trial_run_id: str, number: int, fold: int) -> str:
         name = f"trial-{number}-fold-{fold}"
-        run = self._client.create_run(self.experiment_id, run_name=name, tags={
-            MLFLOW_PARENT_RUN_ID: trial_run_id, MLFLOW_RUN_NAME: name, "resume_ner.study_name": self.study_name,
-            "resume_ner.trial_number": str(number), "resume_ner.fold": str(fold)})
+        run = self._client.create_run(
+            self.experiment_id,
+            run_name=name,
+            tags={
+                MLFLOW_PARENT_RUN_ID: trial_run_id,
+                MLFLOW_RUN_NAME: name,
+                "resume_ner.study_name": self.study_name,
+                "resume_ner.trial_number": str(number),
+                "resume_ner.fold": str(fold),
+            },
+        )
         return run.info.run_id
 
     def log_metrics(self, run_id: str, metrics: dict[str, float], step: int = 0) -> None:
         stamp = int(time.time() * 1000)
-        self._client.log_batch(run_id, metrics=[Metric(key, float(value), stamp, step)
-                                                for key, value in metrics.items()])
+        self._client.log_batch(
+            run_id, metrics=[Metric(key, float(value), stamp, step) for key, value in metrics.items()]
+        )
 
     def set_tags(self, run_id: str, tags: dict[str, Any]) -> None:
         for key, value in tags.items():
@@ -62,9 +79,12 @@ class StudyTracker:
         except MlflowException:
             return
         children = self._client.search_runs(
-            [run.info.experiment_id], filter_string=f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{run_id}'")
+            [run.info.experiment_id], filter_string=f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{run_id}'"
+        )
         parent = run.data.tags.get(MLFLOW_PARENT_RUN_ID)
         for candidate in [*children, run, *([self._client.get_run(parent)] if parent else [])]:
-            if candidate.info.status == RunStatus.to_string(RunStatus.RUNNING) and \
-                    candidate.info.run_id != self.study_run_id:
+            if (
+                candidate.info.status == RunStatus.to_string(RunStatus.RUNNING)
+                and candidate.info.run_id != self.study_run_id
+            ):
                 self.finish(candidate.info.run_id, "FAILED")

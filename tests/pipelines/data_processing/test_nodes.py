@@ -78,21 +78,29 @@ def test_a_label_mapping_that_drops_every_label_fails_naming_the_drop_list(small
         nodes.map_labels(small_corpus, params)
     assert str(caught.value) == (
         "Corpus small_corpus has no entity spans left after label mapping: corpus.label_mapping.drop removes every "
-        "label it has (COMPANY, EMAIL, NAME, SKILL); drop fewer labels")
+        "label it has (COMPANY, EMAIL, NAME, SKILL); drop fewer labels"
+    )
 
 
 def _with_empty_texts(corpus):
     """``corpus`` with an empty and a whitespace-only resume added, located as validation locates records."""
-    return corpus.replace([*corpus, Document("empty", "", (), where="record 21 (id 'empty')"),
-                           Document("blank", " \n\t ", (), where="record 22 (id 'blank')")])
+    return corpus.replace(
+        [
+            *corpus,
+            Document("empty", "", (), where="record 21 (id 'empty')"),
+            Document("blank", " \n\t ", (), where="record 22 (id 'blank')"),
+        ]
+    )
 
 
 def test_empty_or_whitespace_only_texts_are_dropped_by_default_and_counted_in_the_log(small_corpus, caplog):
     caplog.set_level(logging.INFO)
     mapped = nodes.map_labels(_with_empty_texts(small_corpus), CorpusParameters())
     assert mapped == small_corpus
-    assert ("Dropped 2 document(s) whose text is empty or whitespace only from small_corpus: record 21 (id 'empty'), "
-            "record 22 (id 'blank') (corpus.empty_texts: drop; set it to error to stop instead)") in caplog.messages
+    assert (
+        "Dropped 2 document(s) whose text is empty or whitespace only from small_corpus: record 21 (id 'empty'), "
+        "record 22 (id 'blank') (corpus.empty_texts: drop; set it to error to stop instead)"
+    ) in caplog.messages
 
 
 def test_empty_texts_stop_the_run_listing_each_record_under_the_error_policy(small_corpus):
@@ -101,8 +109,10 @@ def test_empty_texts_stop_the_run_listing_each_record_under_the_error_policy(sma
     lines = str(caught.value).splitlines()
     assert lines[0].startswith("Corpus small_corpus is not valid: 2 problem(s), all listed.")
     assert "corpus.empty_texts: drop" in lines[0]
-    assert lines[1:] == ["  - small_corpus: record 21 (id 'empty'): field 'text' is empty [empty-text]",
-                         "  - small_corpus: record 22 (id 'blank'): field 'text' is whitespace only [empty-text]"]
+    assert lines[1:] == [
+        "  - small_corpus: record 21 (id 'empty'): field 'text' is empty [empty-text]",
+        "  - small_corpus: record 22 (id 'blank'): field 'text' is whitespace only [empty-text]",
+    ]
 
 
 def test_the_empty_text_policy_must_be_known():

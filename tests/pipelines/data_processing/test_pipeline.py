@@ -35,11 +35,13 @@ OUTPUTS = {
 
 
 def test_pipeline_runs_on_an_in_memory_catalog(small_corpus):
-    catalog = DataCatalog({
-        "raw_corpus": MemoryDataset(small_corpus),
-        "params:corpus": MemoryDataset(CorpusParameters()),
-        "params:splits": MemoryDataset(SplitParameters(n_folds=3, holdout_fraction=0.2)),
-    })
+    catalog = DataCatalog(
+        {
+            "raw_corpus": MemoryDataset(small_corpus),
+            "params:corpus": MemoryDataset(CorpusParameters()),
+            "params:splits": MemoryDataset(SplitParameters(n_folds=3, holdout_fraction=0.2)),
+        }
+    )
     outputs = SequentialRunner().run(create_pipeline(), catalog)
     report = outputs["corpus_report"].load()
     assert report["corpus"]["documents"] == len(small_corpus)
@@ -93,9 +95,13 @@ def test_kedro_run_reads_inclusive_end_offsets_set_in_the_catalog_with_spans_int
     # The dotin resumes with DataTurks' inclusive end offsets: `end: inclusive` on the catalog entry restores them.
     records = json.loads(DOTIN_JSON.read_text(encoding="utf-8"))
     inclusive = tmp_path / "dataturks.jsonl"
-    inclusive.write_text("".join(json.dumps({**record, "annotations": [[s, e - 1, label] for s, e, label in
-                                                                         record["annotations"]]}) + "\n"
-                                 for record in records), encoding="utf-8")
+    inclusive.write_text(
+        "".join(
+            json.dumps({**record, "annotations": [[s, e - 1, label] for s, e, label in record["annotations"]]}) + "\n"
+            for record in records
+        ),
+        encoding="utf-8",
+    )
     project = copy_project(tmp_path, raw_corpus=inclusive, corpus_format="jsonl")
     catalog = project / "conf" / "local" / "catalog.yml"
     catalog.write_text(catalog.read_text(encoding="utf-8") + "  end: inclusive\n", encoding="utf-8")
@@ -128,9 +134,20 @@ def test_a_malformed_corpus_stops_the_run_listing_every_fault_and_writes_nothing
         run_kedro(project, "data_processing")
     message = str(caught.value)
     assert f"Corpus {bad} is not valid: {len(MALFORMED)} problem(s)" in message
-    for rule in ["span-out-of-range", "empty-span", "start-after-end", "non-integer-offset", "label-missing",
-                 "label-not-string", "text-missing", "text-not-string", "duplicate-id", "whitespace-only-span",
-                 "annotations-not-list", "annotations-missing"]:
+    for rule in [
+        "span-out-of-range",
+        "empty-span",
+        "start-after-end",
+        "non-integer-offset",
+        "label-missing",
+        "label-not-string",
+        "text-missing",
+        "text-not-string",
+        "duplicate-id",
+        "whitespace-only-span",
+        "annotations-not-list",
+        "annotations-missing",
+    ]:
         assert f"[{rule}]" in message, rule
     assert not [path for path in _outputs(project).values() if path.exists()]
     assert _last_run(project).info.status == "FAILED"
@@ -175,8 +192,10 @@ def test_an_empty_resume_is_dropped_with_a_logged_count_never_kept(tmp_path, cap
     assert "empty" not in read_corpus(paths["corpus"]).ids()
     holdout = json.loads(paths["holdout_split"].read_text())
     assert "empty" not in holdout["train"] + holdout["holdout"]
-    assert any(message.startswith("Dropped 1 document(s) whose text is empty or whitespace only")
-               for message in caplog.messages)
+    assert any(
+        message.startswith("Dropped 1 document(s) whose text is empty or whitespace only")
+        for message in caplog.messages
+    )
 
 
 @pytest.mark.slow
@@ -187,7 +206,8 @@ def test_an_empty_resume_stops_the_run_under_the_error_policy_writing_nothing(tm
         run_kedro(project, "data_processing", runtime_params={"corpus": {"empty_texts": "error"}})
     last = len(json.loads(raw.read_text(encoding="utf-8"))) - 1
     assert f"{raw}: record {last} (id 'empty'): field 'text' is whitespace only [empty-text]" in str(
-        find_user_error(caught.value))
+        find_user_error(caught.value)
+    )
     assert not [path for path in _outputs(project).values() if path.exists()]
 
 

@@ -53,8 +53,15 @@ if optimization.get("max_grad_norm") == 13.0:
 if optimization["batch_size"] >= 64:
     print("Error: out of memory: fake allocation of a 64-wide batch", file=sys.stderr)
     sys.exit(ExitStatus.OUT_OF_MEMORY)
-emit(Event.DATA_READY, train_documents=10, validation_documents=5, train_windows=20, device="cpu", precision="fp32",
-     backbone="fake-backbone")
+emit(
+    Event.DATA_READY,
+    train_documents=10,
+    validation_documents=5,
+    train_windows=20,
+    device="cpu",
+    precision="fp32",
+    backbone="fake-backbone",
+)
 closeness = max(0.0, 1 - abs(math.log10(optimization["learning_rate"]) + 3) / 3)
 epochs = optimization["epochs"]
 history, best, best_epoch = [], None, None
@@ -74,7 +81,17 @@ for epoch in range(1, epochs + 1):
         else:
             (run_dir / CHECKPOINT_DIR).mkdir(exist_ok=True)
             (run_dir / CHECKPOINT_DIR / "model.safetensors").write_text("fake weights")
-(run_dir / METRICS_FILE).write_text(json.dumps({
-    "objective": config["objective"], "best_epoch": best_epoch, "epochs_run": epochs, "best": best,
-    "history": history, "checkpoint": str(run_dir / CHECKPOINT_DIR), "wall_seconds": 0.1}))
+(run_dir / METRICS_FILE).write_text(
+    json.dumps(
+        {
+            "objective": config["objective"],
+            "best_epoch": best_epoch,
+            "epochs_run": epochs,
+            "best": best,
+            "history": history,
+            "checkpoint": str(run_dir / CHECKPOINT_DIR),
+            "wall_seconds": 0.1,
+        }
+    )
+)
 emit(Event.FINISHED, status=ExitStatus.OK, best_epoch=best_epoch, best=best, wall_seconds=0.1)

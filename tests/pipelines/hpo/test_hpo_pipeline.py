@@ -42,8 +42,11 @@ SPACE = {
 }
 GOOD = {"learning_rate": 1e-3, "batch_size": 16, "max_grad_norm": 1.0, "epochs": 3}
 # SPACE without the values that make the fake trainer crash or run out of memory.
-HEALTHY_SPACE = {**SPACE, "batch_size": {"type": "categorical", "choices": [16]},
-                 "max_grad_norm": {"type": "categorical", "choices": [1.0]}}
+HEALTHY_SPACE = {
+    **SPACE,
+    "batch_size": {"type": "categorical", "choices": [16]},
+    "max_grad_norm": {"type": "categorical", "choices": [1.0]},
+}
 
 
 @pytest.fixture(scope="module")
@@ -65,14 +68,22 @@ def fake_project(processed: Path, tmp_path: Path, epoch_seconds: float = 0.05, *
     project = tmp_path / "project"
     shutil.copytree(processed, project, ignore=shutil.ignore_patterns("mlflow.db", "mlruns"))
     python = tmp_path / "fake-python"
-    python.write_text(f"#!/bin/sh\nexec {sys.executable} {FAKE_TRAINER} \"$@\"\n")
+    python.write_text(f'#!/bin/sh\nexec {sys.executable} {FAKE_TRAINER} "$@"\n')
     python.chmod(0o755)
     parameters = {
-        "training": {"launch": {"mode": "process", "python": str(python), "stop_grace_seconds": 5},
-                     "environment": {"pass_through": ["FAKE_EPOCH_SECONDS"]}},
-        "hpo": {"study_name": STUDY, "search_space": SPACE, "n_trials": 4, "folds": 2,
-                "sampler": {"name": "random", "seed": 0},
-                "pruner": {"name": "median", "n_startup_trials": 2, "n_warmup_steps": 0}, **hpo},
+        "training": {
+            "launch": {"mode": "process", "python": str(python), "stop_grace_seconds": 5},
+            "environment": {"pass_through": ["FAKE_EPOCH_SECONDS"]},
+        },
+        "hpo": {
+            "study_name": STUDY,
+            "search_space": SPACE,
+            "n_trials": 4,
+            "folds": 2,
+            "sampler": {"name": "random", "seed": 0},
+            "pruner": {"name": "median", "n_startup_trials": 2, "n_warmup_steps": 0},
+            **hpo,
+        },
     }
     (project / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(parameters))
     os.environ["FAKE_EPOCH_SECONDS"] = str(epoch_seconds)
@@ -85,8 +96,9 @@ def storage_url(project: Path) -> str:
 
 def enqueue(project: Path, *trials: dict) -> None:
     (project / "data" / "07_model_output" / "hpo").mkdir(parents=True, exist_ok=True)
-    study = optuna.create_study(study_name=STUDY, storage=storage_url(project), direction="maximize",
-                                load_if_exists=True)
+    study = optuna.create_study(
+        study_name=STUDY, storage=storage_url(project), direction="maximize", load_if_exists=True
+    )
     for params in trials:
         study.enqueue_trial(params)
 
@@ -108,8 +120,14 @@ def study_run(processed, tmp_path_factory):
     retried with half the batch."""
     tmp_path = tmp_path_factory.mktemp("hpo_study")
     project = fake_project(processed, tmp_path, epoch_seconds=0.4, n_trials=4)
-    enqueue(project, GOOD, {**GOOD, "learning_rate": 2e-3}, {**GOOD, "learning_rate": 0.1},
-            {**GOOD, "max_grad_norm": 13.0}, {**GOOD, "batch_size": 64})
+    enqueue(
+        project,
+        GOOD,
+        {**GOOD, "learning_rate": 2e-3},
+        {**GOOD, "learning_rate": 0.1},
+        {**GOOD, "max_grad_norm": 13.0},
+        {**GOOD, "batch_size": 64},
+    )
     # Kedro's logging configuration replaces the root's handlers; these two loggers keep theirs.
     records = RecordList()
     watched = [logging.getLogger("resume_ner.tuning"), logging.getLogger("optuna")]
@@ -123,8 +141,11 @@ def study_run(processed, tmp_path_factory):
         objective_logger.setLevel(logging.NOTSET)
         for logger in watched:
             logger.removeHandler(records)
-    (project / "study-log.json").write_text(json.dumps(
-        [{"logger": record.name, "level": record.levelname, "message": record.getMessage()} for record in records]))
+    (project / "study-log.json").write_text(
+        json.dumps(
+            [{"logger": record.name, "level": record.levelname, "message": record.getMessage()} for record in records]
+        )
+    )
     return project
 
 
@@ -146,8 +167,7 @@ def study_log(project: Path) -> list[dict]:
 
 def test_every_trial_ends_in_the_state_its_children_earned(study_run):
     states = [trial.state for trial in load_study(study_run).trials]
-    assert states == [TrialState.COMPLETE, TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL,
-                      TrialState.COMPLETE]
+    assert states == [TrialState.COMPLETE, TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.COMPLETE]
 
 
 def test_a_clearly_bad_trial_is_pruned_at_the_end_of_its_first_fold(study_run):
@@ -162,8 +182,13 @@ def test_a_clearly_bad_trial_is_pruned_at_the_end_of_its_first_fold(study_run):
 
 
 def test_pruning_after_every_epoch_stops_the_child_mid_fold(processed, tmp_path):
-    project = fake_project(processed, tmp_path, epoch_seconds=0.3, n_trials=3,
-                           pruner={"name": "median", "interval": "epoch", "n_startup_trials": 2})
+    project = fake_project(
+        processed,
+        tmp_path,
+        epoch_seconds=0.3,
+        n_trials=3,
+        pruner={"name": "median", "interval": "epoch", "n_startup_trials": 2},
+    )
     enqueue(project, GOOD, {**GOOD, "learning_rate": 2e-3}, {**GOOD, "learning_rate": 0.1})
     kedro_session(project, "hpo")
     pruned = load_study(project).trials[2]
@@ -204,11 +229,19 @@ def test_out_of_memory_is_retried_once_with_half_the_batch_and_double_accumulati
 def test_mlflow_holds_the_study_run_its_trials_and_their_folds(study_run):
     runs = mlflow_runs(study_run)
     study_parent = next(run for run in runs if run.info.run_name == "hpo")
-    trials = {run.data.tags["resume_ner.trial_number"]: run for run in runs
-              if run.data.tags.get("mlflow.parentRunId") == study_parent.info.run_id}
+    trials = {
+        run.data.tags["resume_ner.trial_number"]: run
+        for run in runs
+        if run.data.tags.get("mlflow.parentRunId") == study_parent.info.run_id
+    }
     assert sorted(trials) == ["0", "1", "2", "3", "4"]
     assert {number: run.info.status for number, run in trials.items()} == {
-        "0": "FINISHED", "1": "FINISHED", "2": "KILLED", "3": "FAILED", "4": "FINISHED"}
+        "0": "FINISHED",
+        "1": "FINISHED",
+        "2": "KILLED",
+        "3": "FAILED",
+        "4": "FINISHED",
+    }
     assert trials["0"].data.params["learning_rate"] == "0.001"
     assert trials["0"].data.metrics["mean_micro_f1"] == 1.0 and "fold_1_micro_f1" in trials["0"].data.metrics
     folds = [run for run in runs if run.data.tags.get("mlflow.parentRunId") == trials["0"].info.run_id]
@@ -217,8 +250,10 @@ def test_mlflow_holds_the_study_run_its_trials_and_their_folds(study_run):
 
 
 def test_only_the_best_trials_checkpoints_are_kept(study_run):
-    kept = sorted(path.relative_to(study_run / "data/06_models/runs/trial" / STUDY).parts[0] for path in
-                  (study_run / "data/06_models/runs/trial" / STUDY).glob("trial-*/fold-*/checkpoint"))
+    kept = sorted(
+        path.relative_to(study_run / "data/06_models/runs/trial" / STUDY).parts[0]
+        for path in (study_run / "data/06_models/runs/trial" / STUDY).glob("trial-*/fold-*/checkpoint")
+    )
     assert kept == ["trial-0", "trial-0"]
     assert (study_run / "data/06_models/runs/trial" / STUDY / "trial-1" / "fold-0" / "metrics.json").exists()
 
@@ -239,17 +274,26 @@ def test_each_fold_and_each_trial_is_one_info_line_with_its_figures(study_run):
     log = study_log(study_run)
     ours = [record for record in log if record["logger"].startswith("resume_ner.") and record["level"] != "DEBUG"]
     folds = [record["message"] for record in ours if re.match(r"Trial \d+ fold \d/2: ", record["message"])]
-    assert folds[:2] == ["Trial 0 fold 1/2: micro_f1 1.0000 (best epoch 3 of 3), running mean 1.0000, " +
-                         folds[0].rsplit(", ", 1)[1], "Trial 0 fold 2/2: micro_f1 1.0000 (best epoch 3 of 3), "
-                         "running mean 1.0000, " + folds[1].rsplit(", ", 1)[1]]
+    assert folds[:2] == [
+        "Trial 0 fold 1/2: micro_f1 1.0000 (best epoch 3 of 3), running mean 1.0000, " + folds[0].rsplit(", ", 1)[1],
+        "Trial 0 fold 2/2: micro_f1 1.0000 (best epoch 3 of 3), running mean 1.0000, " + folds[1].rsplit(", ", 1)[1],
+    ]
     assert len(folds) == 2 + 2 + 1 + 0 + 2  # the pruned trial finishes one fold, the failed one none
-    trials = {int(match.group(1)): record for record in ours
-              if (match := re.match(r"Trial (\d+) (complete|pruned|failed)", record["message"]))}
-    assert sorted(trials) == [0, 1, 2, 3, 4] and len([record for record in ours if re.match(
-        r"Trial \d+ (complete|pruned|failed)", record["message"])]) == 5  # exactly one line per trial
-    assert re.fullmatch(r"Trial 0 complete: micro_f1 1\.0000 \(std 0\.0000 over 2 folds, \d+ s\) "
-                        r"learning_rate=0\.001, batch_size=16, .*, epochs=3, max_grad_norm=1; 1/4 trials done, "
-                        r"best: trial 0 = 1\.0000", trials[0]["message"]), trials[0]["message"]
+    trials = {
+        int(match.group(1)): record
+        for record in ours
+        if (match := re.match(r"Trial (\d+) (complete|pruned|failed)", record["message"]))
+    }
+    assert (
+        sorted(trials) == [0, 1, 2, 3, 4]
+        and len([record for record in ours if re.match(r"Trial \d+ (complete|pruned|failed)", record["message"])]) == 5
+    )  # exactly one line per trial
+    assert re.fullmatch(
+        r"Trial 0 complete: micro_f1 1\.0000 \(std 0\.0000 over 2 folds, \d+ s\) "
+        r"learning_rate=0\.001, batch_size=16, .*, epochs=3, max_grad_norm=1; 1/4 trials done, "
+        r"best: trial 0 = 1\.0000",
+        trials[0]["message"],
+    ), trials[0]["message"]
     assert trials[2]["message"].startswith("Trial 2 pruned at fold 0 epoch 3 (running mean ")
     assert trials[3]["level"] == "WARNING" and "exit status 1" in trials[3]["message"]
     assert "batch_size=32, " in trials[4]["message"] and "gradient_accumulation=2" in trials[4]["message"]
@@ -270,8 +314,11 @@ def test_too_many_failed_trials_stop_the_study_with_a_clear_error(processed, tmp
         error = error.__cause__
     assert isinstance(error, TooManyFailedTrials)
     assert "stopped after 2 failed trials of this run (hpo.max_failed_trials: 2)" in str(error)
-    assert [trial.state for trial in load_study(project).trials] == [TrialState.FAIL, TrialState.FAIL,
-                                                                     TrialState.WAITING]
+    assert [trial.state for trial in load_study(project).trials] == [
+        TrialState.FAIL,
+        TrialState.FAIL,
+        TrialState.WAITING,
+    ]
 
 
 def test_an_unavailable_backbone_stops_the_study_before_any_trial(processed, tmp_path, monkeypatch):
@@ -295,12 +342,19 @@ def kedro_env(project: Path, **extra: str) -> dict[str, str]:
 
 def start_worker(project: Path, *args: str, **env: str) -> subprocess.Popen:
     """``kedro run --pipelines=hpo`` in its own process, as a user or a scheduler starts it."""
-    return subprocess.Popen([KEDRO, "run", "--pipelines=hpo", *args], cwd=project, env=kedro_env(project, **env),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [KEDRO, "run", "--pipelines=hpo", *args],
+        cwd=project,
+        env=kedro_env(project, **env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
-def wait_mid_trial(project: Path, worker: subprocess.Popen, after: int = -1,
-                   timeout: float = 180) -> optuna.trial.FrozenTrial:
+def wait_mid_trial(
+    project: Path, worker: subprocess.Popen, after: int = -1, timeout: float = 180
+) -> optuna.trial.FrozenTrial:
     """The first trial numbered above ``after`` that ``worker`` trains and that has reported an epoch."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -310,8 +364,14 @@ def wait_mid_trial(project: Path, worker: subprocess.Popen, after: int = -1,
             trials = load_study(project).trials
         except (KeyError, sqlalchemy.exc.SQLAlchemyError):  # not created yet, or its tables being created
             continue
-        running = [trial for trial in trials if trial.state == TrialState.RUNNING and trial.number > after
-                   and trial.intermediate_values and trial.user_attrs.get("worker", {}).get("pid") == worker.pid]
+        running = [
+            trial
+            for trial in trials
+            if trial.state == TrialState.RUNNING
+            and trial.number > after
+            and trial.intermediate_values
+            and trial.user_attrs.get("worker", {}).get("pid") == worker.pid
+        ]
         if running:
             return running[0]
     raise AssertionError("no trial got to an epoch in time")
@@ -319,8 +379,11 @@ def wait_mid_trial(project: Path, worker: subprocess.Popen, after: int = -1,
 
 def child_pid(project: Path, trial: int) -> int:
     progress = sorted((project / "data/06_models/runs/trial" / STUDY / f"trial-{trial}").glob("fold-*/progress.jsonl"))
-    return next(json.loads(line)["pid"] for line in progress[-1].read_text().splitlines()
-                if json.loads(line)["event"] == "started")
+    return next(
+        json.loads(line)["pid"]
+        for line in progress[-1].read_text().splitlines()
+        if json.loads(line)["event"] == "started"
+    )
 
 
 def wait_gone(pid: int, seconds: float = 20) -> None:
@@ -346,11 +409,14 @@ def test_a_study_killed_mid_trial_resumes_without_redoing_or_losing_work(process
     enqueue(project, GOOD, {**GOOD, "learning_rate": 2e-3}, {**GOOD, "learning_rate": 3e-3})
     worker = start_worker(project, FAKE_EPOCH_SECONDS="1.0")
     trial = wait_mid_trial(project, worker, after=0)
-    assert [state for state in (t.state for t in load_study(project).trials)][:2] == [TrialState.COMPLETE,
-                                                                                      TrialState.RUNNING]
+    assert [state for state in (t.state for t in load_study(project).trials)][:2] == [
+        TrialState.COMPLETE,
+        TrialState.RUNNING,
+    ]
     pid = child_pid(project, trial.number)
-    first_trial_events = (project / "data/06_models/runs/trial" / STUDY / "trial-0" / "fold-0" /
-                          "progress.jsonl").read_text()
+    first_trial_events = (
+        project / "data/06_models/runs/trial" / STUDY / "trial-0" / "fold-0" / "progress.jsonl"
+    ).read_text()
     worker.send_signal(signal.SIGKILL)
     worker.wait()
     wait_gone(pid)
@@ -359,25 +425,36 @@ def test_a_study_killed_mid_trial_resumes_without_redoing_or_losing_work(process
     kedro_session(project, "hpo")
     trials = load_study(project).trials
     # Trial 1 failed as interrupted; its parameters trained again (trial 3) after the trial queued before it.
-    assert [trial.state for trial in trials] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE,
-                                                 TrialState.COMPLETE]
+    assert [trial.state for trial in trials] == [
+        TrialState.COMPLETE,
+        TrialState.FAIL,
+        TrialState.COMPLETE,
+        TrialState.COMPLETE,
+    ]
     assert trials[1].user_attrs["state_detail"].startswith("interrupted: its run (pid ")
     assert trials[3].params == trials[1].params and trials[3].system_attrs["failed_trial"] == 1
     # Trial 0 was kept, not trained again.
-    assert (project / "data/06_models/runs/trial" / STUDY / "trial-0" / "fold-0" / "progress.jsonl"
-            ).read_text() == first_trial_events
-    statuses = {run.data.tags.get("resume_ner.trial_number"): run.info.status for run in mlflow_runs(project)
-                if run.info.run_name.startswith("trial-") and "fold" not in run.info.run_name}
+    assert (
+        project / "data/06_models/runs/trial" / STUDY / "trial-0" / "fold-0" / "progress.jsonl"
+    ).read_text() == first_trial_events
+    statuses = {
+        run.data.tags.get("resume_ner.trial_number"): run.info.status
+        for run in mlflow_runs(project)
+        if run.info.run_name.startswith("trial-") and "fold" not in run.info.run_name
+    }
     assert statuses == {"0": "FINISHED", "1": "FAILED", "2": "FINISHED", "3": "FINISHED"}
     assert all(run.info.status != "RUNNING" for run in mlflow_runs(project))
     # The killed `kedro run` itself ends FAILED once the study resumes; the resumed one FINISHED.
     assert sorted(run.info.status for run in mlflow_runs(project) if run.info.run_name == "hpo") == [
-        "FAILED", "FINISHED"]
+        "FAILED",
+        "FINISHED",
+    ]
 
 
 def test_a_study_killed_five_times_in_a_row_still_finishes_its_trials(processed, tmp_path):
-    project = fake_project(processed, tmp_path, epoch_seconds=1.0, n_trials=3, max_failed_trials=2,
-                           search_space=HEALTHY_SPACE)
+    project = fake_project(
+        processed, tmp_path, epoch_seconds=1.0, n_trials=3, max_failed_trials=2, search_space=HEALTHY_SPACE
+    )
     killed = [kill_mid_trial(project) for _ in range(5)]
     assert len(set(killed)) == 5
 
@@ -396,8 +473,9 @@ def test_a_study_killed_five_times_in_a_row_still_finishes_its_trials(processed,
 
 @pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_sigterm_or_ctrl_c_stops_the_run_and_leaves_a_consistent_record(processed, tmp_path, signum, status):
-    project = fake_project(processed, tmp_path, epoch_seconds=1.0, n_trials=3, pruner={"name": "none"},
-                           search_space=HEALTHY_SPACE)
+    project = fake_project(
+        processed, tmp_path, epoch_seconds=1.0, n_trials=3, pruner={"name": "none"}, search_space=HEALTHY_SPACE
+    )
     worker = start_worker(project, FAKE_EPOCH_SECONDS="1.0")
     trial = wait_mid_trial(project, worker)
     pid = child_pid(project, trial.number)
@@ -415,8 +493,9 @@ def test_sigterm_or_ctrl_c_stops_the_run_and_leaves_a_consistent_record(processe
     assert runs["hpo"].info.status == "KILLED"
     assert runs[f"trial-{trial.number}"].info.status == "KILLED"
     assert runs[f"trial-{trial.number}"].data.tags["resume_ner.detail"] == f"stopped by {name}"
-    assert [run.info.status for run_name, run in runs.items()
-            if run_name.startswith(f"trial-{trial.number}-fold-")][-1] == "KILLED"
+    assert [run.info.status for run_name, run in runs.items() if run_name.startswith(f"trial-{trial.number}-fold-")][
+        -1
+    ] == "KILLED"
     assert all(run.info.status != "RUNNING" for run in runs.values())
 
     # The stopped trial is a failure of that run, not of the study: resuming finishes the budget.
@@ -434,22 +513,50 @@ def _alive(pid: int) -> bool:
 
 
 def test_two_workers_share_one_study_on_postgresql(processed, tmp_path, postgres_url):
-    space = {"learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
-             "batch_size": {"type": "categorical", "choices": [16, 32]}}
+    space = {
+        "learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+        "batch_size": {"type": "categorical", "choices": [16, 32]},
+    }
     study = f"shared-{os.getpid()}"
-    project = fake_project(processed, tmp_path, epoch_seconds=0.3, n_trials=6, study_name=study,
-                           search_space=space, sampler={"name": "tpe", "seed": None})
+    project = fake_project(
+        processed,
+        tmp_path,
+        epoch_seconds=0.3,
+        n_trials=6,
+        study_name=study,
+        search_space=space,
+        sampler={"name": "tpe", "seed": None},
+    )
     credentials = {"optuna_storage": {"url": postgres_url}}
     (project / "conf" / "local" / "credentials.yml").write_text(yaml.safe_dump(credentials))
-    (project / "conf" / "local" / "catalog.yml").write_text(yaml.safe_dump({"optuna_storage": {
-        "type": "resume_ner.datasets.OptunaStorageDataset", "filepath": "data/07_model_output/hpo/optuna.db",
-        "credentials": "optuna_storage"}}))
+    (project / "conf" / "local" / "catalog.yml").write_text(
+        yaml.safe_dump(
+            {
+                "optuna_storage": {
+                    "type": "resume_ner.datasets.OptunaStorageDataset",
+                    "filepath": "data/07_model_output/hpo/optuna.db",
+                    "credentials": "optuna_storage",
+                }
+            }
+        )
+    )
     workers = []
     for index in range(2):
-        env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{project / f'mlflow-{index}.db'}",
-               "FAKE_EPOCH_SECONDS": "0.3"}
-        workers.append(subprocess.Popen([KEDRO, "run", "--pipelines=hpo"], cwd=project, env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+        env = {
+            **os.environ,
+            "MLFLOW_TRACKING_URI": f"sqlite:///{project / f'mlflow-{index}.db'}",
+            "FAKE_EPOCH_SECONDS": "0.3",
+        }
+        workers.append(
+            subprocess.Popen(
+                [KEDRO, "run", "--pipelines=hpo"],
+                cwd=project,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     for worker in workers:
         _, stderr = worker.communicate(timeout=300)
         assert worker.returncode == 0, stderr[-3000:]
@@ -460,27 +567,48 @@ def test_two_workers_share_one_study_on_postgresql(processed, tmp_path, postgres
     for index in range(2):
         client = MlflowClient(f"sqlite:///{project / f'mlflow-{index}.db'}")
         experiment = client.get_experiment_by_name("resume_ner")
-        per_worker.append({run.data.tags["resume_ner.trial_number"] for run in client.search_runs(
-            [experiment.experiment_id]) if run.info.run_name.startswith("trial-") and "fold" not in run.info.run_name})
+        per_worker.append(
+            {
+                run.data.tags["resume_ner.trial_number"]
+                for run in client.search_runs([experiment.experiment_id])
+                if run.info.run_name.startswith("trial-") and "fold" not in run.info.run_name
+            }
+        )
     assert not per_worker[0] & per_worker[1], "a trial was trained by both workers"
     assert per_worker[0] | per_worker[1] == {str(number) for number in range(6)}, "a trial was lost"
-    assert postgres_url.split("@")[0].split(":")[-1] not in (project / "data/08_reporting/hpo/study_summary.json"
-                                                             ).read_text()
+    assert (
+        postgres_url.split("@")[0].split(":")[-1]
+        not in (project / "data/08_reporting/hpo/study_summary.json").read_text()
+    )
 
 
 def use_postgres(project: Path, url: str) -> None:
     (project / "conf" / "local" / "credentials.yml").write_text(yaml.safe_dump({"optuna_storage": {"url": url}}))
-    (project / "conf" / "local" / "catalog.yml").write_text(yaml.safe_dump({"optuna_storage": {
-        "type": "resume_ner.datasets.OptunaStorageDataset", "filepath": "data/07_model_output/hpo/optuna.db",
-        "credentials": "optuna_storage"}}))
+    (project / "conf" / "local" / "catalog.yml").write_text(
+        yaml.safe_dump(
+            {
+                "optuna_storage": {
+                    "type": "resume_ner.datasets.OptunaStorageDataset",
+                    "filepath": "data/07_model_output/hpo/optuna.db",
+                    "credentials": "optuna_storage",
+                }
+            }
+        )
+    )
 
 
 @pytest.mark.parametrize("storage", ["sqlite", "postgresql"])
-def test_a_second_worker_starting_mid_trial_never_fails_the_first_workers_trial(processed, tmp_path, storage,
-                                                                                request):
+def test_a_second_worker_starting_mid_trial_never_fails_the_first_workers_trial(processed, tmp_path, storage, request):
     study = f"later-worker-{storage}-{os.getpid()}"
-    project = fake_project(processed, tmp_path, epoch_seconds=1.0, n_trials=4, study_name=study,
-                           search_space=HEALTHY_SPACE, pruner={"name": "none"})
+    project = fake_project(
+        processed,
+        tmp_path,
+        epoch_seconds=1.0,
+        n_trials=4,
+        study_name=study,
+        search_space=HEALTHY_SPACE,
+        pruner={"name": "none"},
+    )
     url = storage_url(project)
     if storage == "postgresql":
         url = request.getfixturevalue("postgres_url")
@@ -491,8 +619,14 @@ def test_a_second_worker_starting_mid_trial_never_fails_the_first_workers_trial(
     while running is None and time.monotonic() < deadline:  # the first worker's first trial, mid-fold
         time.sleep(0.3)
         try:
-            running = next((t for t in optuna.load_study(study_name=study, storage=url).trials
-                            if t.state == TrialState.RUNNING and t.intermediate_values), None)
+            running = next(
+                (
+                    t
+                    for t in optuna.load_study(study_name=study, storage=url).trials
+                    if t.state == TrialState.RUNNING and t.intermediate_values
+                ),
+                None,
+            )
         except (KeyError, sqlalchemy.exc.SQLAlchemyError):
             continue
     assert running is not None, "the first worker never got mid-trial"
@@ -510,8 +644,15 @@ def test_a_second_worker_starting_mid_trial_never_fails_the_first_workers_trial(
 
 def test_a_resumed_study_continues_its_search_instead_of_repeating_it(processed, tmp_path):
     """hpo with n_trials 1, then 2, then 3: each run is a new process with a new sampler, seeded as always."""
-    project = fake_project(processed, tmp_path, epoch_seconds=0.05, n_trials=1, search_space=HEALTHY_SPACE,
-                           sampler={"name": "tpe", "seed": 42, "n_startup_trials": 4}, pruner={"name": "none"})
+    project = fake_project(
+        processed,
+        tmp_path,
+        epoch_seconds=0.05,
+        n_trials=1,
+        search_space=HEALTHY_SPACE,
+        sampler={"name": "tpe", "seed": 42, "n_startup_trials": 4},
+        pruner={"name": "none"},
+    )
     for n_trials in (1, 2, 3):
         with pytest.MonkeyPatch.context() as patch:
             patch.chdir(project)
@@ -523,8 +664,9 @@ def test_a_resumed_study_continues_its_search_instead_of_repeating_it(processed,
 
 
 def test_changing_what_a_trial_measures_starts_a_new_study_and_the_budget_does_not(processed, tmp_path):
-    project = fake_project(processed, tmp_path, epoch_seconds=0.05, n_trials=1, study_name=None,
-                           search_space=HEALTHY_SPACE)
+    project = fake_project(
+        processed, tmp_path, epoch_seconds=0.05, n_trials=1, study_name=None, search_space=HEALTHY_SPACE
+    )
 
     def study_of(params: dict) -> str:
         with pytest.MonkeyPatch.context() as patch:
@@ -539,8 +681,12 @@ def test_changing_what_a_trial_measures_starts_a_new_study_and_the_budget_does_n
 
 
 def test_a_bad_choice_in_the_search_space_fails_before_any_trial_naming_it(processed, tmp_path):
-    project = fake_project(processed, tmp_path, n_trials=2,
-                           search_space={**HEALTHY_SPACE, "max_length": {"type": "categorical", "choices": [96, 4]}})
+    project = fake_project(
+        processed,
+        tmp_path,
+        n_trials=2,
+        search_space={**HEALTHY_SPACE, "max_length": {"type": "categorical", "choices": [96, 4]}},
+    )
     with pytest.raises(Exception) as caught:
         kedro_session(project, "hpo")
     error = find_user_error(caught.value)
@@ -551,28 +697,44 @@ def test_a_bad_choice_in_the_search_space_fails_before_any_trial_naming_it(proce
 
 def test_base_settings_of_one_backbone_do_not_break_another_in_the_search_space(processed, tmp_path):
     """conf/base sets num_layers: 2 for minilm; a search over backbones that includes tiny-bert must run."""
-    project = fake_project(processed, tmp_path, epoch_seconds=0.05, n_trials=2, pruner={"name": "none"},
-                           search_space={**HEALTHY_SPACE,
-                                         "backbone": {"type": "categorical", "choices": ["minilm", "tiny-bert"]}})
+    project = fake_project(
+        processed,
+        tmp_path,
+        epoch_seconds=0.05,
+        n_trials=2,
+        pruner={"name": "none"},
+        search_space={**HEALTHY_SPACE, "backbone": {"type": "categorical", "choices": ["minilm", "tiny-bert"]}},
+    )
     enqueue(project, {**GOOD, "backbone": "tiny-bert"}, {**GOOD, "backbone": "minilm"})
     kedro_session(project, "hpo")
     trials = load_study(project).trials
     assert [trial.state for trial in trials] == [TrialState.COMPLETE] * 2
-    backbones = [json.loads((project / "data/06_models/runs/trial" / STUDY / f"trial-{number}" / "fold-0" /
-                             "config.json").read_text())["backbone"] for number in (0, 1)]
+    backbones = [
+        json.loads(
+            (project / "data/06_models/runs/trial" / STUDY / f"trial-{number}" / "fold-0" / "config.json").read_text()
+        )["backbone"]
+        for number in (0, 1)
+    ]
     assert (backbones[0]["name"], backbones[0]["num_layers"]) == ("tiny-bert", None)
     assert (backbones[1]["name"], backbones[1]["num_layers"]) == ("minilm", 2)
 
 
-def test_settings_that_clash_in_one_trial_fail_that_trial_with_its_message_and_the_study_goes_on(processed,
-                                                                                                  tmp_path):
+def test_settings_that_clash_in_one_trial_fail_that_trial_with_its_message_and_the_study_goes_on(processed, tmp_path):
     """Each value alone is valid on the base (max_length 128, stride 32); max_length 80 with stride 48 is not."""
-    space = {**HEALTHY_SPACE, "max_length": {"type": "categorical", "choices": [80, 128]},
-             "stride": {"type": "categorical", "choices": [16, 48]}}
-    project = fake_project(processed, tmp_path, epoch_seconds=0.05, n_trials=2, search_space=space,
-                           pruner={"name": "none"})
-    enqueue(project, {**GOOD, "max_length": 80, "stride": 48}, {**GOOD, "max_length": 80, "stride": 16},
-            {**GOOD, "max_length": 128, "stride": 48})
+    space = {
+        **HEALTHY_SPACE,
+        "max_length": {"type": "categorical", "choices": [80, 128]},
+        "stride": {"type": "categorical", "choices": [16, 48]},
+    }
+    project = fake_project(
+        processed, tmp_path, epoch_seconds=0.05, n_trials=2, search_space=space, pruner={"name": "none"}
+    )
+    enqueue(
+        project,
+        {**GOOD, "max_length": 80, "stride": 48},
+        {**GOOD, "max_length": 80, "stride": 16},
+        {**GOOD, "max_length": 128, "stride": 48},
+    )
     kedro_session(project, "hpo")
     trials = load_study(project).trials
     assert [trial.state for trial in trials] == [TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]
@@ -585,14 +747,28 @@ def test_the_real_training_program_drives_a_small_study(processed, tmp_path):
     project = tmp_path / "project"
     shutil.copytree(processed, project, ignore=shutil.ignore_patterns("mlflow.db", "mlruns"))
     parameters = {
-        "training": {"base": {"backbone": {"name": "tiny-bert", "num_layers": None,
-                                           "tiny": {"hidden_size": 64, "intermediate_size": 128}},
-                              "tokenization": {"max_length": 64, "stride": 16}, "precision": "fp32"},
-                     "launch": {"mode": "preloaded"}},
-        "hpo": {"n_trials": 2, "folds": 2, "pruner": {"name": "none"},
-                "search_space": {"learning_rate": {"type": "float", "low": 5e-3, "high": 1.5e-2, "log": True},
-                                 "batch_size": {"type": "categorical", "choices": [16]},
-                                 "epochs": {"type": "int", "low": 2, "high": 3}}},
+        "training": {
+            "base": {
+                "backbone": {
+                    "name": "tiny-bert",
+                    "num_layers": None,
+                    "tiny": {"hidden_size": 64, "intermediate_size": 128},
+                },
+                "tokenization": {"max_length": 64, "stride": 16},
+                "precision": "fp32",
+            },
+            "launch": {"mode": "preloaded"},
+        },
+        "hpo": {
+            "n_trials": 2,
+            "folds": 2,
+            "pruner": {"name": "none"},
+            "search_space": {
+                "learning_rate": {"type": "float", "low": 5e-3, "high": 1.5e-2, "log": True},
+                "batch_size": {"type": "categorical", "choices": [16]},
+                "epochs": {"type": "int", "low": 2, "high": 3},
+            },
+        },
     }
     (project / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(parameters))
     kedro_session(project, "hpo")
@@ -607,8 +783,9 @@ def test_the_real_training_program_drives_a_small_study(processed, tmp_path):
     assert not list(study_dir.glob(f"trial-{1 - best.trial_number}/fold-*/checkpoint"))
 
 
-def test_the_final_model_trains_exactly_as_the_best_trial_did_fixed_dimension_dotted_keys_and_oom_retry(processed,
-                                                                                                       tmp_path):
+def test_the_final_model_trains_exactly_as_the_best_trial_did_fixed_dimension_dotted_keys_and_oom_retry(
+    processed, tmp_path
+):
     """The best trial took every unusual path: a fixed dimension (max_length 96, not the base 64), dotted keys
     (one with a short name, one without) and an out-of-memory retry (batch 64 -> 32 x 2). hpo runs on the fake
     trainer; final_training then trains the real program from best_params. The final run's config.json must be
@@ -616,45 +793,82 @@ def test_the_final_model_trains_exactly_as_the_best_trial_did_fixed_dimension_do
     project = tmp_path / "project"
     shutil.copytree(processed, project, ignore=shutil.ignore_patterns("mlflow.db", "mlruns"))
     python = tmp_path / "fake-python"
-    python.write_text(f"#!/bin/sh\nexec {sys.executable} {FAKE_TRAINER} \"$@\"\n")
+    python.write_text(f'#!/bin/sh\nexec {sys.executable} {FAKE_TRAINER} "$@"\n')
     python.chmod(0o755)
-    base = {"backbone": {"name": "tiny-bert", "num_layers": None,
-                         "tiny": {"hidden_size": 64, "intermediate_size": 128}},
-            "tokenization": {"max_length": 64, "stride": 16}, "precision": "fp32"}
+    base = {
+        "backbone": {"name": "tiny-bert", "num_layers": None, "tiny": {"hidden_size": 64, "intermediate_size": 128}},
+        "tokenization": {"max_length": 64, "stride": 16},
+        "precision": "fp32",
+    }
     # Merged into conf/base's space (weight_decay, dropout, warmup_ratio stay searched as well).
-    space = {"learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
-             "optimization.max_grad_norm": {"type": "categorical", "choices": [1.0, 2.0]},
-             "early_stopping.min_delta": {"type": "float", "low": 0.0, "high": 0.01},
-             "max_length": {"type": "fixed", "value": 96},
-             "batch_size": {"type": "categorical", "choices": [16, 64]},
-             "epochs": {"type": "int", "low": 1, "high": 2}}
+    space = {
+        "learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+        "optimization.max_grad_norm": {"type": "categorical", "choices": [1.0, 2.0]},
+        "early_stopping.min_delta": {"type": "float", "low": 0.0, "high": 0.01},
+        "max_length": {"type": "fixed", "value": 96},
+        "batch_size": {"type": "categorical", "choices": [16, 64]},
+        "epochs": {"type": "int", "low": 1, "high": 2},
+    }
     hpo = {"study_name": STUDY, "search_space": space, "n_trials": 2, "folds": 2, "pruner": {"name": "none"}}
     launch = {"mode": "process", "python": str(python), "stop_grace_seconds": 5}
-    (project / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(
-        {"training": {"base": base, "launch": launch}, "hpo": hpo}))
-    enqueue(project, {"learning_rate": 1e-2, "optimization.max_grad_norm": 1.0, "early_stopping.min_delta": 0.0,
-                      "batch_size": 16, "epochs": 2},
-            {"learning_rate": 1e-3, "optimization.max_grad_norm": 2.0, "early_stopping.min_delta": 0.005,
-             "batch_size": 64, "epochs": 2})
+    (project / "conf" / "local" / "parameters.yml").write_text(
+        yaml.safe_dump({"training": {"base": base, "launch": launch}, "hpo": hpo})
+    )
+    enqueue(
+        project,
+        {
+            "learning_rate": 1e-2,
+            "optimization.max_grad_norm": 1.0,
+            "early_stopping.min_delta": 0.0,
+            "batch_size": 16,
+            "epochs": 2,
+        },
+        {
+            "learning_rate": 1e-3,
+            "optimization.max_grad_norm": 2.0,
+            "early_stopping.min_delta": 0.005,
+            "batch_size": 64,
+            "epochs": 2,
+        },
+    )
     kedro_session(project, "hpo")
     best = parse_best_params(yaml.safe_load((project / "data/07_model_output/best_params.yml").read_text()), "x")
     assert best.trial_number == 1
-    assert {key: best.params[key] for key in ("learning_rate", "max_grad_norm", "early_stopping.min_delta",
-                                              "max_length", "batch_size", "gradient_accumulation", "epochs")} == {
-        "learning_rate": 1e-3, "max_grad_norm": 2.0, "early_stopping.min_delta": 0.005, "max_length": 96,
-        "batch_size": 32, "gradient_accumulation": 2, "epochs": 2}
+    assert {
+        key: best.params[key]
+        for key in (
+            "learning_rate",
+            "max_grad_norm",
+            "early_stopping.min_delta",
+            "max_length",
+            "batch_size",
+            "gradient_accumulation",
+            "epochs",
+        )
+    } == {
+        "learning_rate": 1e-3,
+        "max_grad_norm": 2.0,
+        "early_stopping.min_delta": 0.005,
+        "max_length": 96,
+        "batch_size": 32,
+        "gradient_accumulation": 2,
+        "epochs": 2,
+    }
 
-    (project / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(
-        {"training": {"base": base, "launch": {"mode": "process"}}, "hpo": hpo}))
+    (project / "conf" / "local" / "parameters.yml").write_text(
+        yaml.safe_dump({"training": {"base": base, "launch": {"mode": "process"}}, "hpo": hpo})
+    )
     kedro_session(project, "final_training")
     lineage = json.loads((project / "data/08_reporting/final_training/lineage.json").read_text())
     final = json.loads((Path(lineage["run_dir"]) / "config.json").read_text())
-    trial = json.loads((project / "data/06_models/runs/trial" / STUDY / "trial-1" / "fold-0-oom-retry" /
-                        "config.json").read_text())
+    trial = json.loads(
+        (project / "data/06_models/runs/trial" / STUDY / "trial-1" / "fold-0-oom-retry" / "config.json").read_text()
+    )
 
     def trained_the_same_way(config: dict) -> dict:
-        config = {key: value for key, value in config.items()
-                  if key not in ("data", "output_dir", "label_schema", "tracking")}
+        config = {
+            key: value for key, value in config.items() if key not in ("data", "output_dir", "label_schema", "tracking")
+        }
         config["optimization"] = {k: v for k, v in config["optimization"].items() if k != "epochs"}
         config["early_stopping"] = {k: v for k, v in config["early_stopping"].items() if k != "patience"}
         return config
@@ -670,5 +884,7 @@ def test_the_study_is_data_between_running_and_reporting_it():
 
     edges = {(node.name, tuple(node.inputs), tuple(node.outputs)) for node in create_pipeline().nodes}
     assert ("run_study", ("study_spec", "optuna_storage", "params:hpo", "params:training"), ("study",)) in edges
-    assert any(name == "report_study" and inputs[0] == "study" and outputs[0] == "best_params"
-               for name, inputs, outputs in edges)
+    assert any(
+        name == "report_study" and inputs[0] == "study" and outputs[0] == "best_params"
+        for name, inputs, outputs in edges
+    )

@@ -34,9 +34,16 @@ from resume_ner.pipelines.training_run.nodes import (
 from resume_ner.pipelines.training_run.parameters import RunParameters
 from resume_ner.training.config import OptimizationConfig, RunConfig
 
-BEST: dict = {"params": {"learning_rate": 0.003, "batch_size": 16}, "best_epochs": [1, 2, 4, 5],
-        "study_name": "resume-ner-1a2b3c", "study_run_id": "abc123", "trial_number": 7, "trial_run_id": "def456",
-        "value": 0.71, "objective": "micro_f1"}
+BEST: dict = {
+    "params": {"learning_rate": 0.003, "batch_size": 16},
+    "best_epochs": [1, 2, 4, 5],
+    "study_name": "resume-ner-1a2b3c",
+    "study_run_id": "abc123",
+    "trial_number": 7,
+    "trial_run_id": "def456",
+    "value": 0.71,
+    "objective": "micro_f1",
+}
 
 
 def training(epochs: int | None = 9) -> TrainingParameters:
@@ -49,11 +56,14 @@ def training(epochs: int | None = 9) -> TrainingParameters:
 # --- plan_training_run ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("rule", "epochs", "reason"), [
-    ("median", 4, "median of the folds' best epochs [1, 2, 5, 5]"),  # 3.5 rounds half up
-    ("max", 5, "max of the folds' best epochs [1, 2, 5, 5]"),
-    ("params", 9, "the base training parameters (no epochs hyperparameter)"),
-])
+@pytest.mark.parametrize(
+    ("rule", "epochs", "reason"),
+    [
+        ("median", 4, "median of the folds' best epochs [1, 2, 5, 5]"),  # 3.5 rounds half up
+        ("max", 5, "max of the folds' best epochs [1, 2, 5, 5]"),
+        ("params", 9, "the base training parameters (no epochs hyperparameter)"),
+    ],
+)
 def test_plan_picks_epochs_by_the_rule(rule, epochs, reason):
     best = {**BEST, "best_epochs": [1, 2, 5, 5]}
     plan = plan_training_run(best, RunParameters(purpose="final", epochs_rule=rule), training(epochs=9), Path("ws"))
@@ -63,8 +73,7 @@ def test_plan_picks_epochs_by_the_rule(rule, epochs, reason):
 
 def test_plan_params_rule_prefers_the_epochs_hyperparameter_to_the_base():
     best = {**BEST, "params": {**BEST["params"], "epochs": 7}}
-    plan = plan_training_run(best, RunParameters(purpose="final", epochs_rule="params"), training(epochs=9),
-                             Path("ws"))
+    plan = plan_training_run(best, RunParameters(purpose="final", epochs_rule="params"), training(epochs=9), Path("ws"))
     assert (plan.purpose.epochs, plan.epochs_reason) == (7, "the epochs hyperparameter")
 
 
@@ -83,8 +92,12 @@ def test_plan_carries_purpose_hyperparameters_and_lineage_source():
 
 
 def test_plan_from_a_hand_written_record_has_an_empty_source_and_falls_back():
-    plan = plan_training_run({"params": {"learning_rate": 0.01, "epochs": 6}},
-                             RunParameters(purpose="final", epochs_rule="median"), training(), Path("ws"))
+    plan = plan_training_run(
+        {"params": {"learning_rate": 0.01, "epochs": 6}},
+        RunParameters(purpose="final", epochs_rule="median"),
+        training(),
+        Path("ws"),
+    )
     assert plan.source == {}
     assert plan.purpose.epochs == 6
     assert "rule 'median' needs best_epochs" in plan.epochs_reason
@@ -104,9 +117,17 @@ def test_plan_rejects_an_invalid_record():
 
 
 HOLDOUT = {
-    "micro_precision": 0.8, "micro_recall": 0.7, "micro_f1": 0.75,
-    "macro_precision": 0.6, "macro_recall": 0.5, "macro_f1": 0.55,
-    "token_accuracy": 0.95, "support": 12, "documents": 5, "gold_entities": 12, "predicted_entities": 10,
+    "micro_precision": 0.8,
+    "micro_recall": 0.7,
+    "micro_f1": 0.75,
+    "macro_precision": 0.6,
+    "macro_recall": 0.5,
+    "macro_f1": 0.55,
+    "token_accuracy": 0.95,
+    "support": 12,
+    "documents": 5,
+    "gold_entities": 12,
+    "predicted_entities": 10,
     "per_entity": {
         "Companies worked at": {"precision": 0.5, "recall": 0.25, "f1": 1 / 3, "support": 4},
         "a&b": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 3},
@@ -122,13 +143,32 @@ def test_holdout_metrics_are_numeric_values_at_step_zero():
     assert isinstance(metrics["documents"]["value"], float)
     assert {"note", "flag", "nothing", "per_entity"}.isdisjoint(metrics)
     assert set(metrics) == {key for key in HOLDOUT if key != "per_entity"} | {
-        "f1.Companies worked at", "f1.a_b", "f1.SKILL"}
+        "f1.Companies worked at",
+        "f1.a_b",
+        "f1.SKILL",
+    }
     assert metrics["f1.Companies worked at"] == {"value": pytest.approx(1 / 3), "step": 0}
     assert metrics["f1.a_b"]["value"] == 1.0
 
 
-@pytest.mark.parametrize("entity_type", ["Companies worked at", "a&b", "E-MAIL", "UI/UX", "C++", "Compétences",
-                                         "Skills/", "A//B", "x/../y", "a/./b", "(degree)", "..", "/lead"])
+@pytest.mark.parametrize(
+    "entity_type",
+    [
+        "Companies worked at",
+        "a&b",
+        "E-MAIL",
+        "UI/UX",
+        "C++",
+        "Compétences",
+        "Skills/",
+        "A//B",
+        "x/../y",
+        "a/./b",
+        "(degree)",
+        "..",
+        "/lead",
+    ],
+)
 def test_every_holdout_metric_name_is_one_mlflow_accepts(entity_type):
     metrics = holdout_metrics_for_mlflow({"micro_f1": 0.5, "per_entity": {entity_type: {"f1": 0.5}}})
     [name] = [key for key in metrics if key.startswith("f1.")]
@@ -145,12 +185,23 @@ def test_metric_names_that_are_already_safe_are_kept():
 
 
 LINEAGE = {
-    "purpose": "final", "run_name": "20240101-000000-abcd1234", "run_dir": "data/05_workspace/runs/final/x",
-    "mlflow_run_id": "0123456789abcdef", "study_name": None, "study_run_id": None, "best_trial_number": None,
-    "best_trial_run_id": None, "hyperparameters": {"learning_rate": 0.003, "batch_size": 16},
-    "hyperparameters_hash": "feedfacecafebeef", "epochs": 4, "epochs_reason": "the epochs hyperparameter",
-    "corpus_fingerprint": "corpusfp", "splits_fingerprint": "splitsfp", "git_commit": "a" * 40,
-    "git_dirty": False, "packages": {"torch": "2.5.0", "transformers": "5.0.0"},
+    "purpose": "final",
+    "run_name": "20240101-000000-abcd1234",
+    "run_dir": "data/05_workspace/runs/final/x",
+    "mlflow_run_id": "0123456789abcdef",
+    "study_name": None,
+    "study_run_id": None,
+    "best_trial_number": None,
+    "best_trial_run_id": None,
+    "hyperparameters": {"learning_rate": 0.003, "batch_size": 16},
+    "hyperparameters_hash": "feedfacecafebeef",
+    "epochs": 4,
+    "epochs_reason": "the epochs hyperparameter",
+    "corpus_fingerprint": "corpusfp",
+    "splits_fingerprint": "splitsfp",
+    "git_commit": "a" * 40,
+    "git_dirty": False,
+    "packages": {"torch": "2.5.0", "transformers": "5.0.0"},
 }
 RUN_METRICS = {"wall_seconds": 42.4, "device": "cpu", "precision": "fp32"}
 
@@ -162,8 +213,11 @@ def card(**lineage) -> str:
 def test_model_card_shows_the_scores_and_per_entity_rows_sorted_by_f1():
     text = card()
     assert "micro F1 **0.750** (P 0.800, R 0.700); macro F1 0.550." in text
-    rows = [line for line in text.splitlines() if line.startswith("| ") and line.count("|") == 6
-            and not line.startswith("| entity")]
+    rows = [
+        line
+        for line in text.splitlines()
+        if line.startswith("| ") and line.count("|") == 6 and not line.startswith("| entity")
+    ]
     assert rows == [
         "| a&b | 1.000 | 1.000 | 1.000 | 3 |",
         "| SKILL | 0.900 | 0.800 | 0.850 | 5 |",
@@ -192,8 +246,13 @@ def test_model_card_without_a_study_says_the_parameters_were_hand_written():
 
 
 def test_model_card_with_a_study_names_it_and_the_best_trial():
-    text = card(study_name="resume-ner-1a2b3c", study_run_id="abc123", best_trial_number=0,
-                best_trial_run_id="def456", git_dirty="unknown")
+    text = card(
+        study_name="resume-ner-1a2b3c",
+        study_run_id="abc123",
+        best_trial_number=0,
+        best_trial_run_id="def456",
+        git_dirty="unknown",
+    )
     assert "- Study: resume-ner-1a2b3c; study run abc123." in text
     assert "- Best trial: 0 (run def456)" in text  # trial 0 is a trial, not "none"
     assert "hand-written" not in text
@@ -210,8 +269,13 @@ def test_collect_refuses_a_run_without_a_checkpoint():
 
 
 def test_collect_returns_checkpoint_metrics_and_lineage():
-    result = RunResult({"train_loss": 0.1}, Path("runs/final/x/checkpoint"), 3.0, Path("runs/final/x"),
-                       Path("runs/final/x/config.json"))
+    result = RunResult(
+        {"train_loss": 0.1},
+        Path("runs/final/x/checkpoint"),
+        3.0,
+        Path("runs/final/x"),
+        Path("runs/final/x/config.json"),
+    )
     checkpoint, metrics, lineage = collect_training_outputs(result, LINEAGE)
     assert checkpoint == "runs/final/x/checkpoint"
     assert metrics == {"train_loss": 0.1, "run_dir": "runs/final/x", "launch_wall_seconds": 3.0}
@@ -230,19 +294,26 @@ def child_env() -> dict[str, str]:
 
 def fake_launch(tmp_path: Path, **settings) -> TrainingParameters:
     python = tmp_path / "fake-python"
-    python.write_text(f"#!/bin/sh\nexec {sys.executable} {FAKE_TRAINER} \"$@\"\n")
+    python.write_text(f'#!/bin/sh\nexec {sys.executable} {FAKE_TRAINER} "$@"\n')
     python.chmod(0o755)
-    return TrainingParameters(base={"backbone": {"name": "tiny-bert"}},
-                              launch={"mode": "process", "python": str(python), "stop_grace_seconds": 5, **settings})
+    return TrainingParameters(
+        base={"backbone": {"name": "tiny-bert"}},
+        launch={"mode": "process", "python": str(python), "stop_grace_seconds": 5, **settings},
+    )
 
 
 def refit_run(tmp_path: Path, batch_size: int) -> RunRecord:
     run_dir = tmp_path / "runs" / "refit" / "r1"
-    config = RunConfig.model_validate({
-        "backbone": {"name": "tiny-bert"}, "entity_types": ["SKILL"], "output_dir": str(run_dir),
-        "data": {"corpus": str(tmp_path / "corpus.json"), "splits": str(tmp_path / "folds.json"), "fold": "all"},
-        "optimization": {"learning_rate": 1e-3, "batch_size": batch_size, "epochs": 2},
-        "tracking": {"prefix": "refit."}})
+    config = RunConfig.model_validate(
+        {
+            "backbone": {"name": "tiny-bert"},
+            "entity_types": ["SKILL"],
+            "output_dir": str(run_dir),
+            "data": {"corpus": str(tmp_path / "corpus.json"), "splits": str(tmp_path / "folds.json"), "fold": "all"},
+            "optimization": {"learning_rate": 1e-3, "batch_size": batch_size, "epochs": 2},
+            "tracking": {"prefix": "refit."},
+        }
+    )
     plan = RunPlan(RunPurpose(kind="refit", name="r1", epochs=2), {}, tmp_path)
     inputs = RunInputs(tmp_path / "corpus.json", tmp_path / "folds.json", tmp_path / "schema.json", "c", "s")
     return RunRecord(plan, write_run_config(config), run_dir, 2, inputs)

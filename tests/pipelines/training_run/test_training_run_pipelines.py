@@ -23,8 +23,11 @@ SECRET = "s3cret-value-never-logged"
 TINY = {
     "training": {
         "base": {
-            "backbone": {"name": "tiny-bert", "num_layers": None,
-                         "tiny": {"hidden_size": 64, "intermediate_size": 128}},
+            "backbone": {
+                "name": "tiny-bert",
+                "num_layers": None,
+                "tiny": {"hidden_size": 64, "intermediate_size": 128},
+            },
             "tokenization": {"max_length": 64, "stride": 16},
             "precision": "fp32",
         },
@@ -78,8 +81,15 @@ def test_refit_and_final_training_are_one_template_under_two_namespaces():
     for namespace in ("refit", "final_training"):
         names = {node.name for node in pipelines[namespace].nodes}
         assert {f"{namespace}.{name}" for name in template} <= names
-    assert pipelines["refit"].inputs() == {"best_params", "corpus", "folds", "label_schema", "model_workspace",
-                                           "params:training", "params:refit.run"}
+    assert pipelines["refit"].inputs() == {
+        "best_params",
+        "corpus",
+        "folds",
+        "label_schema",
+        "model_workspace",
+        "params:training",
+        "params:refit.run",
+    }
     assert "training_run" not in pipelines
     main_job = [pipelines[name] for name in ("data_processing", "hpo", "refit", "final_training")]
     assert set(pipelines["__default__"].nodes) == {node for part in main_job for node in part.nodes}
@@ -114,8 +124,16 @@ def test_lineage_is_recorded_in_a_file_and_as_tags_on_each_run(trained):
     for run, purpose in ((refit_run, "refit"), (final_run, "final")):
         tags = run.data.tags
         assert run.info.status == "FINISHED"
-        for key in ("study_name", "best_trial_number", "hyperparameters_hash", "corpus_fingerprint",
-                    "splits_fingerprint", "git_commit", "git_dirty", "packages.transformers"):
+        for key in (
+            "study_name",
+            "best_trial_number",
+            "hyperparameters_hash",
+            "corpus_fingerprint",
+            "splits_fingerprint",
+            "git_commit",
+            "git_dirty",
+            "packages.transformers",
+        ):
             assert f"resume_ner.{purpose}.{key}" in tags, key
     assert final_run.data.tags["resume_ner.final.best_trial_number"] == "4"
     assert lineage["mlflow_run_id"] == final_run.info.run_id
@@ -148,14 +166,16 @@ def test_final_training_scores_the_holdout_documents_and_writes_a_model_card(tra
     # Predicting nothing scores 0. The tiny model's one epoch scores about 0.16 since the hold-out's names,
     # companies, titles, skills and colleges are ones no training document has (issue 12).
     assert holdout["micro_f1"] > 0.1, "a trained model finds some of the synthetic entities"
-    assert set(holdout["per_entity"]) <= set(json.loads((trained / "data/03_primary/label_schema.json").read_text())
-                                             ["entity_types"])
+    assert set(holdout["per_entity"]) <= set(
+        json.loads((trained / "data/03_primary/label_schema.json").read_text())["entity_types"]
+    )
     card = (trained / "data/08_reporting/final_training/model_card.md").read_text()
     assert f"micro F1 **{holdout['micro_f1']:.3f}**" in card and "hand-written" in card and "## Lineage" in card
     CheckpointDataset(str(trained / "data/06_models/final_training/model")).load()
 
 
 # --- bad input and failures: one clear error, the MLflow run FAILED, earlier outputs intact -----------------
+
 
 def _fails(project: Path, pipeline: str, error_type, match: str, params: dict = TINY):
     model = project / "data/06_models" / pipeline / "model" / "model.safetensors"
@@ -237,9 +257,19 @@ def test_a_backbone_that_cannot_be_had_fails_before_any_child_starts(trained):
 def test_kedro_run_reports_a_failed_child_in_one_message_without_a_traceback(trained):
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{trained / 'mlflow.db'}"}
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "kedro"), "run", "--pipelines=refit", "--params",
-         f"training.base.backbone.name={broken_model_folder(trained)},training.base.backbone.num_layers=null"],
-        cwd=trained, env=env, capture_output=True, text=True, timeout=300)
+        [
+            str(Path(sys.executable).parent / "kedro"),
+            "run",
+            "--pipelines=refit",
+            "--params",
+            f"training.base.backbone.name={broken_model_folder(trained)},training.base.backbone.num_layers=null",
+        ],
+        cwd=trained,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 1
     assert "Error: Training run" in result.stderr and "exit status 2" in result.stderr
     assert "broken-model cannot be loaded" in result.stderr  # the child's own one-line error
@@ -272,18 +302,32 @@ def test_sigterm_to_a_refit_stops_its_child_and_closes_its_run_killed(trained, t
     shutil.copytree(trained, project, ignore=shutil.ignore_patterns("mlflow.db", "mlruns", "refit"))
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}"}
     worker = subprocess.Popen(
-        [str(Path(sys.executable).parent / "kedro"), "run", "--pipelines=refit", "--params",
-         "training.base.backbone.name=tiny-bert,training.base.backbone.num_layers=null,"
-         "training.base.tokenization.max_length=64,training.base.tokenization.stride=16,"
-         "training.base.precision=fp32,refit.run.epochs_rule=params,training.base.optimization.epochs=50"],
-        cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        [
+            str(Path(sys.executable).parent / "kedro"),
+            "run",
+            "--pipelines=refit",
+            "--params",
+            "training.base.backbone.name=tiny-bert,training.base.backbone.num_layers=null,"
+            "training.base.tokenization.max_length=64,training.base.tokenization.stride=16,"
+            "training.base.precision=fp32,refit.run.epochs_rule=params,training.base.optimization.epochs=50",
+        ],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     progress: list[str] = []
-    while time.monotonic() < deadline and not any('"event": "step"' in line or '"event": "epoch"' in line
-                                                  for line in progress):
+    while time.monotonic() < deadline and not any(
+        '"event": "step"' in line or '"event": "epoch"' in line for line in progress
+    ):
         time.sleep(0.5)
-        progress = [line for path in (project / "data/06_models/runs/refit").glob("*/progress.jsonl")
-                    for line in path.read_text().splitlines()]
+        progress = [
+            line
+            for path in (project / "data/06_models/runs/refit").glob("*/progress.jsonl")
+            for line in path.read_text().splitlines()
+        ]
     assert progress, "the refit child never started training"
     child = next(json.loads(line)["pid"] for line in progress if json.loads(line)["event"] == "started")
     worker.send_signal(signal.SIGTERM)

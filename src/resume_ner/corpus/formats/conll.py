@@ -57,21 +57,30 @@ def read_conll(path: Path, collector: ProblemCollector) -> list[RawRecord]:
         elif columns[0] == DOCSTART:
             close_document()
         elif len(columns) < 2:
-            collector.add(f"line {number}", "missing-tag", f"expected a token and a tag, found {line.strip()!r}",
-                          file=file)
+            collector.add(
+                f"line {number}", "missing-tag", f"expected a token and a tag, found {line.strip()!r}", file=file
+            )
         else:
             sentence.append((number, columns[0], columns[-1]))
     close_document()
     repaired: list[int] = []
     records = [
-        RawRecord(file, f"document {index} (line {doc[0][0][0]})",
-                  _to_record(f"{path.stem}-{index}", doc, file, collector, repaired))
+        RawRecord(
+            file,
+            f"document {index} (line {doc[0][0][0]})",
+            _to_record(f"{path.stem}-{index}", doc, file, collector, repaired),
+        )
         for index, doc in enumerate(documents)
     ]
     if repaired:
         # Normal in IOB1 files, a sign of a broken export in BIO ones: either way the user should know it happened.
-        logger.info("Repaired %d I-/E- tag(s) in %s that did not continue an entity of their type (each starts one, "
-                    "as B- would; the first at line %d)", len(repaired), file, repaired[0])
+        logger.info(
+            "Repaired %d I-/E- tag(s) in %s that did not continue an entity of their type (each starts one, "
+            "as B- would; the first at line %d)",
+            len(repaired),
+            file,
+            repaired[0],
+        )
     return records
 
 

@@ -56,8 +56,9 @@ def _parse_document(raw: bytes, file: str, stem: str, collector: ProblemCollecto
         start = len(text)
         text += "".join(element.itertext())
         if element.tag != LABEL_TAG:
-            collector.add(where, "unexpected-element", f"<{element.tag}> found; only <{LABEL_TAG}> is allowed",
-                          file=file)
+            collector.add(
+                where, "unexpected-element", f"<{element.tag}> found; only <{LABEL_TAG}> is allowed", file=file
+            )
         elif len(element):
             collector.add(where, "nested-label", f"<{LABEL_TAG}> contains other elements", file=file)
         elif (missing := _type_problem(element, text[start:])) is not None:
@@ -74,7 +75,7 @@ def _type_problem(element: ElementTree.Element, content: str) -> str | None:
     shown = f"<{LABEL_TAG}>{content[:40]!r}</{LABEL_TAG}>"
     if value is None:
         others = f" (it has {', '.join(f'{name}=' for name in element.attrib)})" if element.attrib else ""
-        return f"`{TYPE_ATTRIBUTE}` attribute missing from {shown}{others}; add {TYPE_ATTRIBUTE}=\"<entity type>\""
+        return f'`{TYPE_ATTRIBUTE}` attribute missing from {shown}{others}; add {TYPE_ATTRIBUTE}="<entity type>"'
     if not value.strip():
         return f"`{TYPE_ATTRIBUTE}` attribute of {shown} is empty; add the entity type"
     return None

@@ -29,12 +29,16 @@ def read_json(path: Path, collector: ProblemCollector) -> list[RawRecord]:
     except json.JSONDecodeError as error:
         json_lines = _is_json_lines(text)
         hint = "; the file holds one JSON record per line (JSON Lines): use format: jsonl" if json_lines else ""
-        collector.add("file", "invalid-json",
-                      f"not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}{hint}")
+        collector.add(
+            "file", "invalid-json", f"not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}{hint}"
+        )
         return []
     if not isinstance(data, list):
-        collector.add("file", "not-a-list",
-                      f"the top level must be a list of records, found {type(data).__name__}{_top_level_hint(data)}")
+        collector.add(
+            "file",
+            "not-a-list",
+            f"the top level must be a list of records, found {type(data).__name__}{_top_level_hint(data)}",
+        )
         return []
     return [RawRecord(file, f"record {index}", record) for index, record in enumerate(data)]
 
@@ -66,8 +70,14 @@ def _top_level_hint(data) -> str:
     """Where the records probably are when the top level is an object instead of a list."""
     if not isinstance(data, dict):
         return ""
-    inner = next((key for key, value in data.items() if isinstance(value, list) and value
-                  and all(isinstance(item, dict) for item in value)), None)
+    inner = next(
+        (
+            key
+            for key, value in data.items()
+            if isinstance(value, list) and value and all(isinstance(item, dict) for item in value)
+        ),
+        None,
+    )
     if inner is not None:
         return f" (its field {inner!r} holds a list of objects: make that list the whole file)"
     if "text" in data or "content" in data:

@@ -41,4 +41,3 @@ def decode_utf8(raw: bytes, collector: ProblemCollector, file: str, where: str) 
             file=file,
         )
         return None
-

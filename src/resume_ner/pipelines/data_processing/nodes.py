@@ -30,7 +30,8 @@ def map_labels(raw_corpus: Corpus, corpus_params: CorpusParameters) -> Corpus:
         if present:  # only drop removes spans: a rename to an empty name is refused with the parameters
             raise UserInputError(
                 f"Corpus {raw_corpus.source} has no entity spans left after label mapping: corpus.label_mapping.drop "
-                f"removes every label it has ({', '.join(present)}); drop fewer labels")
+                f"removes every label it has ({', '.join(present)}); drop fewer labels"
+            )
         raise UserInputError(f"Corpus {raw_corpus.source} has no entity spans, so there is nothing to learn")
     return mapped
 

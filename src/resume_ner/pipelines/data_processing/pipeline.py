@@ -11,13 +11,26 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(nodes.map_labels, ["raw_corpus", "params:corpus"], "mapped_corpus", name="map_labels"),
             Node(nodes.resolve_overlaps, ["mapped_corpus", "params:corpus"], "corpus", name="resolve_overlaps"),
             Node(nodes.build_label_schema, "corpus", "label_schema", name="build_label_schema"),
-            Node(nodes.group_near_duplicates, ["corpus", "params:splits"], "document_groups",
-                 name="group_near_duplicates"),
-            Node(nodes.split_holdout, ["corpus", "document_groups", "params:splits"], "holdout_split",
-                 name="split_holdout"),
-            Node(nodes.make_folds, ["corpus", "document_groups", "holdout_split", "params:splits"], "folds",
-                 name="make_folds"),
-            Node(nodes.summarise_corpus, ["corpus", "holdout_split", "folds"], "corpus_report",
-                 name="summarise_corpus"),
+            Node(
+                nodes.group_near_duplicates,
+                ["corpus", "params:splits"],
+                "document_groups",
+                name="group_near_duplicates",
+            ),
+            Node(
+                nodes.split_holdout,
+                ["corpus", "document_groups", "params:splits"],
+                "holdout_split",
+                name="split_holdout",
+            ),
+            Node(
+                nodes.make_folds,
+                ["corpus", "document_groups", "holdout_split", "params:splits"],
+                "folds",
+                name="make_folds",
+            ),
+            Node(
+                nodes.summarise_corpus, ["corpus", "holdout_split", "folds"], "corpus_report", name="summarise_corpus"
+            ),
         ]
     )

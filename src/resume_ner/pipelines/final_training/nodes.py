@@ -24,17 +24,26 @@ def evaluate_on_holdout(model: Path, corpus: Corpus, holdout_split: dict, traini
     device = str(resolve_device(training.base.device))
     predictor = Predictor.load(model, device=device)
     metrics = evaluate_corpus(predictor, corpus.subset(holdout_split["holdout"]))
-    logger.info("Hold-out: micro F1 %.4f (P %.4f, R %.4f), macro F1 %.4f on %d documents, %d entities",
-                metrics["micro_f1"], metrics["micro_precision"], metrics["micro_recall"], metrics["macro_f1"],
-                metrics["documents"], metrics["gold_entities"])
+    logger.info(
+        "Hold-out: micro F1 %.4f (P %.4f, R %.4f), macro F1 %.4f on %d documents, %d entities",
+        metrics["micro_f1"],
+        metrics["micro_precision"],
+        metrics["micro_recall"],
+        metrics["macro_f1"],
+        metrics["documents"],
+        metrics["gold_entities"],
+    )
     return metrics
 
 
 def holdout_metrics_for_mlflow(holdout_metrics: dict) -> dict:
     """The hold-out figures as MLflow metrics; the catalog prefixes them (``holdout.micro_f1``,
     ``holdout.f1.SKILL``)."""
-    metrics = {key: value for key, value in holdout_metrics.items()
-               if isinstance(value, (int, float)) and not isinstance(value, bool)}
+    metrics = {
+        key: value
+        for key, value in holdout_metrics.items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    }
     for entity_type, scores in holdout_metrics.get("per_entity", {}).items():
         metrics[_metric_safe(f"f1.{entity_type}")] = scores["f1"]
     return {key: {"value": float(value), "step": 0} for key, value in metrics.items()}
@@ -43,8 +52,10 @@ def holdout_metrics_for_mlflow(holdout_metrics: dict) -> dict:
 def write_model_card(lineage: dict, metrics: dict, holdout_metrics: dict, corpus_report: dict) -> str:
     """A markdown model card: what the model tags, the data, the hyperparameters, the scores and the lineage."""
     per_entity = holdout_metrics.get("per_entity", {})
-    rows = "\n".join(f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |"
-                     for name, s in sorted(per_entity.items(), key=lambda item: -item[1]["f1"]))
+    rows = "\n".join(
+        f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |"
+        for name, s in sorted(per_entity.items(), key=lambda item: -item[1]["f1"])
+    )
     params = "\n".join(f"| {key} | {value} |" for key, value in sorted(lineage["hyperparameters"].items()))
     packages = ", ".join(f"{name} {version}" for name, version in lineage["packages"].items())
     documents = corpus_report.get("corpus", {}).get("documents", "?")
@@ -54,31 +65,31 @@ def write_model_card(lineage: dict, metrics: dict, holdout_metrics: dict, corpus
 A token-classification model that finds entities in resumes ({len(per_entity)} types scored on the hold-out set).
 
 ## Data
-- Corpus: {documents} documents, fingerprint `{lineage['corpus_fingerprint']}`.
-- Splits: fingerprint `{lineage['splits_fingerprint']}`; trained on every training document, scored on the
-  {holdout_metrics['documents']} hold-out documents ({holdout_metrics['gold_entities']} entities), never seen in training.
+- Corpus: {documents} documents, fingerprint `{lineage["corpus_fingerprint"]}`.
+- Splits: fingerprint `{lineage["splits_fingerprint"]}`; trained on every training document, scored on the
+  {holdout_metrics["documents"]} hold-out documents ({holdout_metrics["gold_entities"]} entities), never seen in training.
 
 ## Training
-- Backbone and settings: `{lineage['run_dir']}/config.json`.
-- Epochs: {lineage['epochs']} ({lineage['epochs_reason']}).
-- Training time: {metrics.get('wall_seconds', 0):.0f} s on {metrics.get('device', '?')} ({metrics.get('precision', '?')}).
+- Backbone and settings: `{lineage["run_dir"]}/config.json`.
+- Epochs: {lineage["epochs"]} ({lineage["epochs_reason"]}).
+- Training time: {metrics.get("wall_seconds", 0):.0f} s on {metrics.get("device", "?")} ({metrics.get("precision", "?")}).
 
 | hyperparameter | value |
 |---|---|
 {params}
 
 ## Hold-out scores (entity level, seqeval strict IOB2)
-- micro F1 **{holdout_metrics['micro_f1']:.3f}** (P {holdout_metrics['micro_precision']:.3f}, R {holdout_metrics['micro_recall']:.3f}); macro F1 {holdout_metrics['macro_f1']:.3f}.
+- micro F1 **{holdout_metrics["micro_f1"]:.3f}** (P {holdout_metrics["micro_precision"]:.3f}, R {holdout_metrics["micro_recall"]:.3f}); macro F1 {holdout_metrics["macro_f1"]:.3f}.
 
 | entity | precision | recall | F1 | support |
 |---|---|---|---|---|
 {rows}
 
 ## Lineage
-- Study: {lineage.get('study_name') or 'none (hand-written best parameters)'}; study run {lineage.get('study_run_id') or '-'}.
-- Best trial: {'-' if trial is None else trial} (run {lineage.get('best_trial_run_id') or '-'}); hyperparameters hash `{lineage['hyperparameters_hash']}`.
-- MLflow run of this model: {lineage.get('mlflow_run_id') or '-'}.
-- Code: git commit `{lineage['git_commit']}`{' (uncommitted changes)' if lineage['git_dirty'] is True else ''}.
+- Study: {lineage.get("study_name") or "none (hand-written best parameters)"}; study run {lineage.get("study_run_id") or "-"}.
+- Best trial: {"-" if trial is None else trial} (run {lineage.get("best_trial_run_id") or "-"}); hyperparameters hash `{lineage["hyperparameters_hash"]}`.
+- MLflow run of this model: {lineage.get("mlflow_run_id") or "-"}.
+- Code: git commit `{lineage["git_commit"]}`{" (uncommitted changes)" if lineage["git_dirty"] is True else ""}.
 - Packages: {packages}.
 """
 

@@ -47,8 +47,9 @@ from resume_ner.tuning.tracking import StudyTracker
 logger = logging.getLogger(__name__)
 
 
-def prepare_study(corpus: Corpus, folds: dict, label_schema: dict, workspace: Path, hpo: HpoParameters,
-                  training: TrainingParameters) -> StudySpec:
+def prepare_study(
+    corpus: Corpus, folds: dict, label_schema: dict, workspace: Path, hpo: HpoParameters, training: TrainingParameters
+) -> StudySpec:
     """Check the search space (every choice of every dimension builds a valid run config, every backbone it can
     pick is available), name the study after what defines it, and snapshot its inputs in its folder."""
     space = parse_search_space(hpo.search_space)
@@ -60,15 +61,29 @@ def prepare_study(corpus: Corpus, folds: dict, label_schema: dict, workspace: Pa
     for backbone in check_search_space(space, training.base):
         check_backbone_available(backbone, Path(workspace) / "backbones")
     definition = study_definition(
-        search_space=space.model_dump(mode="json"), objective=settings.objective,
-        corpus_fingerprint=corpus.fingerprint(), splits_fingerprint=splits_fingerprint(folds), folds=used,
-        training=_not_searched(settings.what_a_trial_measures(), space), gpus=training.launch.gpus)
+        search_space=space.model_dump(mode="json"),
+        objective=settings.objective,
+        corpus_fingerprint=corpus.fingerprint(),
+        splits_fingerprint=splits_fingerprint(folds),
+        folds=used,
+        training=_not_searched(settings.what_a_trial_measures(), space),
+        gpus=training.launch.gpus,
+    )
     name = hpo.study_name or derive_study_name(definition)
     study_dir = Path(workspace) / "runs" / "trial" / name
     inputs = write_run_inputs(study_dir, corpus, folds, label_schema)
     logger.info("Study %s: %d folds, objective %s, folder %s", name, used, settings.objective, study_dir)
-    return StudySpec(name, study_dir, space, tuple(range(used)), settings.objective, definition,
-                     space.upper_bound("epochs", settings.optimization.epochs), Path(workspace), inputs)
+    return StudySpec(
+        name,
+        study_dir,
+        space,
+        tuple(range(used)),
+        settings.objective,
+        definition,
+        space.upper_bound("epochs", settings.optimization.epochs),
+        Path(workspace),
+        inputs,
+    )
 
 
 def _not_searched(settings: dict, space: SearchSpace) -> dict:
@@ -85,7 +100,9 @@ def _not_searched(settings: dict, space: SearchSpace) -> dict:
     return settings
 
 
-def run_study(study_spec: StudySpec, storage_url: str, hpo: HpoParameters, training: TrainingParameters) -> optuna.Study:
+def run_study(
+    study_spec: StudySpec, storage_url: str, hpo: HpoParameters, training: TrainingParameters
+) -> optuna.Study:
     """Create or resume the study and run trials until the budget is spent; returns the study.
 
     This ``kedro run``'s MLflow run is the study's parent run: each trial is a child run, each fold a child of
@@ -96,29 +113,60 @@ def run_study(study_spec: StudySpec, storage_url: str, hpo: HpoParameters, train
     spec = study_spec
     space, name = spec.space, spec.name
     active = mlflow.active_run()
-    tracker = (StudyTracker(mlflow.get_tracking_uri(), active.info.experiment_id, active.info.run_id, name)
-               if active else None)
+    tracker = (
+        StudyTracker(mlflow.get_tracking_uri(), active.info.experiment_id, active.info.run_id, name) if active else None
+    )
     if active:
-        mlflow.set_tags(lineage_tags({"study_name": name, "corpus_fingerprint": spec.inputs.corpus_fingerprint,
-                                      "splits_fingerprint": spec.inputs.splits_fingerprint, **git_state()}))
+        mlflow.set_tags(
+            lineage_tags(
+                {
+                    "study_name": name,
+                    "corpus_fingerprint": spec.inputs.corpus_fingerprint,
+                    "splits_fingerprint": spec.inputs.splits_fingerprint,
+                    **git_state(),
+                }
+            )
+        )
     storage = make_storage(storage_url, hpo.storage, DeadWorkerCallback(tracker, hpo.storage.max_retry))
     sampler = make_sampler(hpo.sampler.name, hpo.sampler.seed, hpo.sampler.n_startup_trials, space.grid())
     interval = pruning_interval(hpo.pruner.interval, space.varies("epochs"))
-    pruner = make_pruner(hpo.pruner.name, interval=interval, epochs_cap=spec.epochs_cap,
-                         folds=len(spec.folds), n_startup_trials=hpo.pruner.n_startup_trials,
-                         n_warmup_steps=hpo.pruner.n_warmup_steps, min_resource=hpo.pruner.min_resource,
-                         reduction_factor=hpo.pruner.reduction_factor)
+    pruner = make_pruner(
+        hpo.pruner.name,
+        interval=interval,
+        epochs_cap=spec.epochs_cap,
+        folds=len(spec.folds),
+        n_startup_trials=hpo.pruner.n_startup_trials,
+        n_warmup_steps=hpo.pruner.n_warmup_steps,
+        min_resource=hpo.pruner.min_resource,
+        reduction_factor=hpo.pruner.reduction_factor,
+    )
     study = open_study(name, storage, sampler, pruner)
     check_definition(study, spec.definition)
     _describe(study, spec, training, active)
     fail_interrupted_trials(study, tracker, hpo.storage.max_retry)
     settings = TrialSettings(
-        study_name=name, space=space, training=training, inputs=spec.inputs, workspace=spec.workspace,
-        folds=list(spec.folds), objective=spec.objective, epochs_cap=spec.epochs_cap,
-        launcher=make_launcher(training.launch), tracker=tracker)
-    optimize(study, TrialObjective(settings), n_trials=hpo.n_trials, timeout_seconds=hpo.timeout_seconds,
-             n_workers=hpo.n_workers, max_failed_trials=hpo.max_failed_trials,
-             study_dir=spec.folder, keep_best_checkpoints=hpo.keep_best_checkpoints, objective_name=spec.objective)
+        study_name=name,
+        space=space,
+        training=training,
+        inputs=spec.inputs,
+        workspace=spec.workspace,
+        folds=list(spec.folds),
+        objective=spec.objective,
+        epochs_cap=spec.epochs_cap,
+        launcher=make_launcher(training.launch),
+        tracker=tracker,
+    )
+    optimize(
+        study,
+        TrialObjective(settings),
+        n_trials=hpo.n_trials,
+        timeout_seconds=hpo.timeout_seconds,
+        n_workers=hpo.n_workers,
+        max_failed_trials=hpo.max_failed_trials,
+        study_dir=spec.folder,
+        keep_best_checkpoints=hpo.keep_best_checkpoints,
+        objective_name=spec.objective,
+    )
     return study
 
 
@@ -126,21 +174,34 @@ def report_study(study: optuna.Study, storage_url: str) -> tuple:
     """best_params, the trials table, the study summary and four plots, from the study in its storage."""
     best = reports.best_params_record(study)
     if best is None:
-        raise UserInputError(f"Study {study.study_name} has no complete trial, so there are no best parameters; look at "
-                             f"the trials table and the log for why trials were pruned or failed, then run hpo "
-                             f"again (it resumes the study)")
+        raise UserInputError(
+            f"Study {study.study_name} has no complete trial, so there are no best parameters; look at "
+            f"the trials table and the log for why trials were pruned or failed, then run hpo "
+            f"again (it resumes the study)"
+        )
     plots = reports.study_plots(study)
-    return (best, reports.trials_table(study), reports.study_summary(study, reports.redact_storage_url(storage_url)),
-            plots["optimization_history"], plots["param_importances"], plots["parallel_coordinate"],
-            plots["intermediate_values"])
+    return (
+        best,
+        reports.trials_table(study),
+        reports.study_summary(study, reports.redact_storage_url(storage_url)),
+        plots["optimization_history"],
+        plots["param_importances"],
+        plots["parallel_coordinate"],
+        plots["intermediate_values"],
+    )
 
 
 def _describe(study: optuna.Study, spec: StudySpec, training: TrainingParameters, active) -> None:
     """What defines the study, on the study itself (reports and later workers read it)."""
-    attrs = {"objective": spec.objective, "direction": "maximize", "corpus_fingerprint": spec.inputs.corpus_fingerprint,
-             "splits_fingerprint": spec.inputs.splits_fingerprint, "search_space": spec.space.model_dump(mode="json"),
-             "backbone": training.base.backbone.model_dump(mode="json", exclude_defaults=True),
-             "folds": list(spec.folds)}
+    attrs = {
+        "objective": spec.objective,
+        "direction": "maximize",
+        "corpus_fingerprint": spec.inputs.corpus_fingerprint,
+        "splits_fingerprint": spec.inputs.splits_fingerprint,
+        "search_space": spec.space.model_dump(mode="json"),
+        "backbone": training.base.backbone.model_dump(mode="json", exclude_defaults=True),
+        "folds": list(spec.folds),
+    }
     if "mlflow_run_id" not in study.user_attrs and active is not None:
         attrs["mlflow_run_id"] = active.info.run_id
     for key, value in attrs.items():

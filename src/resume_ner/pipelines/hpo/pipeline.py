@@ -8,14 +8,31 @@ from resume_ner.pipelines.hpo import nodes
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(nodes.prepare_study,
-                 ["corpus", "folds", "label_schema", "model_workspace", "params:hpo", "params:training"],
-                 "study_spec", name="prepare_study"),
-            Node(nodes.run_study, ["study_spec", "optuna_storage", "params:hpo", "params:training"], "study",
-                 name="run_study"),
-            Node(nodes.report_study, ["study", "optuna_storage"],
-                 ["best_params", "trials_table", "study_summary", "hpo_optimization_history",
-                  "hpo_param_importances", "hpo_parallel_coordinate", "hpo_intermediate_values"],
-                 name="report_study"),
+            Node(
+                nodes.prepare_study,
+                ["corpus", "folds", "label_schema", "model_workspace", "params:hpo", "params:training"],
+                "study_spec",
+                name="prepare_study",
+            ),
+            Node(
+                nodes.run_study,
+                ["study_spec", "optuna_storage", "params:hpo", "params:training"],
+                "study",
+                name="run_study",
+            ),
+            Node(
+                nodes.report_study,
+                ["study", "optuna_storage"],
+                [
+                    "best_params",
+                    "trials_table",
+                    "study_summary",
+                    "hpo_optimization_history",
+                    "hpo_param_importances",
+                    "hpo_parallel_coordinate",
+                    "hpo_intermediate_values",
+                ],
+                name="report_study",
+            ),
         ]
     )

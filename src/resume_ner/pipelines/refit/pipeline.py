@@ -7,5 +7,6 @@ from resume_ner.pipelines.training_run.pipeline import SHARED_INPUTS, SHARED_PAR
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return pipeline(training_run.create_pipeline(), namespace="refit", inputs=SHARED_INPUTS,
-                    parameters=SHARED_PARAMETERS)
+    return pipeline(
+        training_run.create_pipeline(), namespace="refit", inputs=SHARED_INPUTS, parameters=SHARED_PARAMETERS
+    )

@@ -32,8 +32,7 @@ from resume_ner.tuning.best_params import BestParams, derive_epochs
 logger = logging.getLogger(__name__)
 
 
-def plan_training_run(best_params: dict, run: RunParameters, training: TrainingParameters,
-                      workspace: Path) -> RunPlan:
+def plan_training_run(best_params: dict, run: RunParameters, training: TrainingParameters, workspace: Path) -> RunPlan:
     """The run's purpose and name (``<time>-<mlflow run>``), the hyperparameters to train with and the number of
     epochs on all training documents (with the reason); it logs into this ``kedro run``'s MLflow run. Settings
     that cannot train, or a backbone that cannot be had, fail here, before any run folder is made.
@@ -45,14 +44,22 @@ def plan_training_run(best_params: dict, run: RunParameters, training: TrainingP
     best = BestParams.model_validate(best_params)
     epochs, reason = derive_epochs(best, run.epochs_rule, training.base.optimization.epochs)
     logger.info("%s run: %d epochs, from %s", run.purpose, epochs, reason)
-    settings = apply_hyperparameters(training.base, best.params,
-                                     f"for the {run.purpose} run (training.base + best params)")
+    settings = apply_hyperparameters(
+        training.base, best.params, f"for the {run.purpose} run (training.base + best params)"
+    )
     check_backbone_available(settings.backbone, Path(workspace) / "backbones")
     active = mlflow.active_run()
-    tracking = (MlflowTarget(mlflow.get_tracking_uri(), active.info.experiment_id, active.info.run_id)
-                if active else None)
-    return RunPlan(RunPurpose(kind=run.purpose, name=_run_name(), epochs=epochs), best.params, Path(workspace),
-                   tracking, reason, best.model_dump(exclude={"params"}, exclude_none=True))
+    tracking = (
+        MlflowTarget(mlflow.get_tracking_uri(), active.info.experiment_id, active.info.run_id) if active else None
+    )
+    return RunPlan(
+        RunPurpose(kind=run.purpose, name=_run_name(), epochs=epochs),
+        best.params,
+        Path(workspace),
+        tracking,
+        reason,
+        best.model_dump(exclude={"params"}, exclude_none=True),
+    )
 
 
 def snapshot_run_inputs(plan: RunPlan, corpus: Corpus, folds: dict, label_schema: dict) -> RunInputs:
@@ -101,14 +108,23 @@ def collect_training_outputs(run_result: RunResult, lineage: dict) -> tuple[str,
     Saved only now, after training succeeded, so a failed run leaves the previous model and records intact.
     """
     if not run_result.checkpoint:
-        raise UserInputError(f"Training run {run_result.run_dir} saved no checkpoint: set "
-                             f"training.base.save_checkpoint to true")
+        raise UserInputError(
+            f"Training run {run_result.run_dir} saved no checkpoint: set training.base.save_checkpoint to true"
+        )
     metrics = {**run_result.metrics, "run_dir": str(run_result.run_dir), "launch_wall_seconds": run_result.wall_seconds}
     if run_result.oom_retry:
-        hyperparameters = {**lineage["hyperparameters"], "batch_size": run_result.oom_retry.batch_size,
-                           "gradient_accumulation": run_result.oom_retry.gradient_accumulation}
-        lineage = {**lineage, "run_dir": str(run_result.run_dir), "oom_retry": True,
-                   "hyperparameters": hyperparameters, "hyperparameters_hash": hyperparameters_hash(hyperparameters)}
+        hyperparameters = {
+            **lineage["hyperparameters"],
+            "batch_size": run_result.oom_retry.batch_size,
+            "gradient_accumulation": run_result.oom_retry.gradient_accumulation,
+        }
+        lineage = {
+            **lineage,
+            "run_dir": str(run_result.run_dir),
+            "oom_retry": True,
+            "hyperparameters": hyperparameters,
+            "hyperparameters_hash": hyperparameters_hash(hyperparameters),
+        }
     return str(run_result.checkpoint), metrics, lineage
 
 

@@ -21,8 +21,7 @@ def _node(func, inputs, outputs) -> Node:
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            _node(nodes.plan_training_run, ["best_params", "params:run", "params:training", "model_workspace"],
-                  "plan"),
+            _node(nodes.plan_training_run, ["best_params", "params:run", "params:training", "model_workspace"], "plan"),
             _node(nodes.snapshot_run_inputs, ["plan", "corpus", "folds", "label_schema"], "run_inputs"),
             _node(steps.prepare_run_config, ["plan", "run_inputs", "params:training"], "run_config"),
             _node(nodes.record_lineage, ["plan", "run_config"], "run_lineage"),
