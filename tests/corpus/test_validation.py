@@ -207,24 +207,24 @@ def test_text_that_cannot_be_written_as_utf8_is_a_problem_naming_record_field_an
             "record 0 (id 'a')",
             "unencodable-text",
             (
-                "field 'text' has a lone surrogate \\ud83d at offset 9, which cannot be written as UTF-8 (half of an escaped "
-                "pair such as an emoji's); remove it or restore the pair"
+                "field 'text' has a lone surrogate \\ud83d at offset 9, which cannot be written as UTF-8 "
+                "(half of an escaped pair such as an emoji's); remove it or restore the pair"
             ),
         ),
         (
             "record 2",
             "unencodable-text",
             (
-                "field 'id' has a lone surrogate \\udc00 at offset 1, which cannot be written as UTF-8 (half of an escaped "
-                "pair such as an emoji's); remove it or restore the pair"
+                "field 'id' has a lone surrogate \\udc00 at offset 1, which cannot be written as UTF-8 "
+                "(half of an escaped pair such as an emoji's); remove it or restore the pair"
             ),
         ),
         (
             "record 2",
             "unencodable-text",
             (
-                "the label has a lone surrogate \\ud800 at offset 3, which cannot be written as UTF-8 (half of an escaped "
-                "pair such as an emoji's); remove it or restore the pair"
+                "the label has a lone surrogate \\ud800 at offset 3, which cannot be written as UTF-8 "
+                "(half of an escaped pair such as an emoji's); remove it or restore the pair"
             ),
         ),
     ]
@@ -294,8 +294,8 @@ def test_a_dataturks_record_says_which_field_names_and_end_option_to_use(tmp_pat
             (
                 f"fields 'text' and {spans_field!r} are missing; the record has 'content', 'annotation', 'extras' "
                 "(a DataTurks export): rename 'content' to 'text' and turn 'annotation' into 'annotations', "
-                "[start, end, label] for each point and label, and load with end: inclusive (DataTurks' end offsets are "
-                "inclusive)"
+                "[start, end, label] for each point and label, and load with end: inclusive "
+                "(DataTurks' end offsets are inclusive)"
             ),
         )
     ]
@@ -309,8 +309,8 @@ def test_a_doccano_record_read_as_json_says_to_use_format_doccano(tmp_path):
             "line 1 (id '1')",
             "annotations-missing",
             (
-                "field 'annotations' is missing (use [] for no entities); the record has 'label' (doccano's name for it): "
-                "use format: doccano"
+                "field 'annotations' is missing (use [] for no entities); the record has 'label' "
+                "(doccano's name for it): use format: doccano"
             ),
         )
     ]

@@ -96,7 +96,7 @@ def test_training_settings_cannot_set_what_a_run_owns(owned):
 
 
 def test_a_hyperparameter_cannot_set_what_a_run_owns(inputs, tmp_path):
-    with pytest.raises(UserInputError, match="'data.fold' is not a training setting"):
+    with pytest.raises(UserInputError, match=r"'data\.fold' is not a training setting"):
         build(inputs, tmp_path, {"data.fold": 0})
 
 

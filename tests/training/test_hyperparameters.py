@@ -41,7 +41,7 @@ def test_both_spellings_give_one_name_and_two_at_once_are_refused():
         "learning_rate": 1e-3,
         "early_stopping.min_delta": 0.1,
     }
-    with pytest.raises(UserInputError, match="'epochs' and 'optimization.epochs' are the same hyperparameter"):
+    with pytest.raises(UserInputError, match=r"'epochs' and 'optimization\.epochs' are the same hyperparameter"):
         normalise_hyperparameters({"epochs": 2, "optimization.epochs": 3})
 
 

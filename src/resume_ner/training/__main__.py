@@ -23,6 +23,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from resume_ner.training.hyperparameters import HYPERPARAMETERS, RUN_SETTINGS
 from resume_ner.training.protocol import (
     CONFIG_FILE,
     LOG_FILE,
@@ -32,7 +33,6 @@ from resume_ner.training.protocol import (
     expected_parent,
     log_file,
 )
-from resume_ner.training.hyperparameters import HYPERPARAMETERS, RUN_SETTINGS
 
 # Flags for people running the program by hand; each overrides one config key (training.hyperparameters).
 OVERRIDES = (*RUN_SETTINGS, *HYPERPARAMETERS)

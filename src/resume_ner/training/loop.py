@@ -83,7 +83,7 @@ def run_loop(
     should_stop: Callable[[], bool],
     context: DistributedContext = SINGLE_PROCESS,
 ) -> LoopResult:
-    """Train for ``settings.training.optimization.epochs`` epochs, evaluating on ``validation`` after each one (when given).
+    """Train for ``settings.training.optimization.epochs`` epochs, evaluating on ``validation`` after each one.
 
     ``on_best(epoch)`` is called whenever the objective improves (or after the last epoch without validation),
     ``on_epoch(record)`` after every epoch; ``should_stop()`` is polled between steps.

@@ -126,7 +126,10 @@ class TrialObjective:
                 {
                     f"mean_{settings.objective}": mean,
                     f"std_{settings.objective}": std,
-                    **{f"fold_{fold}_{settings.objective}": value for fold, value in zip(settings.folds, values)},
+                    **{
+                        f"fold_{fold}_{settings.objective}": value
+                        for fold, value in zip(settings.folds, values, strict=True)
+                    },
                 },
             )
         self._close_trial(trial_run, "FINISHED", {"state": "complete"})

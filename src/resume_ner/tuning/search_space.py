@@ -7,8 +7,8 @@ Example (``hpo.search_space`` in ``conf/base/parameters_hpo.yml``)::
     epochs: {type: int, low: 2, high: 6}
     backbone: {type: fixed, value: minilm}
 
-Names are hyperparameter short names or dotted run-config keys (see ``training.hyperparameters``); parsing turns each into
-its one spelling (``optimization.epochs`` -> ``epochs``), so everything after it reads one name per setting.
+Names are hyperparameter short names or dotted run-config keys (see ``training.hyperparameters``); parsing turns each
+into its one spelling (``optimization.epochs`` -> ``epochs``), so everything after it reads one name per setting.
 """
 
 from __future__ import annotations

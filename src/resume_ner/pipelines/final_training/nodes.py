@@ -60,6 +60,15 @@ def write_model_card(lineage: dict, metrics: dict, holdout_metrics: dict, corpus
     packages = ", ".join(f"{name} {version}" for name, version in lineage["packages"].items())
     documents = corpus_report.get("corpus", {}).get("documents", "?")
     trial = lineage.get("best_trial_number")
+    held_out = f"{holdout_metrics['documents']} hold-out documents ({holdout_metrics['gold_entities']} entities)"
+    run_facts = f"{metrics.get('device', '?')} ({metrics.get('precision', '?')})"
+    micro = (
+        f"micro F1 **{holdout_metrics['micro_f1']:.3f}** (P {holdout_metrics['micro_precision']:.3f}, "
+        f"R {holdout_metrics['micro_recall']:.3f}); macro F1 {holdout_metrics['macro_f1']:.3f}"
+    )
+    study = lineage.get("study_name") or "none (hand-written best parameters)"
+    best_trial = f"{'-' if trial is None else trial} (run {lineage.get('best_trial_run_id') or '-'})"
+    dirty = " (uncommitted changes)" if lineage["git_dirty"] is True else ""
     return f"""# Model card: resume-ner final model
 
 A token-classification model that finds entities in resumes ({len(per_entity)} types scored on the hold-out set).
@@ -67,29 +76,29 @@ A token-classification model that finds entities in resumes ({len(per_entity)} t
 ## Data
 - Corpus: {documents} documents, fingerprint `{lineage["corpus_fingerprint"]}`.
 - Splits: fingerprint `{lineage["splits_fingerprint"]}`; trained on every training document, scored on the
-  {holdout_metrics["documents"]} hold-out documents ({holdout_metrics["gold_entities"]} entities), never seen in training.
+  {held_out}, never seen in training.
 
 ## Training
 - Backbone and settings: `{lineage["run_dir"]}/config.json`.
 - Epochs: {lineage["epochs"]} ({lineage["epochs_reason"]}).
-- Training time: {metrics.get("wall_seconds", 0):.0f} s on {metrics.get("device", "?")} ({metrics.get("precision", "?")}).
+- Training time: {metrics.get("wall_seconds", 0):.0f} s on {run_facts}.
 
 | hyperparameter | value |
 |---|---|
 {params}
 
 ## Hold-out scores (entity level, seqeval strict IOB2)
-- micro F1 **{holdout_metrics["micro_f1"]:.3f}** (P {holdout_metrics["micro_precision"]:.3f}, R {holdout_metrics["micro_recall"]:.3f}); macro F1 {holdout_metrics["macro_f1"]:.3f}.
+- {micro}.
 
 | entity | precision | recall | F1 | support |
 |---|---|---|---|---|
 {rows}
 
 ## Lineage
-- Study: {lineage.get("study_name") or "none (hand-written best parameters)"}; study run {lineage.get("study_run_id") or "-"}.
-- Best trial: {"-" if trial is None else trial} (run {lineage.get("best_trial_run_id") or "-"}); hyperparameters hash `{lineage["hyperparameters_hash"]}`.
+- Study: {study}; study run {lineage.get("study_run_id") or "-"}.
+- Best trial: {best_trial}; hyperparameters hash `{lineage["hyperparameters_hash"]}`.
 - MLflow run of this model: {lineage.get("mlflow_run_id") or "-"}.
-- Code: git commit `{lineage["git_commit"]}`{" (uncommitted changes)" if lineage["git_dirty"] is True else ""}.
+- Code: git commit `{lineage["git_commit"]}`{dirty}.
 - Packages: {packages}.
 """
 
