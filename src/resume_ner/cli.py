@@ -100,12 +100,10 @@ def _without_catalog_wrappers(error: BaseException, reported: BaseException) -> 
     the message that says what to fix off the first line. Any other wrapper may add context, so it is kept."""
     from kedro.io import DatasetError
 
-    current = error
+    current: BaseException | None = error
     while current is not reported and isinstance(current, DatasetError):
         current = current.__cause__ or current.__context__
-        if current is None:
-            return error
-    return current if current is reported else error
+    return reported if current is reported else error
 
 
 # One entry of Kedro's message: "- Parameter 'hpo': Failed to instantiate HpoParameters for parameter 'hpo': 1

@@ -26,7 +26,7 @@ def test_a_valid_config_fills_defaults(tmp_path, training_inputs):
     config = _load(tmp_path, training_inputs)
     assert config.objective == "micro_f1" and config.tokenization.subtoken_policy == "first"
     assert config.optimization.gradient_accumulation == 1 and config.early_stopping.patience is None
-    assert config.schema.tags[0] == "O"
+    assert config.labels.tags[0] == "O"
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,7 @@ from resume_ner.execution.launchers import Launcher, make_launcher
 from resume_ner.execution.run_inputs import RunInputs
 from resume_ner.progress import training_progress
 from resume_ner.training.config import TrainingSettings, load_run_config
+from resume_ner.training.protocol import Event, ProgressEvent
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ def execute_run(
     environment: dict[str, str],
     run_config: RunRecord,
     training: TrainingParameters,
-    on_event: Callable[[dict], bool] | None = None,
+    on_event: Callable[[ProgressEvent], bool] | None = None,
     launcher: Launcher | None = None,
     oom_retry: bool = True,
 ) -> RunResult:
@@ -208,13 +209,13 @@ def _follow(
     run: RunRecord,
     launch: LaunchSettings,
     launcher: Launcher,
-    on_event: Callable[[dict], bool] | None,
+    on_event: Callable[[ProgressEvent], bool] | None,
 ) -> RunResult:
     """One child run of ``run``, its epochs logged and shown."""
     log_progress = _log_progress(run.label, run.epochs)
     with training_progress(run.label, run.epochs) as show_progress:
 
-        def follow(event: dict) -> bool:
+        def follow(event: ProgressEvent) -> bool:
             log_progress(event)
             show_progress(event)
             return bool(on_event(event)) if on_event else False
@@ -233,29 +234,29 @@ def _follow(
     if result.status != "completed":
         raise TrainingFailed(result)
     logger.info("%s finished in %.1f s", run.label, result.wall_seconds)
+    assert result.metrics is not None, "execute_training reads metrics.json of every completed run"
     return RunResult(result.metrics, result.checkpoint, result.wall_seconds, run.run_dir, run.config_path)
 
 
-def _log_progress(label: str, epochs: int) -> Callable[[dict], None]:
-    def on_event(event: dict) -> None:
-        kind = event.get("event")
-        if kind == "data_ready":
+def _log_progress(label: str, epochs: int) -> Callable[[ProgressEvent], None]:
+    def on_event(event: ProgressEvent) -> None:
+        if event["event"] == Event.DATA_READY:
             logger.info(
                 "%s: %s training documents, %s windows, on %s (%s)",
                 label,
-                event.get("train_documents"),
-                event.get("train_windows"),
-                event.get("device"),
-                event.get("precision"),
+                event["train_documents"],
+                event["train_windows"],
+                event["device"],
+                event["precision"],
             )
-        elif kind == "epoch":
+        elif event["event"] == Event.EPOCH:
             logger.info(
                 "%s: epoch %s/%d, train loss %.4f (%.0f s)",
                 label,
-                event.get("epoch"),
+                event["epoch"],
                 epochs,
-                event.get("train_loss", float("nan")),
-                event.get("elapsed", 0),
+                event["train_loss"],
+                event["elapsed"],
             )
 
     return on_event

@@ -164,7 +164,8 @@ class RunConfig(TrainingSettings):
         return value
 
     @property
-    def schema(self) -> LabelSchema:
+    def labels(self) -> LabelSchema:
+        """The tag set of ``entity_types`` (``schema`` would shadow pydantic's ``BaseModel.schema``)."""
         return LabelSchema(tuple(self.entity_types))
 
     def to_json(self) -> str:
@@ -181,7 +182,9 @@ def with_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[s
     (``num_layers`` of minilm, ``tiny`` of tiny-bert), which do not apply to the chosen one."""
     data = copy.deepcopy(dict(data))
     chosen = overrides.get("backbone.name")
-    current = data.get("backbone") if isinstance(data.get("backbone"), dict) else {}
+    current = data.get("backbone")
+    if not isinstance(current, dict):
+        current = {}
     if chosen is not None and str(chosen).strip().lower() != str(current.get("name", "")).strip().lower():
         data["backbone"] = {}
     for dotted, value in overrides.items():

@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch.nn.functional import cross_entropy
@@ -49,7 +50,8 @@ class LoopResult:
 
 def _optimizer(model, settings: LoopSettings) -> torch.optim.Optimizer:
     # Biases and LayerNorm weights are not decayed, as in BERT's recipe.
-    decay, no_decay = [], []
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for name, parameter in model.named_parameters():
         if parameter.requires_grad:
             (no_decay if parameter.ndim < 2 or "LayerNorm" in name else decay).append(parameter)
@@ -112,7 +114,7 @@ def run_loop(
         rng = random.Random(f"{optimization.seed}:{epoch}")
         # The same seeded order on every rank, so the ranks' slices of a batch are disjoint and cover it.
         batches = length_grouped_batches(lengths, optimization.batch_size, rng)
-        epoch_loss, epoch_windows, epoch_tokens, started = 0.0, 0, 0, time.perf_counter()
+        epoch_loss, epoch_windows, epoch_tokens, started = 0.0, 0.0, 0.0, time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         for index, members in enumerate(batches, start=1):
             if context.any(should_stop()):
@@ -136,7 +138,7 @@ def run_loop(
         result.train_seconds += time.perf_counter() - started
         epoch_loss, epoch_windows, epoch_tokens = context.sum(epoch_loss, epoch_windows, epoch_tokens)
         result.train_tokens += int(epoch_tokens)
-        record = {
+        record: dict[str, Any] = {
             "epoch": epoch,
             "step": step,
             "train_loss": epoch_loss / max(1, len(batches)),
@@ -241,6 +243,8 @@ def evaluate(model, documents: list[EncodedDocument], settings: LoopSettings, sh
         own = predictions[cursor : cursor + len(document.windows)]
         cursor += len(document.windows)
         merged = merge_window_predictions(list(document.windows), own, len(document.tokens))
+        if document.tag_ids is None:
+            raise ValueError(f"document {document.doc_id!r} was encoded without gold tags, so it cannot be evaluated")
         gold = unit_tag_ids(document.tokens, list(document.tag_ids), settings.training.tokenization.subtoken_policy)
         predicted = repair_bio(
             unit_tag_ids(document.tokens, merged, settings.training.tokenization.subtoken_policy), settings.schema

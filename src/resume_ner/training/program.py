@@ -92,7 +92,7 @@ def run_training(
 
     with _backbone_errors_are_input_errors(backbone):
         tokenizer = AutoTokenizer.from_pretrained(backbone)
-    schema = config.schema
+    schema = config.labels
     special = special_tokens_of(tokenizer)
     tokens = config.tokenization
 

@@ -42,6 +42,7 @@ from resume_ner.execution.steps import (
 )
 from resume_ner.execution.stop_signals import stop_detail
 from resume_ner.execution.worker_identity import current_worker
+from resume_ner.training.protocol import Event, ProgressEvent
 from resume_ner.tuning.search_space import SearchSpace
 from resume_ner.tuning.tracking import StudyTracker
 
@@ -161,9 +162,14 @@ class TrialObjective:
             RunPurpose(kind="trial", name=settings.study_name, trial=trial.number, fold=fold),
             params,
             settings.workspace,
-            MlflowTarget(tracker.tracking_uri, tracker.experiment_id, fold_run) if fold_run else None,
+            MlflowTarget(tracker.tracking_uri, tracker.experiment_id, fold_run) if tracker and fold_run else None,
         )
         pruned: list[str] = []
+
+        def finish_fold_run(status: str) -> None:
+            if tracker and fold_run:
+                tracker.finish(fold_run, status)
+
         try:
             run = prepare_run_config(plan, settings.inputs, settings.training)
             result = execute_run(
@@ -176,15 +182,12 @@ class TrialObjective:
                 oom_retry=not trial.user_attrs.get("oom_retry"),
             )
         except RunStopped:
-            if fold_run:
-                tracker.finish(fold_run, "KILLED")
+            finish_fold_run("KILLED")
             raise optuna.TrialPruned(pruned[0] if pruned else "stopped") from None
         except BaseException as error:  # a failed child, bad settings, or the parent stopped or interrupted
-            if fold_run:
-                tracker.finish(fold_run, "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
+            finish_fold_run("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
             raise
-        if fold_run:
-            tracker.finish(fold_run, "FINISHED")
+        finish_fold_run("FINISHED")
         if result.oom_retry:
             params = retried_hyperparameters(
                 params, result.oom_retry.batch_size, result.oom_retry.gradient_accumulation
@@ -211,7 +214,7 @@ class TrialObjective:
 
     def _pruning_reporter(
         self, trial, position: int, fold: int, values: list[float], pruned: list[str], epochs: int
-    ) -> Callable[[dict], bool]:
+    ) -> Callable[[ProgressEvent], bool]:
         """The progress-event callback of one fold: report each epoch's running mean, and ask the child to stop
         (a truthy return) when the pruner says so; the verdict is kept in ``pruned``. On the fold's last epoch
         the child is left to finish (stopping it would save nothing and lose its records); the verdict then
@@ -219,11 +222,14 @@ class TrialObjective:
         settings = self.settings
         fold_best = float("-inf")
 
-        def on_event(event: dict) -> bool:
+        def on_event(event: ProgressEvent) -> bool:
             nonlocal fold_best
-            if event.get("event") != "epoch" or settings.objective not in event.get("validation", {}):
+            if event["event"] != Event.EPOCH:
                 return False
-            epoch, value = int(event["epoch"]), float(event["validation"][settings.objective])
+            validation = event.get("validation", {})
+            if settings.objective not in validation:
+                return False
+            epoch, value = event["epoch"], float(validation[settings.objective])
             fold_best = max(fold_best, value)
             running_mean = _running_mean(values, fold_best)
             step = pruning_step(position, epoch, settings.epochs_cap)

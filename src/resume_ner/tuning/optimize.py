@@ -26,7 +26,7 @@ from resume_ner.execution import TrainingFailed
 from resume_ner.execution.worker_identity import worker_is_gone
 from resume_ner.logs import route_optuna_logs
 from resume_ner.progress import ProgressTask, progress_board
-from resume_ner.tuning.reports import trained_with
+from resume_ner.tuning.reports import ranked_trials, trained_with
 from resume_ner.tuning.tracking import StudyTracker
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def fail_interrupted_trials(study: optuna.Study, tracker: StudyTracker | None, m
     numbers = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         worker = trial.user_attrs.get("worker")
-        if not worker_is_gone(worker):
+        if worker is None or not worker_is_gone(worker):
             continue
         detail = f"interrupted: its run (pid {worker['pid']}) stopped while it trained"
         try:
@@ -172,8 +172,7 @@ class CheckpointCleanup:
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         with self._lock:
             trials = study.get_trials(deepcopy=False)
-            complete = sorted((t for t in trials if t.state == TrialState.COMPLETE), key=lambda t: -t.value)
-            kept = {t.number for t in complete[: self.keep]}
+            kept = {t.number for t in ranked_trials(study)[: self.keep]}
             for finished in trials:
                 if finished.state.is_finished() and finished.number not in kept:
                     for checkpoint in (self.study_dir / f"trial-{finished.number}").glob("fold-*/checkpoint"):

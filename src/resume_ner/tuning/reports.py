@@ -49,13 +49,22 @@ def _completed(study: optuna.Study) -> list[FrozenTrial]:
     return sorted((trial for trial in trials if _finite(trial.value)), key=lambda trial: trial.number)
 
 
+def _value(trial: FrozenTrial) -> float:
+    if trial.value is None:
+        raise ValueError(f"trial {trial.number} has no value")
+    return float(trial.value)
+
+
+def ranked_trials(study: optuna.Study) -> list[FrozenTrial]:
+    """COMPLETE trials with a finite value, best first by the study's direction (the lowest number on a tie)."""
+    sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
+    return sorted(_completed(study), key=lambda trial: (-sign * _value(trial), trial.number))
+
+
 def _best_trial(study: optuna.Study) -> FrozenTrial | None:
     """The best COMPLETE trial by the study's direction (the lowest number on a tie), or None if there is none."""
-    completed = _completed(study)
-    if not completed:
-        return None
-    sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
-    return max(completed, key=lambda trial: (sign * float(trial.value), -trial.number))
+    ranked = ranked_trials(study)
+    return ranked[0] if ranked else None
 
 
 def _duration_seconds(trial: FrozenTrial) -> float | None:
@@ -159,7 +168,7 @@ def best_params_record(study: optuna.Study) -> dict[str, Any] | None:
         "study_run_id": study.user_attrs.get("mlflow_run_id"),
         "trial_number": best.number,
         "trial_run_id": best.user_attrs.get("mlflow_run_id"),
-        "value": float(best.value),
+        "value": _value(best),
         "objective": study.user_attrs.get("objective"),
     }
 
@@ -195,7 +204,7 @@ def study_summary(study: optuna.Study, storage_url_redacted: str) -> dict[str, A
         "n_trials": len(trials),
         "state_counts": {state: sum(trial.state.name == state for trial in trials) for state in STATES},
         "best_trial_number": None if best is None else best.number,
-        "best_value": None if best is None else float(best.value),
+        "best_value": None if best is None else _value(best),
         "best_params": None if best is None else trained_with(best),
         "corpus_fingerprint": attrs.get("corpus_fingerprint"),
         "splits_fingerprint": attrs.get("splits_fingerprint"),

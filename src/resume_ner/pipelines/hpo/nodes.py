@@ -92,7 +92,7 @@ def _not_searched(settings: dict, space: SearchSpace) -> dict:
     settings = copy.deepcopy(settings)
     for name in space.root:
         *parents, last = PATHS.get(name, name).split(".")
-        section = settings
+        section: dict | None = settings
         for key in parents:
             section = section.get(key) if isinstance(section, dict) else None
         if isinstance(section, dict):
