@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 import random
-import subprocess
-import sys
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pytest
+from hash_seeds import prints_under_hash_seeds
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import CountVectorizer
@@ -22,13 +19,6 @@ from resume_ner.corpus import near_duplicates
 from resume_ner.corpus.documents import Corpus, Document
 from resume_ner.corpus.near_duplicates import WORD_PATTERN, near_duplicate_groups
 from resume_ner.synthetic import generate_corpus
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def checkout_path() -> dict[str, str]:
-    """PYTHONPATH as the test runs under it, so the child imports the same copy of the package."""
-    return {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}
 
 
 def _groups_comparing_every_pair(corpus: Corpus, ngram: int, threshold: float) -> list[list[str]]:
@@ -119,17 +109,7 @@ def test_the_groups_do_not_depend_on_the_process_hash_seed():
         "from resume_ner.corpus.near_duplicates import near_duplicate_groups\n"
         "print(near_duplicate_groups(generate_corpus(400, seed=4), 3, 0.75))"
     )
-    outputs = {
-        subprocess.run(
-            [sys.executable, "-c", code],
-            env={"PYTHONHASHSEED": hash_seed, "PATH": "", **checkout_path()},
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=REPO_ROOT,
-        ).stdout
-        for hash_seed in ("1", "2")
-    }
+    outputs = prints_under_hash_seeds(code)
     assert len(outputs) == 1
 
 

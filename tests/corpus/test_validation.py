@@ -233,6 +233,10 @@ def test_text_that_cannot_be_written_as_utf8_is_a_problem_naming_record_field_an
 RECORD = {"id": "1", "text": "Jane Doe, engineer", "annotations": [[0, 8, "NAME"]]}
 
 
+def write_jsonl(path, records: list[dict]) -> None:
+    path.write_text("\n".join(json.dumps(record) for record in records), encoding="utf-8")
+
+
 def _problems(path, format="json"):
     """``(record, rule, detail)`` of every problem reading ``path`` reports."""
     with pytest.raises(CorpusValidationError) as caught:
@@ -318,23 +322,20 @@ def test_a_doccano_record_read_as_json_says_to_use_format_doccano(tmp_path):
 
 def test_doccano_problems_name_the_fields_the_file_has(tmp_path):
     path = tmp_path / "doccano.jsonl"
-    path.write_text(
-        "\n".join(
-            json.dumps(record)
-            for record in [
-                {"id": 1, "text": "Jane Doe", "label": "NAME"},
-                {
-                    "id": 2,
-                    "text": "Jane Doe",
-                    "entities": [
-                        {"start_offset": "0", "end_offset": 4, "label": "NAME"},
-                        {"start_offset": 5, "end_offset": 8},
-                    ],
-                },
-                {"id": 3, "text": "Jane Doe"},
-            ]
-        ),
-        encoding="utf-8",
+    write_jsonl(
+        path,
+        [
+            {"id": 1, "text": "Jane Doe", "label": "NAME"},
+            {
+                "id": 2,
+                "text": "Jane Doe",
+                "entities": [
+                    {"start_offset": "0", "end_offset": 4, "label": "NAME"},
+                    {"start_offset": 5, "end_offset": 8},
+                ],
+            },
+            {"id": 3, "text": "Jane Doe"},
+        ],
     )
     assert _problems(path, "doccano") == [
         ("line 1 (id '1')", "annotations-not-list", "field 'label' is not a list (found str)"),
@@ -366,15 +367,12 @@ def test_inline_xml_says_type_attribute_missing_when_only_that_is_absent(tmp_pat
 
 def test_inclusive_end_offsets_are_checked_against_the_text_as_the_file_wrote_them(tmp_path):
     path = tmp_path / "inclusive.jsonl"
-    path.write_text(
-        "\n".join(
-            json.dumps(record)
-            for record in [
-                {"id": "a", "text": "Jane Doe, C", "annotations": [[0, 7, "NAME"], [10, 10, "SKILL"]]},
-                {"id": "b", "text": "Jane Doe", "annotations": [[0, 8, "NAME"], [5, 3, "NAME"]]},
-            ]
-        ),
-        encoding="utf-8",
+    write_jsonl(
+        path,
+        [
+            {"id": "a", "text": "Jane Doe, C", "annotations": [[0, 7, "NAME"], [10, 10, "SKILL"]]},
+            {"id": "b", "text": "Jane Doe", "annotations": [[0, 8, "NAME"], [5, 3, "NAME"]]},
+        ],
     )
     with pytest.raises(CorpusValidationError) as caught:
         read_corpus(path, "jsonl", end="inclusive")

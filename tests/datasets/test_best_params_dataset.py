@@ -27,6 +27,18 @@ def cause(error: DatasetError) -> BaseException:
     return error.__cause__
 
 
+def load_error(path, text: str) -> str:
+    """The one-line UserInputError that loading a best-params file holding ``text`` raises (inside Kedro's
+    DatasetError)."""
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DatasetError) as caught:
+        BestParamsDataset(str(path)).load()
+    error = cause(caught.value)
+    assert isinstance(error, UserInputError)
+    assert "\n" not in str(error)
+    return str(error)
+
+
 def test_save_then_load_round_trips_and_writes_yaml(tmp_path):
     path = tmp_path / "06_models" / "best_params.yml"
     dataset = BestParamsDataset(str(path))
@@ -74,13 +86,8 @@ def test_missing_file_names_the_path(tmp_path):
 
 def test_invalid_yaml_is_reported_on_one_line(tmp_path):
     path = tmp_path / "best_params.yml"
-    path.write_text("params:\n  learning_rate: [0.1\n  batch_size: 8\n", encoding="utf-8")
-    with pytest.raises(DatasetError) as caught:
-        BestParamsDataset(str(path)).load()
-    message = str(cause(caught.value))
-    assert isinstance(cause(caught.value), UserInputError)
+    message = load_error(path, "params:\n  learning_rate: [0.1\n  batch_size: 8\n")
     assert message.startswith(f"Best-params file {path} is not valid YAML: ")
-    assert "\n" not in message
     assert "line" in message  # the parser's position survives the flattening
 
 
@@ -92,17 +99,10 @@ def test_a_hand_written_file_with_only_params_loads(tmp_path):
 
 def test_a_hand_written_file_with_a_bad_key_names_file_and_key(tmp_path):
     path = tmp_path / "best_params.yml"
-    path.write_text("params:\n  learning_rate: 0.001\nbest_epoch: [3]\n", encoding="utf-8")
-    with pytest.raises(DatasetError) as caught:
-        BestParamsDataset(str(path)).load()
-    message = str(cause(caught.value))
+    message = load_error(path, "params:\n  learning_rate: 0.001\nbest_epoch: [3]\n")
     assert str(path) in message and "best_epoch: unknown key" in message
-    assert "\n" not in message
 
 
 def test_an_empty_file_is_not_a_mapping(tmp_path):
     path = tmp_path / "best_params.yml"
-    path.write_text("", encoding="utf-8")
-    with pytest.raises(DatasetError) as caught:
-        BestParamsDataset(str(path)).load()
-    assert f"Best-params file {path} must be a mapping" in str(cause(caught.value))
+    assert f"Best-params file {path} must be a mapping" in load_error(path, "")

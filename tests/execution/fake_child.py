@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from resume_ner.training.lifeline import die_with_parent
+from resume_ner.training.lifeline import StopRequest, die_with_parent
 from resume_ner.training.progress import ProgressStream
 from resume_ner.training.protocol import (
     CHECKPOINT_DIR,
@@ -25,18 +25,13 @@ from resume_ner.training.protocol import (
 
 run_dir, behaviour = Path(sys.argv[1]), sys.argv[2]
 run_dir.mkdir(parents=True, exist_ok=True)
-stopped = False
 # The real program's stream: the fake's events are checked against the protocol as the real one's are.
 emit = ProgressStream(run_dir / PROGRESS_FILE).emit
 
 
-def on_term(signum, frame):
-    global stopped
-    stopped = True
-
-
 die_with_parent()
-signal.signal(signal.SIGTERM, signal.SIG_IGN if behaviour == "stubborn" else on_term)
+stop = StopRequest()
+signal.signal(signal.SIGTERM, signal.SIG_IGN if behaviour == "stubborn" else stop)
 emit(Event.STARTED, pid=os.getpid(), config=str(run_dir / "config.json"))
 if behaviour == "pid":
     (run_dir / "child.pid").write_text(str(os.getpid()))
@@ -48,8 +43,8 @@ if behaviour == "oom":
     sys.exit(ExitStatus.OUT_OF_MEMORY)
 epochs = 3 if behaviour == "ok" else 60
 for epoch in range(1, epochs + 1):
-    if stopped:
-        emit(Event.STOPPED, signal="SIGTERM", status=ExitStatus.STOPPED)
+    if stop:
+        emit(Event.STOPPED, signal=stop.signal_name, status=ExitStatus.STOPPED)
         sys.exit(ExitStatus.STOPPED)
     emit(
         Event.EPOCH,

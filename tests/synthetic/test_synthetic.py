@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import statistics
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from hash_seeds import prints_under_hash_seeds
 
 from resume_ner.corpus.overlap import (
     DEFAULT_PARAMETERS,
@@ -28,11 +26,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_CORPUS = REPO_ROOT / "data" / "01_raw" / "synthetic_resumes.json"
 # The entity types whose values are held apart: what a model must recognise rather than recall.
 HELD_APART_TYPES = ("NAME", "COMPANY", "TITLE", "SKILL", "COLLEGE")
-
-
-def checkout_path() -> dict[str, str]:
-    """PYTHONPATH as the test runs under it, so the child imports the same copy of the package."""
-    return {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}
 
 
 @pytest.fixture(scope="module")
@@ -73,17 +66,7 @@ def test_different_seeds_give_different_corpora():
 
 def test_independent_of_hash_randomisation():
     code = "from resume_ner.synthetic import generate_corpus; print(generate_corpus(25, seed=1).fingerprint())"
-    prints = {
-        subprocess.run(
-            [sys.executable, "-c", code],
-            env={"PYTHONHASHSEED": hash_seed, "PATH": "", **checkout_path()},
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=REPO_ROOT,
-        ).stdout
-        for hash_seed in ("1", "2")
-    }
+    prints = prints_under_hash_seeds(code)
     assert prints == {generate_corpus(25, seed=1).fingerprint() + "\n"}
 
 

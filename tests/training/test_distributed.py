@@ -43,6 +43,11 @@ def torchrun_command(config_path: Path, processes: int = 2) -> list[str]:
     return [*TORCHRUN, "--nproc-per-node", str(processes), "-m", "resume_ner.training", "--config", str(config_path)]
 
 
+def run_torchrun(arguments: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """torchrun with ``arguments`` to the end, its output captured; the caller checks the exit status."""
+    return subprocess.run(arguments, capture_output=True, text=True, timeout=timeout, env=torchrun_env(), check=False)
+
+
 def metrics_of(run_dir: Path) -> dict:
     return json.loads((run_dir / METRICS_FILE).read_text())
 
@@ -73,14 +78,7 @@ def test_the_context_comes_from_torchruns_environment():
 def test_each_rank_gets_the_single_process_gradient_of_the_whole_batch(tmp_path):
     out = tmp_path / "differences.json"
     script = Path(__file__).with_name("ddp_gradients.py")
-    result = subprocess.run(
-        [*TORCHRUN, "--nproc-per-node", "2", str(script), str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=torchrun_env(),
-        check=False,
-    )
+    result = run_torchrun([*TORCHRUN, "--nproc-per-node", "2", str(script), str(out)], timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     found = json.loads(out.read_text())
     # A full batch, an odd one, and one window alone, which leaves rank 1 nothing (it still joins the all-reduce).
@@ -108,14 +106,7 @@ def test_two_processes_keep_the_single_process_recipe(tmp_path, training_inputs)
         env=child_env(),
     )
     config = run_config(training_inputs, ddp_dir, optimization=optimization, progress_every_steps=5)
-    ddp = subprocess.run(
-        torchrun_command(write_config(config, ddp_dir / "config.json")),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=torchrun_env(),
-        check=False,
-    )
+    ddp = run_torchrun(torchrun_command(write_config(config, ddp_dir / "config.json")), timeout=300)
     assert single.wait(timeout=300) == 0, single.stderr.read()
     assert ddp.returncode == 0, ddp.stderr[-3000:]
 
@@ -156,14 +147,7 @@ def test_two_processes_keep_the_single_process_recipe(tmp_path, training_inputs)
 def test_a_batch_size_that_does_not_split_across_the_processes_is_one_line(tmp_path, training_inputs):
     run_dir = tmp_path / "run"
     config = run_config(training_inputs, run_dir, optimization={"batch_size": 7})
-    result = subprocess.run(
-        torchrun_command(write_config(config, run_dir / "config.json")),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=torchrun_env(),
-        check=False,
-    )
+    result = run_torchrun(torchrun_command(write_config(config, run_dir / "config.json")), timeout=120)
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
     expected = (

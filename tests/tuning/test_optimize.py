@@ -107,16 +107,26 @@ def test_failure_limit_below_the_bound_lets_the_study_finish():
     limit.check()
 
 
-def test_a_training_failure_fails_its_trial_and_the_study_goes_on(tmp_path):
+@pytest.mark.parametrize(
+    ("failing", "error"),
+    [
+        (0, training_failed),
+        (1, lambda: UserInputError("tokenization.stride (48) must be less than half of max_length (64)")),
+    ],
+    ids=["training-failure", "user-error"],
+)
+def test_a_failed_training_or_bad_trial_settings_fail_that_trial_and_the_study_goes_on(tmp_path, failing, error):
     def objective(trial):
         x = trial.suggest_float("x", 0.0, 1.0)
-        if trial.number == 0:
-            raise training_failed()
+        if trial.number == failing:
+            raise error()
         return x
 
     study = optuna.create_study(direction="maximize")
     run(study, objective, tmp_path, n_trials=3)
-    assert states(study) == [TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE, TrialState.COMPLETE]
+    expected = [TrialState.COMPLETE] * 4
+    expected[failing] = TrialState.FAIL
+    assert states(study) == expected
 
 
 def test_optimize_raises_too_many_failed_trials_once_the_bound_is_reached(tmp_path):
@@ -135,18 +145,6 @@ def test_failures_left_by_earlier_runs_never_count(tmp_path):
         study.add_trial(create_trial(state=TrialState.FAIL))
     run(study, quadratic, tmp_path, n_trials=2, max_failed_trials=3)
     assert states(study) == [TrialState.FAIL] * 5 + [TrialState.COMPLETE] * 2
-
-
-def test_a_user_error_in_one_trial_fails_that_trial_and_the_study_goes_on(tmp_path):
-    def objective(trial):
-        x = trial.suggest_float("x", 0.0, 1.0)
-        if trial.number == 1:
-            raise UserInputError("tokenization.stride (48) must be less than half of max_length (64)")
-        return x
-
-    study = optuna.create_study(direction="maximize")
-    run(study, objective, tmp_path, n_trials=3)
-    assert states(study) == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]
 
 
 def test_any_other_error_in_the_objective_stops_the_study(tmp_path):

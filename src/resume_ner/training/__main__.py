@@ -63,17 +63,6 @@ def overrides_from(args: argparse.Namespace) -> dict:
     }
 
 
-class _StopRequest:
-    def __init__(self) -> None:
-        self.signal_name: str | None = None
-
-    def __call__(self, signum, frame) -> None:
-        self.signal_name = signal.Signals(signum).name
-
-    def __bool__(self) -> bool:
-        return self.signal_name is not None
-
-
 def _is_out_of_memory(error: BaseException) -> bool:
     import torch
 
@@ -121,12 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         write_text_atomically(effective, config.to_json())
     progress = ProgressStream(run_dir / PROGRESS_FILE, config.progress) if context.is_main else SilentProgress()
     progress.emit(Event.STARTED, pid=os.getpid(), config=str(effective))
-    stop = _StopRequest()
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    # A launcher that dies (even by SIGKILL) must not leave this run training on as an orphan.
-    from resume_ner.training.lifeline import die_with_parent
+    from resume_ner.training.lifeline import StopRequest, die_with_parent
 
+    stop = StopRequest().listen(signal.SIGTERM, signal.SIGINT)
+    # A launcher that dies (even by SIGKILL) must not leave this run training on as an orphan.
     die_with_parent(expected_parent())
     _setup_logging(run_dir, context.rank)
     log = logging.getLogger("resume_ner.training")

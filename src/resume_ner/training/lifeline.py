@@ -27,6 +27,26 @@ PR_SET_PDEATHSIG = 1
 EXIT_CANNOT_RUN = 127
 
 
+class StopRequest:
+    """A signal handler that remembers the stop signal it got (truthy from then on): the run polls it between
+    steps and stops cleanly, instead of being interrupted mid-write."""
+
+    def __init__(self) -> None:
+        self.signal_name: str | None = None
+
+    def __call__(self, signum, frame) -> None:
+        self.signal_name = signal.Signals(signum).name
+
+    def __bool__(self) -> bool:
+        return self.signal_name is not None
+
+    def listen(self, *signals: signal.Signals) -> StopRequest:
+        """Handle ``signals`` (SIGTERM when none are named) with this request; returns it."""
+        for signum in signals or (signal.SIGTERM,):
+            signal.signal(signum, self)
+        return self
+
+
 def die_with_parent(expected_parent: int | None = None) -> None:
     """Ask for SIGTERM when the current parent process exits.
 

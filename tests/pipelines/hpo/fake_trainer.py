@@ -12,12 +12,11 @@ import json
 import math
 import os
 import shutil
-import signal
 import sys
 import time
 from pathlib import Path
 
-from resume_ner.training.lifeline import die_with_parent
+from resume_ner.training.lifeline import StopRequest, die_with_parent
 from resume_ner.training.progress import ProgressStream
 from resume_ner.training.protocol import (
     CHECKPOINT_DIR,
@@ -33,17 +32,11 @@ config_path = Path(arguments[arguments.index("--config") + 1])
 config = json.loads(config_path.read_text())
 run_dir = Path(config["output_dir"])
 run_dir.mkdir(parents=True, exist_ok=True)
-stopped = False
 # The real program's stream: the fake's events are checked against the protocol as the real one's are.
 emit = ProgressStream(run_dir / PROGRESS_FILE).emit
 
 
-def on_term(signum, frame):
-    global stopped
-    stopped = True
-
-
-signal.signal(signal.SIGTERM, on_term)
+stop = StopRequest().listen()
 die_with_parent(expected_parent())
 emit(Event.STARTED, pid=os.getpid(), config=str(config_path))
 optimization = config["optimization"]
@@ -67,8 +60,8 @@ epochs = optimization["epochs"]
 history, best, best_epoch = [], None, None
 for epoch in range(1, epochs + 1):
     time.sleep(float(os.environ.get("FAKE_EPOCH_SECONDS", "0.05")))
-    if stopped:
-        emit(Event.STOPPED, signal="SIGTERM", status=ExitStatus.STOPPED)
+    if stop:
+        emit(Event.STOPPED, signal=stop.signal_name, status=ExitStatus.STOPPED)
         sys.exit(ExitStatus.STOPPED)
     value = round(closeness * (0.5 + 0.5 * epoch / epochs), 6)
     validation = {"micro_f1": value, "macro_f1": value, "loss": 1 - value}

@@ -22,6 +22,7 @@ import yaml
 from conftest import copy_project, run_kedro
 from mlflow import MlflowClient
 from optuna.trial import TrialState
+from tiny_settings import tiny_training_base
 
 from resume_ner.errors import find_user_error
 from resume_ner.tuning.best_params import parse_best_params
@@ -527,19 +528,7 @@ def test_two_workers_share_one_study_on_postgresql(processed, tmp_path, postgres
         search_space=space,
         sampler={"name": "tpe", "seed": None},
     )
-    credentials = {"optuna_storage": {"url": postgres_url}}
-    (project / "conf" / "local" / "credentials.yml").write_text(yaml.safe_dump(credentials))
-    (project / "conf" / "local" / "catalog.yml").write_text(
-        yaml.safe_dump(
-            {
-                "optuna_storage": {
-                    "type": "resume_ner.datasets.OptunaStorageDataset",
-                    "filepath": "data/07_model_output/hpo/optuna.db",
-                    "credentials": "optuna_storage",
-                }
-            }
-        )
-    )
+    use_postgres(project, postgres_url)
     workers = []
     for index in range(2):
         env = {
@@ -748,15 +737,7 @@ def test_the_real_training_program_drives_a_small_study(processed, tmp_path):
     shutil.copytree(processed, project, ignore=shutil.ignore_patterns("mlflow.db", "mlruns"))
     parameters = {
         "training": {
-            "base": {
-                "backbone": {
-                    "name": "tiny-bert",
-                    "num_layers": None,
-                    "tiny": {"hidden_size": 64, "intermediate_size": 128},
-                },
-                "tokenization": {"max_length": 64, "stride": 16},
-                "precision": "fp32",
-            },
+            "base": tiny_training_base(),
             "launch": {"mode": "preloaded"},
         },
         "hpo": {
@@ -795,11 +776,7 @@ def test_the_final_model_trains_exactly_as_the_best_trial_did_fixed_dimension_do
     python = tmp_path / "fake-python"
     python.write_text(f'#!/bin/sh\nexec {sys.executable} {FAKE_TRAINER} "$@"\n')
     python.chmod(0o755)
-    base = {
-        "backbone": {"name": "tiny-bert", "num_layers": None, "tiny": {"hidden_size": 64, "intermediate_size": 128}},
-        "tokenization": {"max_length": 64, "stride": 16},
-        "precision": "fp32",
-    }
+    base = tiny_training_base()
     # Merged into conf/base's space (weight_decay, dropout, warmup_ratio stay searched as well).
     space = {
         "learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},

@@ -13,6 +13,7 @@ import pytest
 from conftest import copy_project, run_kedro
 from kedro.io import DatasetError
 from mlflow import MlflowClient
+from tiny_settings import tiny_training_base
 
 from resume_ner.datasets import CheckpointDataset
 from resume_ner.errors import UserInputError
@@ -22,15 +23,7 @@ from resume_ner.pipelines.training_run import create_pipeline as create_template
 SECRET = "s3cret-value-never-logged"
 TINY = {
     "training": {
-        "base": {
-            "backbone": {
-                "name": "tiny-bert",
-                "num_layers": None,
-                "tiny": {"hidden_size": 64, "intermediate_size": 128},
-            },
-            "tokenization": {"max_length": 64, "stride": 16},
-            "precision": "fp32",
-        },
+        "base": tiny_training_base(),
         "environment": {"pass_through": ["RESUME_NER_TEST_SECRET"]},
     }
 }
@@ -44,6 +37,11 @@ study_name: hand-written
 trial_number: 4
 value: 0.5
 """
+
+
+def kedro_run_command(pipeline: str, params: str) -> list[str]:
+    """``kedro run`` of ``pipeline`` with ``--params`` (key=value pairs, comma-separated), as a user types it."""
+    return [str(Path(sys.executable).parent / "kedro"), "run", f"--pipelines={pipeline}", "--params", params]
 
 
 def kedro_run(project: Path, pipeline: str, params: dict = TINY) -> dict:
@@ -257,13 +255,10 @@ def test_a_backbone_that_cannot_be_had_fails_before_any_child_starts(trained):
 def test_kedro_run_reports_a_failed_child_in_one_message_without_a_traceback(trained):
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{trained / 'mlflow.db'}"}
     result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "kedro"),
-            "run",
-            "--pipelines=refit",
-            "--params",
+        kedro_run_command(
+            "refit",
             f"training.base.backbone.name={broken_model_folder(trained)},training.base.backbone.num_layers=null",
-        ],
+        ),
         cwd=trained,
         env=env,
         capture_output=True,
@@ -302,15 +297,12 @@ def test_sigterm_to_a_refit_stops_its_child_and_closes_its_run_killed(trained, t
     shutil.copytree(trained, project, ignore=shutil.ignore_patterns("mlflow.db", "mlruns", "refit"))
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}"}
     worker = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "kedro"),
-            "run",
-            "--pipelines=refit",
-            "--params",
+        kedro_run_command(
+            "refit",
             "training.base.backbone.name=tiny-bert,training.base.backbone.num_layers=null,"
             "training.base.tokenization.max_length=64,training.base.tokenization.stride=16,"
             "training.base.precision=fp32,refit.run.epochs_rule=params,training.base.optimization.epochs=50",
-        ],
+        ),
         cwd=project,
         env=env,
         stdout=subprocess.DEVNULL,
