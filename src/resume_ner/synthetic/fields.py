@@ -115,16 +115,10 @@ def years_phrase(rng: random.Random, months: int) -> str:
 
 
 def _date(style: Style, year: int, month: int) -> str:
-    fmt = style.date_format
-    if fmt == 0:
-        return f"{MONTHS[month - 1][:3]} {year}"
-    if fmt == 1:
-        return f"{MONTHS[month - 1]} {year}"
-    if fmt == 2:
-        return f"{month:02d}/{year}"
-    if fmt == 3:
-        return f"{MONTHS[month - 1][:3]}'{year % 100:02d}"
-    return str(year)
+    name = MONTHS[month - 1]
+    # Jan 2019, January 2019, 01/2019, Jan'19; any other style writes the year alone.
+    formats = (f"{name[:3]} {year}", f"{name} {year}", f"{month:02d}/{year}", f"{name[:3]}'{year % 100:02d}")
+    return formats[style.date_format] if style.date_format < len(formats) else str(year)
 
 
 def date_range(style: Style, start: tuple[int, int], end: tuple[int, int] | None) -> str:
