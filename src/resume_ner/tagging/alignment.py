@@ -123,13 +123,24 @@ def tag_ids_to_spans(
 
     Each unit takes the tag of its first sub-token; BIO is repaired first (``repair_bio``).
     """
+    unit_tags = repair_bio([tag_ids[group[0]] for group in units(tokens, policy)], schema)
+    return unit_tags_to_spans(tokens, unit_tags, schema, policy)
+
+
+def unit_tags_to_spans(
+    tokens: TokenizedText, unit_tags: list[int], schema: LabelSchema, policy: SubtokenPolicy
+) -> list[Span]:
+    """Character spans from one BIO-valid tag id per unit (``units``): an entity runs from its ``B-`` unit's
+    first character to the last character of its last ``I-`` unit."""
     groups = units(tokens, policy)
+    if len(groups) != len(unit_tags):
+        raise ValueError(f"{len(unit_tags)} unit tags for {len(groups)} units")
     spans: list[Span] = []
     current: list | None = None  # [start, end, label]
-    for group, tag in zip(groups, repair_bio([tag_ids[group[0]] for group in groups], schema), strict=True):
+    for group, tag in zip(groups, unit_tags, strict=True):
         start, end = tokens.offsets[group[0]][0], tokens.offsets[group[-1]][1]
         prefix, entity = schema.parse_id(tag)
-        if prefix == "I" and current is not None:  # repair_bio: an I- always continues an open entity
+        if prefix == "I" and current is not None:  # BIO-valid: an I- always continues an open entity
             current[1] = end
             continue
         if current is not None:

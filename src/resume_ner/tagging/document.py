@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from resume_ner.corpus.documents import Document, Span
 from resume_ner.corpus.labels import LabelSchema
@@ -10,9 +13,11 @@ from resume_ner.tagging.alignment import (
     SubtokenPolicy,
     TokenizedText,
     spans_to_tag_ids,
-    tag_ids_to_spans,
     tokenize_text,
+    unit_tags_to_spans,
+    units,
 )
+from resume_ner.tagging.decoding import Decoding, decode_unit_tags
 from resume_ner.tagging.windows import (
     SpecialTokens,
     Window,
@@ -24,12 +29,14 @@ from resume_ner.tagging.windows import (
 
 @dataclass(frozen=True)
 class EncodedDocument:
-    """A document's sub-tokens, their gold tag ids (None when predicting) and its windows."""
+    """A document's sub-tokens, their gold tag ids (None when predicting), its windows, and its gold character
+    spans as annotated (what character-span scores compare predictions with)."""
 
     doc_id: str
     tokens: TokenizedText
     tag_ids: tuple[int, ...] | None
     windows: tuple[Window, ...]
+    spans: tuple[Span, ...] = ()
 
 
 def encode_document(
@@ -47,12 +54,40 @@ def encode_document(
     tag_ids = None if isinstance(document, str) else spans_to_tag_ids(tokens, document.spans, schema, policy)
     windows = make_windows(tokens, tag_ids, special or special_tokens_of(tokenizer), max_length, stride)
     doc_id = "<text>" if isinstance(document, str) else document.id
-    return EncodedDocument(doc_id, tokens, None if tag_ids is None else tuple(tag_ids), tuple(windows))
+    spans = () if isinstance(document, str) else tuple(document.spans)
+    return EncodedDocument(doc_id, tokens, None if tag_ids is None else tuple(tag_ids), tuple(windows), spans)
+
+
+def decode_unit_scores(
+    encoded: EncodedDocument, window_scores: Sequence[np.ndarray], policy: SubtokenPolicy
+) -> np.ndarray:
+    """The tag scores of each unit (units x tags): its first sub-token's row, from the window that owns it."""
+    merged = merge_window_predictions(list(encoded.windows), window_scores, len(encoded.tokens))
+    rows = [merged[group[0]] for group in units(encoded.tokens, policy)]
+    if not rows:
+        width = window_scores[0].shape[1] if len(window_scores) else 0
+        return np.zeros((0, width), dtype=np.float32)
+    return np.stack(rows)
+
+
+def decode_document_tags(
+    encoded: EncodedDocument,
+    window_scores: Sequence[np.ndarray],
+    schema: LabelSchema,
+    policy: SubtokenPolicy = "first",
+    decoding: Decoding = "viterbi",
+) -> list[int]:
+    """One BIO-valid tag id per unit of ``encoded``, from each window's log-probabilities (positions x tags)."""
+    return decode_unit_tags(decode_unit_scores(encoded, window_scores, policy), schema, decoding)
 
 
 def decode_document(
-    encoded: EncodedDocument, window_predictions: list[list[int]], schema: LabelSchema, policy: SubtokenPolicy = "first"
+    encoded: EncodedDocument,
+    window_scores: Sequence[np.ndarray],
+    schema: LabelSchema,
+    policy: SubtokenPolicy = "first",
+    decoding: Decoding = "viterbi",
 ) -> list[Span]:
-    """Character spans from one predicted tag id per window position."""
-    merged = merge_window_predictions(list(encoded.windows), window_predictions, len(encoded.tokens))
-    return tag_ids_to_spans(encoded.tokens, merged, schema, policy)
+    """Character spans from each window's log-probabilities (positions x tags)."""
+    tags = decode_document_tags(encoded, window_scores, schema, policy, decoding)
+    return unit_tags_to_spans(encoded.tokens, tags, schema, policy)

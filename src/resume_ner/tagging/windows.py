@@ -7,7 +7,9 @@ and its label is IGNORE, so each token is trained and scored exactly once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from resume_ner.tagging.alignment import IGNORE, TokenizedText
 
@@ -89,9 +91,10 @@ def make_windows(
     return windows
 
 
-def merge_window_predictions(windows: list[Window], predictions: list[list[int]], n_tokens: int) -> list[int]:
-    """One prediction per document sub-token, taken from the window that owns it."""
-    merged = [IGNORE] * n_tokens
+def merge_window_predictions(windows: list[Window], predictions: Sequence[Any], n_tokens: int) -> list[Any]:
+    """One prediction (a tag id, or a row of tag scores) per document sub-token, taken from the window that owns
+    it; IGNORE for a sub-token no window owns (none, once windows come from ``make_windows``)."""
+    merged: list[Any] = [IGNORE] * n_tokens
     for window, predicted in zip(windows, predictions, strict=True):
         own_start, own_end = window.owned
         for position, index in enumerate(window.token_index):

@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import cast
 
 from resume_ner.corpus.labels import LabelSchema
 from resume_ner.errors import UserInputError
 from resume_ner.files import staged_folder
 from resume_ner.tagging import SUBTOKEN_POLICIES
+from resume_ner.tagging.decoding import DECODINGS, Decoding
 
 
 class CheckpointError(UserInputError, ValueError):
@@ -34,6 +36,8 @@ class CheckpointMetadata:
     max_length: int
     stride: int
     subtoken_policy: str
+    # Checkpoints written before decoding was a setting were scored with argmax; they keep it.
+    decoding: Decoding = "argmax"
     format_version: int = FORMAT_VERSION
 
     @property
@@ -55,12 +59,18 @@ class CheckpointMetadata:
             if data.get("format_version") != FORMAT_VERSION:
                 raise ValueError(f"format_version {data.get('format_version')!r}, this version reads {FORMAT_VERSION}")
             metadata = cls(
-                tuple(data["entity_types"]), int(data["max_length"]), int(data["stride"]), data["subtoken_policy"]
+                tuple(data["entity_types"]),
+                int(data["max_length"]),
+                int(data["stride"]),
+                data["subtoken_policy"],
+                cast(Decoding, data.get("decoding", "argmax")),  # checked below
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise CheckpointError(f"{path} is not valid checkpoint metadata: {error!r}") from None
         if metadata.subtoken_policy not in SUBTOKEN_POLICIES or not 0 <= metadata.stride < metadata.max_length:
             raise CheckpointError(f"{path}: unusable subtoken_policy, max_length or stride")
+        if metadata.decoding not in DECODINGS:
+            raise CheckpointError(f"{path}: decoding must be one of {DECODINGS}, got {metadata.decoding!r}")
         return metadata
 
 

@@ -21,8 +21,17 @@ from resume_ner.backbones import BackboneSpec
 from resume_ner.corpus.formats import READERS
 from resume_ner.corpus.labels import LabelSchema
 from resume_ner.errors import UserInputError, describe_validation_error
+from resume_ner.tagging.decoding import Decoding
 
-Objective = Literal["micro_f1", "macro_f1", "micro_precision", "micro_recall", "token_accuracy"]
+Objective = Literal[
+    "micro_f1",
+    "macro_f1",
+    "micro_precision",
+    "micro_recall",
+    "token_accuracy",
+    "char_strict_micro_f1",
+    "char_relaxed_micro_f1",
+]
 
 
 class _Strict(BaseModel):
@@ -99,6 +108,8 @@ class TrainingSettings(_Strict):
     optimization: OptimizationConfig = Field(default_factory=OptimizationConfig)
     early_stopping: EarlyStoppingConfig = Field(default_factory=EarlyStoppingConfig)
     objective: Objective = "micro_f1"
+    # How tag scores become spans, at validation and in the saved model (``tagging.decoding``).
+    decoding: Decoding = "viterbi"
     precision: Literal["auto", "bf16", "fp32"] = "auto"
     device: str = "auto"
     # How a run runs, not what it learns: a study's definition leaves these out (``what_a_trial_measures``).

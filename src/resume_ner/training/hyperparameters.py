@@ -53,6 +53,7 @@ HYPERPARAMETERS = (
     Setting("stride", "tokenization.stride", int),
     Setting("subtoken_policy", "tokenization.subtoken_policy", help="first or all"),
     Setting("patience", "early_stopping.patience", int),
+    Setting("decoding", "decoding", help="viterbi (BIO-constrained) or argmax"),
 )
 # Flags of the training program that set where and how one run runs; no study searches them.
 RUN_SETTINGS = (

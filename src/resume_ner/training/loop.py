@@ -9,17 +9,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 from torch.nn.functional import cross_entropy
 
 from resume_ner.corpus.labels import LabelSchema
-from resume_ner.tagging import IGNORE, EncodedDocument, Window, merge_window_predictions
-from resume_ner.tagging.alignment import repair_bio, unit_tag_ids
+from resume_ner.tagging import IGNORE, EncodedDocument, Window
+from resume_ner.tagging.alignment import unit_tag_ids, unit_tags_to_spans
+from resume_ner.tagging.document import decode_document_tags
 from resume_ner.training.batching import collate, length_grouped_batches, sorted_batches
 from resume_ner.training.config import TrainingSettings
 from resume_ner.training.distributed import SINGLE_PROCESS, DistributedContext
 from resume_ner.training.metrics import entity_metrics, tags_from_ids
 from resume_ner.training.model import autocast_context
+from resume_ner.training.span_metrics import flat_span_scores, span_metrics
 
 
 class TrainingStopped(Exception):
@@ -214,43 +217,49 @@ def _logits(model, batch: dict, settings: LoopSettings) -> torch.Tensor:
 
 
 def evaluate(model, documents: list[EncodedDocument], settings: LoopSettings, should_stop=lambda: False) -> dict:
-    """Entity metrics (seqeval, strict BIO), token accuracy and loss on ``documents``.
+    """Entity metrics on ``documents``: seqeval (strict IOB2, on word units) and character spans (strict and
+    relaxed, against the annotated spans), token accuracy and loss.
 
     Each unit (word or sub-token, per the sub-token policy) is scored once, from the window that owns it;
-    special tokens and padding never count. Predicted BIO is repaired as the predictor repairs it.
+    special tokens and padding never count. Predictions are decoded as the saved model decodes them
+    (``training.decoding``: Viterbi over BIO by default), so validation scores what users will get.
     """
     model.eval()
     windows = [window for document in documents for window in document.windows]
-    predictions: list[list[int]] = [[] for _ in windows]
+    scores: list[np.ndarray] = [np.empty((0, 0), dtype=np.float32)] * len(windows)
     loss_sum, labelled = 0.0, 0
     with torch.inference_mode():
         for members in sorted_batches([len(w) for w in windows], settings.training.eval_batch_size):
             if should_stop():
                 raise TrainingStopped()
             batch = collate([windows[i] for i in members], settings.pad_id, settings.device)
-            with autocast_context(settings.device, settings.autocast_dtype):
-                logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-            logits = logits.float()
+            logits = _logits(model, batch, settings)
             loss_sum += cross_entropy(
                 logits.flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE, reduction="sum"
             ).item()
             labelled += int((batch["labels"] != IGNORE).sum())
-            best = logits.argmax(-1).tolist()
+            log_probs = torch.log_softmax(logits, dim=-1).cpu().numpy()
             for row, index in enumerate(members):
-                predictions[index] = best[row][: len(windows[index])]
-    gold_tags, predicted_tags, cursor = [], [], 0
+                scores[index] = log_probs[row, : len(windows[index])]
+    policy = settings.training.tokenization.subtoken_policy
+    gold_tags, predicted_tags, gold_spans, predicted_spans, cursor = [], [], [], [], 0
     for document in documents:
-        own = predictions[cursor : cursor + len(document.windows)]
+        own = scores[cursor : cursor + len(document.windows)]
         cursor += len(document.windows)
-        merged = merge_window_predictions(list(document.windows), own, len(document.tokens))
         if document.tag_ids is None:
             raise ValueError(f"document {document.doc_id!r} was encoded without gold tags, so it cannot be evaluated")
-        gold = unit_tag_ids(document.tokens, list(document.tag_ids), settings.training.tokenization.subtoken_policy)
-        predicted = repair_bio(
-            unit_tag_ids(document.tokens, merged, settings.training.tokenization.subtoken_policy), settings.schema
-        )
+        gold = unit_tag_ids(document.tokens, list(document.tag_ids), policy)
+        predicted = decode_document_tags(document, own, settings.schema, policy, settings.training.decoding)
         gold_tags.append(tags_from_ids(gold, settings.schema))
         predicted_tags.append(tags_from_ids(predicted, settings.schema))
+        gold_spans.append(document.spans)
+        predicted_spans.append(unit_tags_to_spans(document.tokens, predicted, settings.schema, policy))
     metrics = entity_metrics(gold_tags, predicted_tags)
+    characters = span_metrics(gold_spans, predicted_spans)
+    metrics.update(flat_span_scores(characters))
+    metrics["char_per_entity"] = {
+        mode: {label: row["f1"] for label, row in characters[mode]["per_entity"].items()}
+        for mode in ("strict", "relaxed")
+    }
     metrics["loss"] = loss_sum / max(1, labelled)
     return metrics

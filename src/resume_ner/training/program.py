@@ -129,7 +129,9 @@ def run_training(
         config, schema, device, autocast_dtype, tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     )
     output_dir = Path(config.output_dir)
-    metadata = CheckpointMetadata(tuple(config.entity_types), tokens.max_length, tokens.stride, tokens.subtoken_policy)
+    metadata = CheckpointMetadata(
+        tuple(config.entity_types), tokens.max_length, tokens.stride, tokens.subtoken_policy, config.decoding
+    )
 
     def on_epoch(record: dict) -> None:
         progress.emit(Event.EPOCH, **record)

@@ -133,6 +133,22 @@ HOLDOUT = {
         "a&b": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 3},
         "SKILL": {"precision": 0.9, "recall": 0.8, "f1": 0.85, "support": 5},
     },
+    "char_strict_micro_f1": 0.7,
+    "char_relaxed_micro_f1": 0.9,
+    "char_spans": {
+        "strict": {
+            "micro_precision": 0.75,
+            "micro_recall": 0.65,
+            "micro_f1": 0.7,
+            "per_entity": {"SKILL": {"precision": 0.8, "recall": 0.6, "f1": 0.6857, "support": 5}},
+        },
+        "relaxed": {
+            "micro_precision": 0.95,
+            "micro_recall": 0.85,
+            "micro_f1": 0.9,
+            "per_entity": {"SKILL": {"precision": 1.0, "recall": 0.8, "f1": 0.8889, "support": 5}},
+        },
+    },
 }
 
 
@@ -142,11 +158,14 @@ def test_holdout_metrics_are_numeric_values_at_step_zero():
     assert metrics["documents"] == {"value": 5.0, "step": 0}
     assert isinstance(metrics["documents"]["value"], float)
     assert {"note", "flag", "nothing", "per_entity"}.isdisjoint(metrics)
-    assert set(metrics) == {key for key in HOLDOUT if key != "per_entity"} | {
+    assert set(metrics) == {key for key in HOLDOUT if key not in ("per_entity", "char_spans")} | {
         "f1.Companies worked at",
         "f1.a_b",
         "f1.SKILL",
+        "char_strict.f1.SKILL",
+        "char_relaxed.f1.SKILL",
     }
+    assert metrics["char_relaxed.f1.SKILL"]["value"] == 0.8889
     assert metrics["f1.Companies worked at"] == {"value": pytest.approx(1 / 3), "step": 0}
     assert metrics["f1.a_b"]["value"] == 1.0
 
@@ -223,6 +242,8 @@ def test_model_card_shows_the_scores_and_per_entity_rows_sorted_by_f1():
         "| SKILL | 0.900 | 0.800 | 0.850 | 5 |",
         "| Companies worked at | 0.500 | 0.250 | 0.333 | 4 |",
     ]
+    assert "strict micro F1 **0.700** (P 0.750, R 0.650); relaxed (overlapping, same type) micro F1 0.900." in text
+    assert "| SKILL | 0.800 | 0.600 | 0.686 | 0.889 | 5 |" in text.splitlines()
     assert "(3 types scored on the hold-out set)" in text
     assert "5 hold-out documents (12 entities)" in text
     assert "Corpus: 250 documents, fingerprint `corpusfp`" in text

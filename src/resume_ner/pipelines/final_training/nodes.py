@@ -25,11 +25,14 @@ def evaluate_on_holdout(model: Path, corpus: Corpus, holdout_split: dict, traini
     predictor = Predictor.load(model, device=device)
     metrics = evaluate_corpus(predictor, corpus.subset(holdout_split["holdout"]))
     logger.info(
-        "Hold-out: micro F1 %.4f (P %.4f, R %.4f), macro F1 %.4f on %d documents, %d entities",
+        "Hold-out: micro F1 %.4f (P %.4f, R %.4f), macro F1 %.4f; character spans strict F1 %.4f, relaxed %.4f; "
+        "on %d documents, %d entities",
         metrics["micro_f1"],
         metrics["micro_precision"],
         metrics["micro_recall"],
         metrics["macro_f1"],
+        metrics["char_strict_micro_f1"],
+        metrics["char_relaxed_micro_f1"],
         metrics["documents"],
         metrics["gold_entities"],
     )
@@ -38,7 +41,7 @@ def evaluate_on_holdout(model: Path, corpus: Corpus, holdout_split: dict, traini
 
 def holdout_metrics_for_mlflow(holdout_metrics: dict) -> dict:
     """The hold-out figures as MLflow metrics; the catalog prefixes them (``holdout.micro_f1``,
-    ``holdout.f1.SKILL``)."""
+    ``holdout.f1.SKILL``, ``holdout.char_strict_micro_f1``, ``holdout.char_strict.f1.SKILL``)."""
     metrics = {
         key: value
         for key, value in holdout_metrics.items()
@@ -46,6 +49,9 @@ def holdout_metrics_for_mlflow(holdout_metrics: dict) -> dict:
     }
     for entity_type, scores in holdout_metrics.get("per_entity", {}).items():
         metrics[_metric_safe(f"f1.{entity_type}")] = scores["f1"]
+    for mode, table in holdout_metrics.get("char_spans", {}).items():
+        for entity_type, scores in table["per_entity"].items():
+            metrics[_metric_safe(f"char_{mode}.f1.{entity_type}")] = scores["f1"]
     return {key: {"value": float(value), "step": 0} for key, value in metrics.items()}
 
 
@@ -55,6 +61,16 @@ def write_model_card(lineage: dict, metrics: dict, holdout_metrics: dict, corpus
     rows = "\n".join(
         f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |"
         for name, s in sorted(per_entity.items(), key=lambda item: -item[1]["f1"])
+    )
+    strict, relaxed = holdout_metrics["char_spans"]["strict"], holdout_metrics["char_spans"]["relaxed"]
+    char_rows = "\n".join(
+        f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | "
+        f"{relaxed['per_entity'][name]['f1']:.3f} | {s['support']} |"
+        for name, s in sorted(strict["per_entity"].items(), key=lambda item: -item[1]["f1"])
+    )
+    characters = (
+        f"strict micro F1 **{strict['micro_f1']:.3f}** (P {strict['micro_precision']:.3f}, "
+        f"R {strict['micro_recall']:.3f}); relaxed (overlapping, same type) micro F1 {relaxed['micro_f1']:.3f}"
     )
     params = "\n".join(f"| {key} | {value} |" for key, value in sorted(lineage["hyperparameters"].items()))
     packages = ", ".join(f"{name} {version}" for name, version in lineage["packages"].items())
@@ -87,7 +103,14 @@ A token-classification model that finds entities in resumes ({len(per_entity)} t
 |---|---|
 {params}
 
-## Hold-out scores (entity level, seqeval strict IOB2)
+## Hold-out scores on character spans of the original text (what users get)
+- {characters}.
+
+| entity | strict precision | strict recall | strict F1 | relaxed F1 | support |
+|---|---|---|---|---|---|
+{char_rows}
+
+## Hold-out scores (entity level, seqeval strict IOB2 on word units)
 - {micro}.
 
 | entity | precision | recall | F1 | support |
