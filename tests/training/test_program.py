@@ -28,6 +28,7 @@ from resume_ner.predict import Predictor
 from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
 from resume_ner.training.model import resolve_device
 from resume_ner.training.protocol import LOG_FILE, METRICS_FILE, Event, ExitStatus
+from resume_ner.training.span_metrics import flat_span_scores, span_metrics
 
 # Each test runs the training program in a child process, most of them training the tiny model.
 pytestmark = pytest.mark.slow
@@ -62,6 +63,14 @@ def test_a_run_writes_metrics_checkpoint_and_progress(tmp_path, training_inputs)
     spans = predictor.predict([doc.text for doc in corpus.documents[:3]])
     assert len(spans) == 3 and all(span.label in training_inputs["entity_types"] for doc in spans for span in doc)
     assert CheckpointMetadata.read(checkpoint).max_length == 64
+    assert CheckpointMetadata.read(checkpoint).decoding == "viterbi"
+    # Validation scores what users get: the saved model, predicting the validation documents from raw text,
+    # gives the best epoch's character-span figures.
+    validation = corpus.subset(training_inputs["folds"]["folds"][0]["validation"])
+    predicted = predictor.predict([doc.text for doc in validation])
+    scores = flat_span_scores(span_metrics([doc.spans for doc in validation], predicted))
+    assert scores == pytest.approx({name: best[name] for name in scores}, abs=0.02)
+    assert best["char_relaxed_micro_f1"] >= best["char_strict_micro_f1"]
 
 
 def test_the_same_config_gives_the_same_metrics_twice(tmp_path, training_inputs):
