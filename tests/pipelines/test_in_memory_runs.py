@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import optuna
 import pandas as pd
 import pytest
 from conftest import DEFAULT_CORPUS
@@ -180,3 +181,31 @@ def test_hpo_stops_after_max_failed_trials_when_every_trial_crashes(processed, t
 def test_a_best_params_file_with_an_unknown_setting_is_refused_by_name(tmp_path):
     with pytest.raises(Exception, match="'lr' is not a training setting"):
         through_catalog("best_params", {"params": {"lr": 0.1}, "best_epochs": [1]}, tmp_path)
+
+
+def test_the_first_trial_trains_the_base_configuration_once_however_often_the_study_resumes(processed, tmp_path):
+    base = {"training": {"base": {"optimization": {"learning_rate": 1e-3, "epochs": 2}}}}
+    parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path), STUDY, base)
+    parameters["hpo"]["search_space"] = SEARCH_SPACE
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    inputs = {**shared_inputs(processed, tmp_path / "models"), "optuna_storage": storage}
+    for n_trials in (2, 3):  # the second run resumes the study and adds one trial
+        parameters["hpo"]["n_trials"] = n_trials
+        outputs = run_in_memory(hpo(), inputs, parameters)
+    trials = optuna.load_study(study_name="in-memory", storage=storage).trials
+    assert len(trials) == 3
+    assert trials[0].params == {"learning_rate": 1e-3, "epochs": 2}
+    assert [trial.user_attrs.get("source") for trial in trials] == ["training.base", None, None]
+    # The fake trainer scores learning rates by their closeness to 1e-3: the base is the best a study can find.
+    assert outputs["best_params"]["trial_number"] == 0
+
+
+def test_a_base_configuration_outside_the_space_is_not_queued_and_says_why(processed, tmp_path, caplog):
+    parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path), STUDY)
+    parameters["hpo"]["search_space"] = SEARCH_SPACE  # epochs 1..2; conf's base trains 4
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    with caplog.at_level("WARNING", logger="resume_ner.tuning.study"):
+        run_in_memory(hpo(), {**shared_inputs(processed, tmp_path / "models"), "optuna_storage": storage}, parameters)
+    trials = optuna.load_study(study_name="in-memory", storage=storage).trials
+    assert all("source" not in trial.user_attrs for trial in trials)
+    assert "training.base is not a point of hpo.search_space (epochs = 4 is outside" in caplog.text

@@ -6,6 +6,7 @@ import optuna
 import pytest
 
 from resume_ner.errors import UserInputError
+from resume_ner.training.config import TrainingSettings
 from resume_ner.tuning.search_space import parse_search_space
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -200,3 +201,37 @@ def test_varies_tells_whether_trials_can_differ_in_a_hyperparameter(dimension, v
     if dimension is not None:
         space["epochs"] = dimension
     assert parse_search_space(space).varies("epochs") is varies
+
+
+def test_a_space_knows_which_values_it_contains():
+    space = parse_search_space(
+        {
+            "learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+            "warmup_ratio": {"type": "float", "low": 0.0, "high": 0.2, "step": 0.05},
+            "epochs": {"type": "int", "low": 2, "high": 6, "step": 2},
+            "batch_size": {"type": "categorical", "choices": [16, 32]},
+            "decoding": {"type": "categorical", "choices": ["viterbi", "argmax"]},
+        }
+    ).root
+    assert space["learning_rate"].contains(1e-3) and not space["learning_rate"].contains(2e-2)
+    assert space["warmup_ratio"].contains(0.15) and not space["warmup_ratio"].contains(0.12)
+    assert space["epochs"].contains(4) and not space["epochs"].contains(3) and not space["epochs"].contains(4.0)
+    assert space["batch_size"].contains(32) and not space["batch_size"].contains(32.0)
+    assert not space["learning_rate"].contains(True) and not space["learning_rate"].contains(None)
+    assert space["decoding"].contains("argmax") and not space["decoding"].contains("beam")
+
+
+def test_the_values_a_base_gives_the_searched_dimensions_and_those_outside():
+    base = TrainingSettings.model_validate(
+        {"backbone": {"name": "minilm"}, "optimization": {"learning_rate": 2e-4, "epochs": 4, "batch_size": 16}}
+    )
+    space = parse_search_space(
+        {
+            "learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+            "optimization.batch_size": {"type": "categorical", "choices": [16, 32]},
+            "backbone": {"type": "fixed", "value": "minilm"},
+        }
+    )
+    assert space.values_in(base) == ({"learning_rate": 2e-4, "batch_size": 16}, [])
+    narrow = parse_search_space({"epochs": {"type": "int", "low": 1, "high": 3}})
+    assert narrow.values_in(base) == ({}, ["epochs = 4 is outside {'type': 'int', 'low': 1, 'high': 3}"])

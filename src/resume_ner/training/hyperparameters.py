@@ -99,6 +99,14 @@ def normalise_hyperparameters(hyperparameters: Mapping[str, Any]) -> dict[str, A
     return normalised
 
 
+def hyperparameter_value(settings: TrainingSettings, name: str) -> Any:
+    """The value ``settings`` give the hyperparameter ``name`` (a short name or a dotted path)."""
+    value: Any = settings.model_dump(mode="json")
+    for key in PATHS.get(name, name).split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
 def hyperparameter_paths(hyperparameters: Mapping[str, Any]) -> dict[str, Any]:
     """Short names (``learning_rate``) or dotted paths (``optimization.learning_rate``) -> dotted paths."""
     return {PATHS.get(name, name): value for name, value in normalise_hyperparameters(hyperparameters).items()}

@@ -13,6 +13,7 @@ into its one spelling (``optimization.epochs`` -> ``epochs``), so everything aft
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -29,6 +30,7 @@ from resume_ner.errors import UserInputError, describe_validation_error
 from resume_ner.training.config import TrainingSettings
 from resume_ner.training.hyperparameters import (
     apply_hyperparameters,
+    hyperparameter_value,
     normalise_hyperparameters,
 )
 
@@ -56,6 +58,11 @@ class FloatRange(_Strict):
 
     def suggest(self, trial, name: str) -> float:
         return trial.suggest_float(name, self.low, self.high, log=self.log, step=self.step)
+
+    def contains(self, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not self.low <= value <= self.high:
+            return False
+        return self.step is None or math.isclose((value - self.low) / self.step, round((value - self.low) / self.step))
 
     def edges(self) -> list:
         return [self.low, self.high]
@@ -85,6 +92,14 @@ class IntRange(_Strict):
     def suggest(self, trial, name: str) -> int:
         return trial.suggest_int(name, self.low, self.high, log=self.log, step=self.step)
 
+    def contains(self, value: Any) -> bool:
+        return (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and self.low <= value <= self.high
+            and (value - self.low) % self.step == 0
+        )
+
     def edges(self) -> list:
         return [self.low, self.high]
 
@@ -108,6 +123,9 @@ class Categorical(_Strict):
     def suggest(self, trial, name: str) -> Any:
         return trial.suggest_categorical(name, self.choices)
 
+    def contains(self, value: Any) -> bool:
+        return any(type(value) is type(choice) and value == choice for choice in self.choices)
+
     def edges(self) -> list:
         return list(self.choices)
 
@@ -121,6 +139,9 @@ class Fixed(_Strict):
 
     def suggest(self, trial, name: str) -> Any:
         return self.value
+
+    def contains(self, value: Any) -> bool:
+        return value == self.value
 
     def edges(self) -> list:
         return [self.value]
@@ -163,6 +184,20 @@ class SearchSpace(RootModel[dict[str, Dimension]]):
                 return None
             grid[name] = values
         return grid
+
+    def values_in(self, settings: TrainingSettings) -> tuple[dict[str, Any], list[str]]:
+        """The values ``settings`` give the searched dimensions (fixed ones left out: they are no Optuna
+        params), and one line per dimension whose value the space does not contain."""
+        values, outside = {}, []
+        for name, dimension in self.root.items():
+            if isinstance(dimension, Fixed):
+                continue
+            value = hyperparameter_value(settings, name)
+            if dimension.contains(value):
+                values[name] = value
+            else:
+                outside.append(f"{name} = {value!r} is outside {dimension.model_dump(exclude_defaults=True)}")
+        return values, outside
 
     def varies(self, name: str) -> bool:
         """Whether trials can differ in ``name`` (a range, or a choice of several values)."""

@@ -22,6 +22,7 @@ from sqlalchemy.exc import (
 from resume_ner.errors import UserInputError
 from resume_ner.execution.run_inputs import RunInputs
 from resume_ner.logs import route_optuna_logs
+from resume_ner.training.config import TrainingSettings
 from resume_ner.tuning.search_space import SearchSpace
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,9 @@ class HpoParameters(_Strict):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     max_failed_trials: int = Field(3, ge=1)  # trials of this run that fail on their own; interrupted ones never count
     keep_best_checkpoints: int = Field(1, ge=0)
+    # The study's first trial trains training.base's own values of the searched hyperparameters (the recommended
+    # configuration), so the study's best is never worse than the default's.
+    enqueue_base: bool = True
 
     @model_validator(mode="after")
     def _has_a_budget(self) -> HpoParameters:
@@ -202,3 +206,24 @@ def open_study(name: str, storage: optuna.storages.BaseStorage, sampler, pruner)
     return optuna.create_study(
         study_name=name, storage=storage, sampler=sampler, pruner=pruner, direction="maximize", load_if_exists=True
     )
+
+
+def enqueue_base_trial(study: optuna.Study, space: SearchSpace, base: TrainingSettings) -> dict[str, Any] | None:
+    """Queue a trial with ``base``'s values of the searched hyperparameters, unless one with those values is
+    already in the study (queued, run or running, by this worker or another). Returns the values queued, or None
+    (already there, or a value outside the space: logged, naming the dimension)."""
+    values, outside = space.values_in(base)
+    if outside:
+        logger.warning(
+            "training.base is not a point of hpo.search_space (%s): its configuration is not queued as a trial",
+            "; ".join(outside),
+        )
+        return None
+    if not values:
+        return None
+    before = len(study.get_trials(deepcopy=False))
+    study.enqueue_trial(values, user_attrs={"source": "training.base"}, skip_if_exists=True)
+    if len(study.get_trials(deepcopy=False)) == before:
+        return None
+    logger.info("Queued training.base's configuration as a trial: %s", values)
+    return values

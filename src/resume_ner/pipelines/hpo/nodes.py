@@ -38,6 +38,7 @@ from resume_ner.tuning.study import (
     StudySpec,
     check_definition,
     derive_study_name,
+    enqueue_base_trial,
     make_storage,
     open_study,
     study_definition,
@@ -144,6 +145,9 @@ def run_study(
     check_definition(study, spec.definition)
     _describe(study, spec, training, active)
     fail_interrupted_trials(study, tracker, hpo.storage.max_retry)
+    # A grid study tries every point of its grid anyway (and only those).
+    if hpo.enqueue_base and hpo.sampler.name != "grid":
+        enqueue_base_trial(study, space, training.base)
     settings = TrialSettings(
         study_name=name,
         space=space,
