@@ -23,6 +23,7 @@ list of settings is ``training.base`` itself. Prints a table per variant and wri
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import subprocess
@@ -55,7 +56,11 @@ def parse_variant(text: str) -> tuple[str, dict]:
         key, equals, value = item.partition("=")
         if not equals:
             raise SystemExit(f"--variant {text!r}: {item!r} is not key=value")
-        overrides[key.strip()] = yaml.safe_load(value)
+        parsed = yaml.safe_load(value)
+        if isinstance(parsed, str):  # YAML 1.1 reads 5e-4 (no dot) as a string
+            with contextlib.suppress(ValueError):
+                parsed = float(parsed)
+        overrides[key.strip()] = parsed
     return name.strip() or "base", overrides
 
 
