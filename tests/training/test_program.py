@@ -303,3 +303,15 @@ def test_checkpoints_are_replaced_atomically(tmp_path, training_inputs):
         save_checkpoint(model, BrokenTokenizer(), metadata, target)
     assert (target / "model.safetensors").read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint"]
+
+
+def test_label_smoothing_reaches_the_training_loss(tmp_path, training_inputs):
+    losses = {}
+    for smoothing in (0.0, 0.2):
+        run_dir = tmp_path / f"smoothing-{smoothing}"
+        config = run_config(training_inputs, run_dir, optimization={"label_smoothing": smoothing})
+        result = run_program(write_config(config, run_dir / "config.json"))
+        assert result.returncode == 0, result.stderr
+        losses[smoothing] = json.loads((run_dir / METRICS_FILE).read_text())["history"][0]["train_loss"]
+    # The same seed and batches: only the loss differs, and a smoothed target costs more than a one-hot one.
+    assert losses[0.2] > losses[0.0] + 0.05

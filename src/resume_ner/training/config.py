@@ -82,6 +82,9 @@ class OptimizationConfig(_Strict):
     epochs: int = Field(3, ge=1, le=1000)
     max_grad_norm: float | None = Field(1.0, gt=0)
     seed: int = 42
+    # Share of each target's probability spread over the other tags (training loss only): a softer target for the
+    # long, rare types whose boundaries annotators disagree on.
+    label_smoothing: float = Field(0.0, ge=0, lt=1)
 
 
 class EarlyStoppingConfig(_Strict):

@@ -47,6 +47,7 @@ HYPERPARAMETERS = (
     Setting("epochs", "optimization.epochs", int),
     Setting("max_grad_norm", "optimization.max_grad_norm", float),
     Setting("seed", "optimization.seed", int),
+    Setting("label_smoothing", "optimization.label_smoothing", float),
     Setting("backbone", "backbone.name", help="minilm, tiny-bert, a model folder or a hub id"),
     Setting("num_layers", "backbone.num_layers", int, help="minilm only: keep its first k layers"),
     Setting("max_length", "tokenization.max_length", int),

@@ -204,7 +204,13 @@ def _backward(
         return _Share()
     batch = collate([windows[i] for i in mine], settings.pad_id, settings.device)
     logits = _logits(trained, batch, settings)
-    loss = cross_entropy(logits.flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE, reduction="sum")
+    loss = cross_entropy(
+        logits.flatten(0, 1),
+        batch["labels"].flatten(),
+        ignore_index=IGNORE,
+        reduction="sum",
+        label_smoothing=settings.training.optimization.label_smoothing,
+    )
     (loss * scale).backward()
     return _Share(loss.item() / max(1, batch_labelled), len(mine), int(batch["attention_mask"].sum()))
 
