@@ -151,8 +151,8 @@ def test_the_main_jobs_log_has_one_line_per_fold_and_trial_and_no_library_noise(
         )
     assert re.search(r"refit training \S+: epoch 1/\d, train loss \d\.\d{4}", log)
     assert re.search(
-        r"Hold-out: micro F1 \d\.\d{4} \(P \d\.\d{4}, R \d\.\d{4}\), macro F1 \d\.\d{4} on 45 "
-        r"documents",
+        r"Hold-out: micro F1 \d\.\d{4} \(P \d\.\d{4}, R \d\.\d{4}\), macro F1 \d\.\d{4}; "
+        r"character spans strict F1 \d\.\d{4}, relaxed \d\.\d{4}; on 45 documents",
         log,
     )
     # Optuna's own lines, catalog chatter, mlflow's notices, the weights-loading bar: none of it.
