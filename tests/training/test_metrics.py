@@ -71,8 +71,8 @@ def test_boundary_error_is_both_a_false_positive_and_a_false_negative():
 def test_inside_tag_without_begin_is_not_an_entity_in_strict_mode():
     # Predicted "I-SKILL I-SKILL" has no B-, so strict IOB2 finds no predicted entity: TP 0, predicted 0 (P = 0 by
     # zero_division), gold 1 (R = 0). Lenient (conlleval-style) decoding would read it as SKILL(0-2) and score
-    # 1.0 -- as seqeval's default mode does. Our prediction decoder (tagging.alignment.tag_ids_to_spans) repairs
-    # BIO like that before building spans, but this metric scores the raw tag sequence.
+    # 1.0 -- as seqeval's default mode does. Our decoders (tagging.decoding) never emit such a sequence, but this
+    # metric scores the raw tag sequence.
     gold = [["B-SKILL", "I-SKILL", "O"]]
     pred = [["I-SKILL", "I-SKILL", "O"]]
     result = entity_metrics(gold, pred)

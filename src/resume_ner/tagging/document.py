@@ -58,7 +58,7 @@ def encode_document(
     return EncodedDocument(doc_id, tokens, None if tag_ids is None else tuple(tag_ids), tuple(windows), spans)
 
 
-def decode_unit_scores(
+def gather_unit_scores(
     encoded: EncodedDocument, window_scores: Sequence[np.ndarray], policy: SubtokenPolicy
 ) -> np.ndarray:
     """The tag scores of each unit (units x tags): its first sub-token's row, from the window that owns it."""
@@ -78,7 +78,7 @@ def decode_document_tags(
     decoding: Decoding = "viterbi",
 ) -> list[int]:
     """One BIO-valid tag id per unit of ``encoded``, from each window's log-probabilities (positions x tags)."""
-    return decode_unit_tags(decode_unit_scores(encoded, window_scores, policy), schema, decoding)
+    return decode_unit_tags(gather_unit_scores(encoded, window_scores, policy), schema, decoding)
 
 
 def decode_document(

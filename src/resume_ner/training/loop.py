@@ -22,7 +22,7 @@ from resume_ner.training.config import TrainingSettings
 from resume_ner.training.distributed import SINGLE_PROCESS, DistributedContext
 from resume_ner.training.metrics import entity_metrics, tags_from_ids
 from resume_ner.training.model import autocast_context
-from resume_ner.training.span_metrics import flat_span_scores, span_metrics
+from resume_ner.training.span_metrics import span_scores
 
 
 class TrainingStopped(Exception):
@@ -261,11 +261,6 @@ def evaluate(model, documents: list[EncodedDocument], settings: LoopSettings, sh
         gold_spans.append(document.spans)
         predicted_spans.append(unit_tags_to_spans(document.tokens, predicted, settings.schema, policy))
     metrics = entity_metrics(gold_tags, predicted_tags)
-    characters = span_metrics(gold_spans, predicted_spans)
-    metrics.update(flat_span_scores(characters))
-    metrics["char_per_entity"] = {
-        mode: {label: row["f1"] for label, row in characters[mode]["per_entity"].items()}
-        for mode in ("strict", "relaxed")
-    }
+    metrics.update(span_scores(gold_spans, predicted_spans))
     metrics["loss"] = loss_sum / max(1, labelled)
     return metrics

@@ -2,9 +2,9 @@
 
 Scores are computed on *tag sequences*, one tag per scored unit (a word or a sub-token, see
 ``resume_ner.tagging.alignment``). In strict IOB2 mode an entity starts only at a ``B-`` tag, so an ``I-`` tag
-that does not continue an entity of its type is not an entity at all. Our prediction decoder
-(``tag_ids_to_spans``) is lenient and repairs such BIO errors before it builds spans; this metric deliberately
-is not, so a model that emits broken BIO is penalised here.
+that does not continue an entity of its type is not an entity at all. Our decoders (``tagging.decoding``) never
+emit broken BIO (Viterbi keeps to it, argmax is repaired); this metric deliberately scores whatever sequence it
+is given, so broken BIO is penalised here.
 
 Entity type names are arbitrary strings. seqeval 1.2.2 parses a tag as prefix = first character, type = the rest
 with hyphens stripped from both ends (``Token.__init__``: ``token[1:].strip("-") or "_"``). That is right for

@@ -110,3 +110,10 @@ def flat_span_scores(scores: dict) -> dict[str, float]:
         for mode in MODES
         for name in ("micro_precision", "micro_recall", "micro_f1")
     }
+
+
+def span_scores(gold: Sequence[Sequence[Span]], predicted: Sequence[Sequence[Span]]) -> dict:
+    """What an evaluation reports of character spans: the flat micro figures (``flat_span_scores``) and, under
+    ``char_spans``, each mode's micro figures and per-type table."""
+    scores = span_metrics(gold, predicted)
+    return {**flat_span_scores(scores), "char_spans": {mode: scores[mode] for mode in MODES}}
