@@ -63,6 +63,7 @@ from resume_ner.execution import (
     write_run_config,
     write_run_inputs,
 )
+from resume_ner.training.config import TrainingSettings
 from resume_ner.training.protocol import STDERR_FILE, Event
 
 TARGET_FIRST_EVENT_SECONDS = 0.5  # preloaded launch -> first event, median, below
@@ -147,7 +148,12 @@ def prepare_inputs(root: Path, documents: int, n_folds: int) -> RunInputs:
 def prepare_run(inputs: RunInputs, root: Path, name: str, trial: int, fold: int) -> tuple[list[str], Path]:
     """The command and run folder of fold ``fold`` of trial ``trial`` of study ``name`` (a folder of its own)."""
     config = build_training_config(
-        BASE, {}, RunPurpose(kind="trial", name=name, trial=trial, fold=fold), inputs, root / "runs", root / "backbones"
+        TrainingSettings.model_validate(BASE),
+        {},
+        RunPurpose(kind="trial", name=name, trial=trial, fold=fold),
+        inputs,
+        root / "runs",
+        root / "backbones",
     )
     return build_training_command(write_run_config(config), LaunchSettings()), Path(config.output_dir)
 

@@ -148,6 +148,7 @@ def test_training_settings_are_the_run_config_without_what_a_run_owns():
 
     assert set(RUN_OWNED_FIELDS) == {
         "backbone_cache_dir",
+        "encoding_cache_dir",
         "entity_types",
         "label_schema",
         "data",

@@ -74,6 +74,7 @@ def build_training_config(
     inputs: RunInputs,
     runs_root: Path,
     backbone_cache_dir: Path,
+    encoding_cache_dir: Path | None = None,
 ) -> RunConfig:
     """A validated run config. Precedence, lowest first: ``settings`` (the ``training.base`` parameters),
     ``hyperparameters``, then the purpose (fold, epochs, no early stopping without validation) and the run's own
@@ -86,6 +87,8 @@ def build_training_config(
     config["label_schema"] = str(inputs.label_schema)
     config["output_dir"] = str(purpose.folder(runs_root).resolve())
     config["backbone_cache_dir"] = str(Path(backbone_cache_dir).resolve())
+    if encoding_cache_dir is not None:
+        config["encoding_cache_dir"] = str(Path(encoding_cache_dir).resolve())
     try:
         return RunConfig.model_validate(config)
     except ValidationError as error:

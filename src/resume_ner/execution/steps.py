@@ -137,7 +137,13 @@ def prepare_run_config(plan: RunPlan, run_inputs: RunInputs, training: TrainingP
     in its folder (``<workspace>/runs/<purpose>/...``). The planner has checked that its backbone can be had."""
     workspace = Path(plan.workspace)
     config = build_training_config(
-        training.base, plan.hyperparameters, plan.purpose, run_inputs, workspace / "runs", workspace / "backbones"
+        training.base,
+        plan.hyperparameters,
+        plan.purpose,
+        run_inputs,
+        workspace / "runs",
+        workspace / "backbones",
+        workspace / "encodings",
     )
     config_path = write_run_config(config)
     logger.debug("%s run folder: %s", plan.purpose.kind, config.output_dir)

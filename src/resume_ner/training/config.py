@@ -140,6 +140,9 @@ class RunConfig(TrainingSettings):
     """One run's config: its ``TrainingSettings`` and the fields the run owns (see ``RUN_OWNED_FIELDS``)."""
 
     backbone_cache_dir: Path = Path("data/06_models/backbones")
+    # Where the validated corpus and its windows are kept for the next run on the same corpus file, tokenizer and
+    # tokenisation settings (training/encodings.py); null: read and tokenise every time.
+    encoding_cache_dir: Path | None = None
     # The label set: listed, or read from a label_schema.json that data_processing wrote (then both are kept).
     entity_types: list[str] = Field(min_length=1)
     label_schema: Path | None = None

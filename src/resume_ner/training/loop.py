@@ -48,6 +48,7 @@ class LoopResult:
     best_metrics: dict | None = None
     train_tokens: int = 0
     train_seconds: float = 0.0
+    evaluation_seconds: float = 0.0  # scoring the validation documents after each epoch
     stopped_early: bool = False
 
 
@@ -148,9 +149,11 @@ def run_loop(
             "train_windows": int(epoch_windows),
         }
         if validation:
+            evaluation_started = time.perf_counter()
             record["validation"] = context.from_main(
                 lambda: evaluate(model, validation, settings, should_stop), TrainingStopped
             )
+            result.evaluation_seconds += time.perf_counter() - evaluation_started
         result.history.append(record)
         on_epoch(record)
         if not validation:

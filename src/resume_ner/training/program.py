@@ -12,14 +12,16 @@ from pathlib import Path
 import torch
 
 from resume_ner.backbones import resolve_backbone
+from resume_ner.corpus.documents import Corpus, Document
 from resume_ner.corpus.reading import read_corpus
 from resume_ner.corpus.splits import fold_ids
 from resume_ner.errors import UserInputError
 from resume_ner.files import write_text_atomically
-from resume_ner.tagging import encode_document, special_tokens_of
+from resume_ner.tagging import EncodedDocument, encode_document, special_tokens_of
 from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
 from resume_ner.training.config import RunConfig
 from resume_ner.training.distributed import SINGLE_PROCESS, DistributedContext
+from resume_ner.training.encodings import cache_key, cached, file_digest, tokenizer_digest
 from resume_ner.training.loop import LoopSettings, run_loop
 from resume_ner.training.model import load_model, resolve_device, resolve_precision
 from resume_ner.training.progress import ProgressStream, SilentProgress
@@ -34,8 +36,21 @@ from resume_ner.training.tracking import RunTracker
 logger = logging.getLogger(__name__)
 
 
-def _load_split(config: RunConfig):
-    corpus = read_corpus(config.data.corpus, config.data.corpus_format)
+def _read_corpus_once(config: RunConfig) -> tuple[Corpus, str | None]:
+    """The run's corpus, and the key of its file's contents (None without an encoding cache)."""
+    corpus_file, corpus_format = Path(config.data.corpus), config.data.corpus_format
+    if config.encoding_cache_dir is None or not corpus_file.is_file():
+        return read_corpus(corpus_file, corpus_format), None
+    key = cache_key("corpus", file_digest(corpus_file), corpus_format)
+    corpus, _ = cached(
+        config.encoding_cache_dir, f"corpus-{key}.pickle", lambda: read_corpus(corpus_file, corpus_format)
+    )
+    return corpus, key
+
+
+def _load_split(config: RunConfig) -> tuple[Corpus, Corpus, str | None]:
+    """(training documents, validation documents, the corpus file's cache key)."""
+    corpus, corpus_key = _read_corpus_once(config)
     try:
         folds = json.loads(Path(config.data.splits).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -49,7 +64,7 @@ def _load_split(config: RunConfig):
     unknown = sorted(set(corpus.label_counts()) - set(config.entity_types))
     if unknown:
         raise UserInputError(f"entity_types: the corpus has labels {unknown} that the run config does not list")
-    return corpus.subset(train_ids), corpus.subset(validation_ids)
+    return corpus.subset(train_ids), corpus.subset(validation_ids), corpus_key
 
 
 def _resolve_backbone_once(config: RunConfig, texts: list[str], context: DistributedContext) -> Path:
@@ -86,7 +101,7 @@ def run_training(
     if tracker is not None:
         tracker.log_params(json.loads(config.to_json()) | {"precision_used": str(autocast_dtype or "fp32")})
 
-    train_corpus, validation_corpus = _load_split(config)
+    train_corpus, validation_corpus, corpus_key = _load_split(config)
     backbone = _resolve_backbone_once(config, [doc.text for doc in train_corpus], context)
     from transformers import AutoTokenizer
 
@@ -96,15 +111,34 @@ def run_training(
     special = special_tokens_of(tokenizer)
     tokens = config.tokenization
 
-    def encode(corpus):
-        return [
-            encode_document(doc, tokenizer, schema, tokens.max_length, tokens.stride, tokens.subtoken_policy, special)
-            for doc in corpus
-        ]
+    def encode(documents: list[Document]) -> dict[str, EncodedDocument]:
+        return {
+            doc.id: encode_document(
+                doc, tokenizer, schema, tokens.max_length, tokens.stride, tokens.subtoken_policy, special
+            )
+            for doc in documents
+        }
 
+    documents = [*train_corpus, *validation_corpus]
+    cache: dict[str, bool] = {}
+    if corpus_key is None or config.encoding_cache_dir is None:
+        encoded = encode(documents)
+    else:  # a fold's training and validation documents are every fold's: the study's other runs find them here
+        key = cache_key(
+            "windows",
+            corpus_key,
+            sorted(doc.id for doc in documents),
+            tokenizer_digest(backbone),
+            schema.to_dict(),
+            tokens.model_dump(mode="json"),
+        )
+        encoded, cache["windows_cached"] = cached(
+            config.encoding_cache_dir, f"windows-{key}.pickle", lambda: encode(documents)
+        )
     # Training needs only the windows; the documents' token offsets are dropped (tens of MB on a real corpus).
-    train_windows = [window for document in encode(train_corpus) for window in document.windows]
-    validation_documents = encode(validation_corpus)
+    train_windows = [window for doc in train_corpus for window in encoded[doc.id].windows]
+    validation_documents = [encoded[doc.id] for doc in validation_corpus]
+    del encoded
     progress.emit(
         Event.DATA_READY,
         train_documents=len(train_corpus),
@@ -113,6 +147,7 @@ def run_training(
         device=str(device),
         precision="bf16" if autocast_dtype else "fp32",
         backbone=str(backbone),
+        **cache,
         **({"world_size": context.world_size} if context.is_distributed else {}),
     )
 
@@ -158,6 +193,7 @@ def run_training(
         "train_tokens": result.train_tokens,
         "train_tokens_per_second": result.train_tokens / max(result.train_seconds, 1e-9),
         "train_seconds": result.train_seconds,
+        "evaluation_seconds": result.evaluation_seconds,
         "wall_seconds": time.perf_counter() - started,
         "device": str(device),
         "precision": "bf16" if autocast_dtype else "fp32",

@@ -109,6 +109,7 @@ class DataReadyEvent(TypedDict):
     device: str
     precision: Literal["bf16", "fp32"]
     backbone: str
+    windows_cached: NotRequired[bool]  # only with an encoding cache: the windows were loaded, not made
     world_size: NotRequired[int]  # only under torchrun
 
 

@@ -1,0 +1,109 @@
+"""The encoding cache: a study reads and tokenises its corpus once per tokenizer and tokenisation settings."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+from training_helpers import events, run_config, run_program, training_inputs, write_config  # noqa: F401
+
+from resume_ner.training.encodings import cache_key, cached, tokenizer_digest
+from resume_ner.training.protocol import METRICS_FILE, Event
+
+
+def test_an_entry_is_made_once_and_then_loaded(tmp_path):
+    made = []
+
+    def make():
+        made.append(1)
+        return {"windows": [1, 2, 3]}
+
+    assert cached(tmp_path, "windows-a.pickle", make) == ({"windows": [1, 2, 3]}, False)
+    assert cached(tmp_path, "windows-a.pickle", make) == ({"windows": [1, 2, 3]}, True)
+    assert len(made) == 1
+    assert [path.name for path in tmp_path.iterdir()] == ["windows-a.pickle"]  # no temporary file left
+
+
+def test_an_entry_that_cannot_be_read_is_made_again_and_replaced(tmp_path, caplog):
+    (tmp_path / "windows-a.pickle").write_bytes(pickle.dumps({"windows": [1]})[:7])  # cut short by a crash
+    assert cached(tmp_path, "windows-a.pickle", lambda: "fresh") == ("fresh", False)
+    assert "cannot be read" in caplog.text
+    assert cached(tmp_path, "windows-a.pickle", lambda: "other") == ("fresh", True)
+
+
+def test_a_failing_maker_leaves_no_entry(tmp_path):
+    def make():
+        raise RuntimeError("tokenizer broke")
+
+    with pytest.raises(RuntimeError):
+        cached(tmp_path, "windows-a.pickle", make)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_tokenizer_key_follows_vocabulary_and_config_but_not_weights(tmp_path):
+    (tmp_path / "vocab.txt").write_text("[PAD]\n[UNK]\nresume\n")
+    (tmp_path / "config.json").write_text('{"model_type": "bert"}')
+    (tmp_path / "model.safetensors").write_bytes(b"weights")
+    first = tokenizer_digest(tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(b"other weights")
+    assert tokenizer_digest(tmp_path) == first
+    (tmp_path / "vocab.txt").write_text("[PAD]\n[UNK]\nresumes\n")
+    assert tokenizer_digest(tmp_path) != first
+
+
+def test_keys_differ_in_every_part():
+    base = ("windows", "corpus", ["a", "b"], "tok", {"max_length": 64, "stride": 16})
+    assert cache_key(*base) == cache_key(*base)
+    for index in range(len(base)):
+        changed = list(base)
+        changed[index] = "other"
+        assert cache_key(*changed) != cache_key(*base)
+
+
+@pytest.mark.slow
+def test_a_run_that_finds_the_cache_trains_exactly_as_one_that_tokenised_itself(tmp_path, training_inputs):
+    cache = tmp_path / "encodings"
+    outcomes, cached_flags = {}, {}
+    for name, cache_dir in (("fills", cache), ("finds", cache), ("without", None)):
+        run_dir = tmp_path / name
+        config = run_config(
+            training_inputs,
+            run_dir,
+            optimization={"epochs": 2},
+            save_checkpoint=False,
+            encoding_cache_dir=cache_dir and str(cache_dir),
+        )
+        result = run_program(write_config(config, tmp_path / f"{name}.json"))
+        assert result.returncode == 0, result.stderr
+        metrics = json.loads((run_dir / METRICS_FILE).read_text())
+        outcomes[name] = (metrics["history"], metrics["best_epoch"])
+        (data_ready,) = [event for event in events(run_dir) if event["event"] == Event.DATA_READY]
+        cached_flags[name] = data_ready.get("windows_cached")
+    assert outcomes["fills"] == outcomes["finds"] == outcomes["without"]
+    assert cached_flags == {"fills": False, "finds": True, "without": None}
+    assert sorted(path.name.split("-")[0] for path in cache.iterdir()) == ["corpus", "windows"]
+
+
+@pytest.mark.slow
+def test_other_tokenisation_settings_or_another_corpus_file_are_never_served_from_the_cache(tmp_path, training_inputs):
+    cache = tmp_path / "encodings"
+    corpus_copy = tmp_path / "corpus.json"
+    corpus_copy.write_bytes(training_inputs["corpus"].read_bytes())
+    inputs = {**training_inputs, "corpus": corpus_copy}
+
+    def run(name: str, **overrides) -> bool:
+        config = run_config(inputs, tmp_path / name, save_checkpoint=False, encoding_cache_dir=str(cache), **overrides)
+        result = run_program(write_config(config, tmp_path / f"{name}.json"))
+        assert result.returncode == 0, result.stderr
+        (data_ready,) = [event for event in events(tmp_path / name) if event["event"] == Event.DATA_READY]
+        return data_ready["windows_cached"]
+
+    assert run("first") is False
+    assert run("longer-windows", tokenization={"max_length": 96, "stride": 16}) is False
+    assert (len(list(cache.glob("corpus-*"))), len(list(cache.glob("windows-*")))) == (1, 2)
+    # The same records written out again, indented: another file, so it is read and tokenised again.
+    corpus_copy.write_text(json.dumps(json.loads(corpus_copy.read_text()), indent=1))
+    assert run("rewritten-corpus") is False
+    assert (len(list(cache.glob("corpus-*"))), len(list(cache.glob("windows-*")))) == (2, 3)
+    assert run("rewritten-corpus-again") is True
