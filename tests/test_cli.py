@@ -103,13 +103,13 @@ launch.gpus
   Input should be greater than or equal to 0 [type=greater_than_equal, input_value=-1, input_type=int]
     For further information visit https://errors.pydantic.dev/2.14/v/greater_than_equal
 - Parameter 'hpo': Failed to instantiate HpoParameters for parameter 'hpo': 1 validation error for HpoParameters
-  Value error, set n_trials, timeout_seconds or both [type=value_error, input_value={'n_trials': None}, input_type=dict]
+  Value error, set budget_minutes, n_trials or timeout_seconds [type=value_error, input_value={}, input_type=dict]
     For further information visit https://errors.pydantic.dev/2.14/v/value_error
 - Parameter 'splits': value is None but type is not Optional"""
     assert _parameter_problems(message) == [
         "training.launch.mode: input should be 'process' or 'preloaded' (got 'fork')",
         "training.launch.gpus: input should be greater than or equal to 0 (got -1)",
-        "hpo: value error, set n_trials, timeout_seconds or both",
+        "hpo: value error, set budget_minutes, n_trials or timeout_seconds",
         "splits: value is None but type is not Optional",
     ]
 

@@ -8,6 +8,8 @@ import logging
 import re
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from resume_ner.notices import add_filter_once
@@ -54,6 +56,23 @@ def route_optuna_logs() -> None:
     optuna.logging.disable_default_handler()
     optuna.logging.enable_propagation()
     add_filter_once("optuna.study._optimize", _DropReportedTrialFailures)
+
+
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """No "Loading weights" progress bars or load reports from transformers while models load in this process:
+    they are noise in `kedro run`'s log and in the predict command's output (a fresh tagging head is expected)."""
+    from transformers.utils import logging as transformers_logging
+
+    bars, verbosity = transformers_logging.is_progress_bar_enabled(), transformers_logging.get_verbosity()
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        transformers_logging.set_verbosity(verbosity)
+        if bars:
+            transformers_logging.enable_progress_bar()
 
 
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -37,14 +37,24 @@ def test_hpo_parameters_need_a_budget_and_say_so_once():
     with pytest.raises(ValidationError) as caught:
         HpoParameters(search_space=SPACE)
     assert caught.value.error_count() == 1
-    assert "set n_trials, timeout_seconds or both" in str(caught.value)
+    assert "set budget_minutes, n_trials or timeout_seconds" in str(caught.value)
 
 
-@pytest.mark.parametrize("budget", [{"n_trials": 3}, {"timeout_seconds": 60}, {"n_trials": 3, "timeout_seconds": 60}])
-def test_hpo_parameters_accept_either_budget(budget):
+@pytest.mark.parametrize(
+    "budget",
+    [
+        {"n_trials": 3},
+        {"timeout_seconds": 60},
+        {"budget_minutes": 12},
+        {"n_trials": 3, "timeout_seconds": 60},
+        {"budget_minutes": 12, "n_trials": 3},
+    ],
+)
+def test_hpo_parameters_accept_any_budget(budget):
     parameters = HpoParameters(search_space=SPACE, **budget)
     assert parameters.n_trials == budget.get("n_trials")
     assert parameters.timeout_seconds == budget.get("timeout_seconds")
+    assert parameters.budget_minutes == budget.get("budget_minutes")
 
 
 @pytest.mark.parametrize(

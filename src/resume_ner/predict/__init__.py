@@ -13,13 +13,13 @@ answers ``--help`` and input errors at once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from resume_ner.corpus.documents import Span
+from resume_ner.logs import quiet_transformers
 from resume_ner.tagging import (
     SpecialTokens,
     Window,
@@ -130,7 +130,7 @@ class Predictor:
         Raises FileNotFoundError when ``folder`` is not a checkpoint or has no safetensors weights, and
         ValueError when the model's labels disagree with the checkpoint's entity types.
         """
-        with _quiet_progress_bars():
+        with quiet_transformers():
             model, tokenizer, metadata = load_checkpoint(Path(folder), device=device)
         return cls(model, tokenizer, metadata, device=device, batch_size=batch_size, precision=precision)
 
@@ -167,18 +167,3 @@ class Predictor:
         import torch
 
         return torch.bfloat16
-
-
-@contextmanager
-def _quiet_progress_bars():
-    """No "Loading weights" progress bar on stderr: loading a checkpoint takes a moment, and the bar is noise in
-    the predict command's output and in `kedro run`'s log."""
-    from transformers.utils import logging as transformers_logging
-
-    enabled = transformers_logging.is_progress_bar_enabled()
-    transformers_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if enabled:
-            transformers_logging.enable_progress_bar()

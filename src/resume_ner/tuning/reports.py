@@ -212,6 +212,7 @@ def study_summary(study: optuna.Study, storage_url_redacted: str) -> dict[str, A
         "backbone": attrs.get("backbone"),
         "storage": storage_url_redacted,
         "duration_seconds": _durations_by_state(trials),
+        "last_plan": attrs.get("last_plan"),  # the last run's plan, with its actual minutes and trials
         "created_at": _iso(min(starts, default=None)),
         "updated_at": _iso(max(completions, default=None)),
     }

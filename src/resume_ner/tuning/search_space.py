@@ -204,6 +204,20 @@ class SearchSpace(RootModel[dict[str, Dimension]]):
         dimension = self.root.get(name)
         return dimension is not None and len(dimension.edges()) > 1
 
+    def mean_value(self, name: str, default: float) -> float:
+        """What ``name`` averages over uniformly drawn trials (``epochs``: what a trial trains per fold)."""
+        dimension = self.root.get(name)
+        if isinstance(dimension, IntRange):
+            grid = dimension.grid()
+            return sum(grid) / len(grid)
+        if isinstance(dimension, FloatRange):
+            return (dimension.low + dimension.high) / 2
+        if isinstance(dimension, Categorical):
+            return sum(float(choice) for choice in dimension.choices) / len(dimension.choices)
+        if isinstance(dimension, Fixed):
+            return float(dimension.value)
+        return default
+
     def upper_bound(self, name: str, default: int) -> int:
         """The largest value ``name`` can take (``epochs``: the cap every trial stays under)."""
         dimension = self.root.get(name)

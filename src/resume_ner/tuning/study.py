@@ -62,6 +62,9 @@ class HpoParameters(_Strict):
 
     study_name: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]+$")
     search_space: dict[str, Any]
+    # Wall minutes for the study on this machine: a calibration before the first trial sizes the study to it
+    # (tuning/planning.py). n_trials and timeout_seconds, when set too, are caps: the earlier limit wins.
+    budget_minutes: float | None = Field(None, gt=0)
     n_trials: int | None = Field(None, ge=1)
     timeout_seconds: float | None = Field(None, gt=0)
     n_workers: int = Field(1, ge=1)
@@ -77,8 +80,8 @@ class HpoParameters(_Strict):
 
     @model_validator(mode="after")
     def _has_a_budget(self) -> HpoParameters:
-        if self.n_trials is None and self.timeout_seconds is None:
-            raise ValueError("set n_trials, timeout_seconds or both: the study needs a budget")
+        if self.budget_minutes is None and self.n_trials is None and self.timeout_seconds is None:
+            raise ValueError("set budget_minutes, n_trials or timeout_seconds: the study needs a budget")
         return self
 
 

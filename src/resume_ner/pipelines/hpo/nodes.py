@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import logging
+import time
+from datetime import datetime
 from pathlib import Path
 
 import optuna
@@ -19,13 +21,14 @@ from resume_ner.execution import (
 from resume_ner.execution.steps import TrainingParameters
 from resume_ner.tracking.lineage import git_state, lineage_tags
 from resume_ner.training.hyperparameters import PATHS
-from resume_ner.tuning import reports
+from resume_ner.tuning import planning, reports
 from resume_ner.tuning.objective import TrialObjective, TrialSettings
 from resume_ner.tuning.optimize import (
     DeadWorkerCallback,
     fail_interrupted_trials,
     optimize,
 )
+from resume_ner.tuning.planning import calibrate, make_plan
 from resume_ner.tuning.pruners import make_pruner, pruning_interval
 from resume_ner.tuning.samplers import make_sampler
 from resume_ner.tuning.search_space import (
@@ -101,10 +104,76 @@ def _not_searched(settings: dict, space: SearchSpace) -> dict:
     return settings
 
 
+def plan_study(
+    study_spec: StudySpec,
+    corpus: Corpus,
+    folds: dict,
+    label_schema: dict,
+    hpo: HpoParameters,
+    training: TrainingParameters,
+) -> dict:
+    """The study's plan, before any trial starts: with ``hpo.budget_minutes``, a calibration on this machine
+    (the training loop's tokens per second on the first fold's windows, the validation cost, model loading) sizes
+    the study to the budget; without, the plan holds the trial count and timeout as given. Logged, and recorded
+    in this run's MLflow run."""
+    spec = study_spec
+    space = spec.space
+    if hpo.budget_minutes is None:
+        plan: dict = {
+            "budget_minutes": None,
+            "n_trials": hpo.n_trials,
+            "timeout_seconds": hpo.timeout_seconds,
+            "estimated_minutes": None,
+        }
+        logger.info(
+            "Study plan: %s trial(s), timeout %s (set hpo.budget_minutes to size the study by time)",
+            hpo.n_trials or "no limit on",
+            f"{hpo.timeout_seconds:g} s" if hpo.timeout_seconds else "none",
+        )
+        return plan
+    calibration = calibrate(
+        corpus, folds, label_schema, training.base, spec.workspace / "backbones", training.environment.threads
+    )
+    interval = pruning_interval(hpo.pruner.interval, space.varies("epochs"))
+    made = make_plan(
+        calibration,
+        settings=training.base,
+        launch_mode=training.launch.mode,
+        folds=len(spec.folds),
+        epochs_cap=spec.epochs_cap,
+        expected_epochs=space.mean_value("epochs", training.base.optimization.epochs),
+        pruner=f"{hpo.pruner.name} at {interval} ends" if hpo.pruner.name != "none" else "none",
+        budget_minutes=hpo.budget_minutes,
+        n_trials=hpo.n_trials,
+        timeout_seconds=hpo.timeout_seconds,
+    )
+    logger.info("%s", made.describe())
+    plan = made.as_dict()
+    _log_plan(plan)
+    return plan
+
+
+def _log_plan(plan: dict) -> None:
+    import mlflow
+
+    if mlflow.active_run() is None:
+        return
+    mlflow.log_dict(plan, "hpo/study_plan.json")
+    mlflow.log_metrics(
+        {
+            "plan.estimated_minutes": plan["estimated_minutes"],
+            "plan.seconds_per_trial": plan["seconds_per_trial"],
+            "plan.planned_trials": plan["planned_trials"],
+            "plan.train_tokens_per_second": plan["calibration"]["train_tokens_per_second"],
+        }
+    )
+
+
 def run_study(
-    study_spec: StudySpec, storage_url: str, hpo: HpoParameters, training: TrainingParameters
+    study_spec: StudySpec, study_plan: dict, storage_url: str, hpo: HpoParameters, training: TrainingParameters
 ) -> optuna.Study:
-    """Create or resume the study and run trials until the budget is spent; returns the study.
+    """Create or resume the study and run trials until the plan's budget is spent; returns the study. The plan
+    and what actually happened (minutes, trials) are recorded on the study (``last_plan``) and the MLflow run.
 
     This ``kedro run``'s MLflow run is the study's parent run: each trial is a child run, each fold a child of
     its trial.
@@ -160,17 +229,38 @@ def run_study(
         launcher=make_launcher(training.launch),
         tracker=tracker,
     )
+    started, clock = datetime.now(), time.perf_counter()
     optimize(
         study,
         TrialObjective(settings),
-        n_trials=hpo.n_trials,
-        timeout_seconds=hpo.timeout_seconds,
+        n_trials=study_plan["n_trials"],
+        timeout_seconds=study_plan["timeout_seconds"],
         n_workers=hpo.n_workers,
         max_failed_trials=hpo.max_failed_trials,
         study_dir=spec.folder,
         keep_best_checkpoints=hpo.keep_best_checkpoints,
         objective_name=spec.objective,
     )
+    outcome = planning.actual(study_plan, study, started, time.perf_counter() - clock)
+    study.set_user_attr("last_plan", outcome)
+    if outcome["estimated_minutes"] is not None:
+        logger.info(
+            "Study took %.1f min against %.1f planned (%.0f%%); %d trial(s), %d complete",
+            outcome["actual_minutes"],
+            outcome["estimated_minutes"],
+            100 * outcome["actual_to_planned_minutes"],
+            outcome["actual_trials"],
+            outcome["actual_complete_trials"],
+        )
+    if active:
+        mlflow.log_metrics(
+            {"plan.actual_minutes": outcome["actual_minutes"]}
+            | (
+                {"plan.actual_to_planned_minutes": outcome["actual_to_planned_minutes"]}
+                if outcome["actual_to_planned_minutes"] is not None
+                else {}
+            )
+        )
     return study
 
 

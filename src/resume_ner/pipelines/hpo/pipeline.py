@@ -1,4 +1,5 @@
-"""hpo: prepare the study -> run it (every trial trains each fold in a child process) -> report it."""
+"""hpo: prepare the study -> plan it (calibrated to the budget) -> run it (every trial trains each fold in a child
+process) -> report it."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -15,8 +16,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="prepare_study",
             ),
             Node(
+                nodes.plan_study,
+                ["study_spec", "corpus", "folds", "label_schema", "params:hpo", "params:training"],
+                "study_plan",
+                name="plan_study",
+            ),
+            Node(
                 nodes.run_study,
-                ["study_spec", "optuna_storage", "params:hpo", "params:training"],
+                ["study_spec", "study_plan", "optuna_storage", "params:hpo", "params:training"],
                 "study",
                 name="run_study",
             ),

@@ -1,0 +1,287 @@
+"""The study's plan: before any trial starts, what the study will train and how long that takes on this machine.
+
+``calibrate`` measures, in the hpo process, what a fold costs here: the training loop's own tokens per second on
+a sample of the first fold's real windows (``training.loop.run_loop``, the code the children run), the seconds
+per validation token of ``training.loop.evaluate`` on a sample of its validation documents, and the backbone's
+loading time; and it counts the tokens of the first fold's windows. ``make_plan`` turns that and the hpo
+parameters into the plan: seconds per fold and per trial (epochs at the search space's mean, unpruned, so a
+pruned trial costs less), and with ``hpo.budget_minutes`` how many trials fit and the timeout that ends the study
+on budget (no trial starts after it; the one running then finishes, half a trial on average, which the timeout
+leaves room for). The plan is logged, saved (``study_plan``) and recorded on the study and its MLflow run; after
+the study, ``actual`` adds the minutes it took and the seconds per complete trial.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+from resume_ner.corpus.documents import Corpus
+from resume_ner.corpus.labels import LabelSchema
+from resume_ner.corpus.splits import fold_ids
+from resume_ner.logs import quiet_transformers
+from resume_ner.training.config import TrainingSettings
+
+logger = logging.getLogger(__name__)
+
+# What starting a fold's child costs besides loading the model (benchmarks/launch_overhead.py: launch -> ready to
+# train with the data read, 2-core CPU): a fork of the preloaded server, or a fresh interpreter importing torch.
+LAUNCH_SECONDS = {"preloaded": 0.5, "process": 4.0}
+SAMPLE_BATCHES = 6  # timed training batches (after one untimed warm-up batch)
+SAMPLE_VALIDATION_DOCUMENTS = 8
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What a fold costs on this machine, measured on the first fold's documents."""
+
+    device: str
+    train_tokens_per_second: float
+    evaluation_seconds_per_token: float  # scoring validation documents after an epoch: forward, decoding, metrics
+    model_load_seconds: float
+    train_tokens_per_epoch: int  # tokens in the first fold's training windows
+    validation_tokens: int  # tokens in its validation windows
+    all_training_tokens: int  # every training document's (what refit trains on per epoch)
+    seconds: float  # the calibration itself
+
+
+def calibrate(
+    corpus: Corpus,
+    folds: dict,
+    label_schema: dict,
+    settings: TrainingSettings,
+    backbone_cache_dir: Path,
+    threads: int | None = None,
+) -> Calibration:
+    """Measure a fold's costs with ``settings`` (``training.base`` with the base trial's values) on this machine."""
+    with quiet_transformers():
+        return _calibrate(corpus, folds, label_schema, settings, backbone_cache_dir, threads)
+
+
+def _calibrate(
+    corpus: Corpus,
+    folds: dict,
+    label_schema: dict,
+    settings: TrainingSettings,
+    backbone_cache_dir: Path,
+    threads: int | None,
+) -> Calibration:
+    import torch
+    from transformers import AutoTokenizer
+
+    from resume_ner.backbones import resolve_backbone
+    from resume_ner.tagging import encode_document, special_tokens_of
+    from resume_ner.training.loop import LoopSettings, evaluate, run_loop
+    from resume_ner.training.model import load_model, resolve_device, resolve_precision
+
+    started = time.perf_counter()
+    previous_threads = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        train_ids, validation_ids = fold_ids(folds, corpus, 0)
+        train, validation = corpus.subset(train_ids), corpus.subset(validation_ids)
+        schema = LabelSchema.from_dict(label_schema)
+        backbone = resolve_backbone(settings.backbone, texts=[doc.text for doc in train], cache_dir=backbone_cache_dir)
+        tokenizer = AutoTokenizer.from_pretrained(backbone)
+        special = special_tokens_of(tokenizer)
+        tokens = settings.tokenization
+
+        def encode(documents):
+            return [
+                encode_document(
+                    doc, tokenizer, schema, tokens.max_length, tokens.stride, tokens.subtoken_policy, special
+                )
+                for doc in documents
+            ]
+
+        train_encoded, validation_encoded = encode(train), encode(validation)
+        train_windows = [window for doc in train_encoded for window in doc.windows]
+        train_tokens = sum(len(window) for window in train_windows)
+        validation_tokens = sum(len(window) for doc in validation_encoded for window in doc.windows)
+
+        device = resolve_device(settings.device, torch.cuda.is_available())
+        load_started = time.perf_counter()
+        model = load_model(backbone, schema, settings.optimization.dropout)
+        model_load_seconds = time.perf_counter() - load_started
+        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        loop = LoopSettings(settings, schema, device, resolve_precision(settings.precision, device), pad_id)
+        rng = random.Random(0)
+        batch = settings.optimization.batch_size
+
+        def train_on(count: int):
+            sample = rng.sample(train_windows, min(len(train_windows), count))
+            one_epoch = loop.training.model_copy(
+                update={"optimization": loop.training.optimization.model_copy(update={"epochs": 1})}
+            )
+            return run_loop(
+                model,
+                sample,
+                [],
+                LoopSettings(one_epoch, schema, device, loop.autocast_dtype, pad_id),
+                lambda *args, **kwargs: None,
+                lambda record: None,
+                lambda epoch: None,
+                lambda: False,
+            )
+
+        train_on(batch)  # warm-up: first allocations and kernel choices
+        measured = train_on(batch * SAMPLE_BATCHES)
+        sample_documents = validation_encoded[:SAMPLE_VALIDATION_DOCUMENTS]
+        sample_tokens = sum(len(window) for doc in sample_documents for window in doc.windows)
+        evaluation_started = time.perf_counter()
+        if sample_documents:
+            evaluate(model, sample_documents, loop)
+        evaluation_seconds = time.perf_counter() - evaluation_started
+    finally:
+        torch.set_num_threads(previous_threads)
+    return Calibration(
+        device=str(device),
+        train_tokens_per_second=measured.train_tokens / max(measured.train_seconds, 1e-9),
+        evaluation_seconds_per_token=evaluation_seconds / max(1, sample_tokens),
+        model_load_seconds=model_load_seconds,
+        train_tokens_per_epoch=train_tokens,
+        validation_tokens=validation_tokens,
+        all_training_tokens=train_tokens + validation_tokens,
+        seconds=time.perf_counter() - started,
+    )
+
+
+@dataclass(frozen=True)
+class StudyPlan:
+    """What the study will run and the minutes it should take (see the module's docstring)."""
+
+    backbone: str
+    device: str
+    launch_mode: str
+    folds: int
+    epochs_cap: int
+    expected_epochs: float  # the mean of the epochs dimension: what an unpruned trial trains per fold
+    pruner: str
+    budget_minutes: float | None
+    seconds_per_fold: float
+    seconds_per_trial: float
+    planned_trials: int  # unpruned trials that start before the timeout (or n_trials)
+    n_trials: int | None  # what the study runs: the cap (hpo.n_trials) ...
+    timeout_seconds: float | None  # ... and no trial starts after this
+    estimated_minutes: float  # the study's wall time
+    refit_minutes: float  # one training run on every training document, as refit and final training do
+    calibration: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def describe(self) -> str:
+        calibration = self.calibration
+        limits = [f"at most {self.n_trials} trial(s)"] if self.n_trials else []
+        if self.timeout_seconds is not None:
+            limits.append(f"none starting after {self.timeout_seconds / 60:.1f} min")
+        budget = f"budget {self.budget_minutes:g} min: " if self.budget_minutes is not None else ""
+        trials = f"{budget}about {self.planned_trials} unpruned trial(s) ({', '.join(limits)})"
+        return (
+            f"Study plan: {self.backbone} on {self.device} ({self.launch_mode}); {self.folds} fold(s) x "
+            f"{self.expected_epochs:g} epoch(s) on average (cap {self.epochs_cap}), pruner {self.pruner}; "
+            f"{calibration['train_tokens_per_epoch']:,} training tokens per fold epoch at "
+            f"{calibration['train_tokens_per_second']:,.0f} tokens/s -> about {self.seconds_per_trial / 60:.1f} min "
+            f"per trial; {trials}; study about {self.estimated_minutes:.1f} min, then refit and final training "
+            f"about {self.refit_minutes:.1f} min each (calibration took {calibration['seconds']:.1f} s)"
+        )
+
+
+def describe_backbone(settings: TrainingSettings) -> str:
+    backbone = settings.backbone
+    if backbone.num_layers is not None:
+        return f"{backbone.name} ({backbone.num_layers} layers)"
+    return backbone.name
+
+
+def make_plan(
+    calibration: Calibration,
+    *,
+    settings: TrainingSettings,
+    launch_mode: str,
+    folds: int,
+    epochs_cap: int,
+    expected_epochs: float,
+    pruner: str,
+    budget_minutes: float | None,
+    n_trials: int | None,
+    timeout_seconds: float | None,
+) -> StudyPlan:
+    """The plan for ``calibration``'s costs; ``n_trials`` and ``timeout_seconds`` are the user's caps, kept
+    when a budget is given (the earlier limit wins)."""
+    launch = LAUNCH_SECONDS.get(launch_mode, LAUNCH_SECONDS["process"]) + calibration.model_load_seconds
+    per_epoch = (
+        calibration.train_tokens_per_epoch / calibration.train_tokens_per_second
+        + calibration.validation_tokens * calibration.evaluation_seconds_per_token
+    )
+    per_fold = launch + expected_epochs * per_epoch
+    per_trial = folds * per_fold
+    if budget_minutes is not None:
+        # Optuna starts a trial only before the timeout, and that trial runs to its end: half a trial past it
+        # on average.
+        budget_timeout = max(1.0, budget_minutes * 60 - per_trial / 2)
+        timeout_seconds = budget_timeout if timeout_seconds is None else min(timeout_seconds, budget_timeout)
+    trials = planned_trials(per_trial, n_trials, timeout_seconds)
+    refit = launch + expected_epochs * calibration.all_training_tokens / calibration.train_tokens_per_second
+    return StudyPlan(
+        backbone=describe_backbone(settings),
+        device=calibration.device,
+        launch_mode=launch_mode,
+        folds=folds,
+        epochs_cap=epochs_cap,
+        expected_epochs=expected_epochs,
+        pruner=pruner,
+        budget_minutes=budget_minutes,
+        seconds_per_fold=per_fold,
+        seconds_per_trial=per_trial,
+        planned_trials=trials,
+        n_trials=n_trials,
+        timeout_seconds=timeout_seconds,
+        estimated_minutes=trials * per_trial / 60,
+        refit_minutes=refit / 60,
+        calibration=asdict(calibration),
+    )
+
+
+def planned_trials(per_trial: float, n_trials: int | None, timeout_seconds: float | None) -> int:
+    """Unpruned trials run one after another: a trial starts at ``k * per_trial`` while that is before the
+    timeout, until ``n_trials`` have run."""
+    by_time = math.inf if timeout_seconds is None else max(1, math.ceil(timeout_seconds / per_trial))
+    by_count = math.inf if n_trials is None else n_trials
+    count = min(by_time, by_count)
+    if math.isinf(count):
+        raise ValueError("a study needs n_trials or a timeout")
+    return int(count)
+
+
+def actual(plan: dict[str, Any], study: optuna.Study, started: datetime, wall_seconds: float) -> dict[str, Any]:
+    """The plan with what happened in this run of the study: its minutes and its complete trials' seconds."""
+    trials = [
+        trial
+        for trial in study.get_trials(deepcopy=False)
+        if trial.datetime_start is not None and trial.datetime_start >= started and trial.datetime_complete
+    ]
+    complete = [
+        (trial.datetime_complete - trial.datetime_start).total_seconds()  # type: ignore[operator]
+        for trial in trials
+        if trial.state == optuna.trial.TrialState.COMPLETE
+    ]
+    return {
+        **plan,
+        "actual_minutes": wall_seconds / 60,
+        "actual_trials": len(trials),
+        "actual_complete_trials": len(complete),
+        "actual_seconds_per_complete_trial": sum(complete) / len(complete) if complete else None,
+        "actual_to_planned_minutes": (wall_seconds / 60) / plan["estimated_minutes"]
+        if plan.get("estimated_minutes")
+        else None,
+    }

@@ -1,0 +1,166 @@
+"""The study's plan: calibrated costs -> trials, timeout and minutes; a real calibration on the tiny backbone."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import optuna
+import pytest
+from conftest import DEFAULT_CORPUS
+from tiny_settings import tiny_training_base
+
+from resume_ner.corpus.documents import Corpus
+from resume_ner.corpus.labels import LabelSchema
+from resume_ner.corpus.near_duplicates import near_duplicate_groups
+from resume_ner.corpus.reading import read_corpus
+from resume_ner.corpus.splits import make_folds, split_holdout
+from resume_ner.training.config import TrainingSettings
+from resume_ner.tuning.planning import Calibration, StudyPlan, actual, calibrate, make_plan, planned_trials
+from resume_ner.tuning.search_space import parse_search_space
+
+SETTINGS = TrainingSettings.model_validate({"backbone": {"name": "minilm", "num_layers": 2}})
+
+
+def calibration(**changes: Any) -> Calibration:
+    figures: dict[str, Any] = {
+        "device": "cpu",
+        "train_tokens_per_second": 1000.0,
+        "evaluation_seconds_per_token": 0.0005,
+        "model_load_seconds": 0.5,
+        "train_tokens_per_epoch": 50_000,  # 50 s per epoch
+        "validation_tokens": 10_000,  # 5 s per epoch
+        "all_training_tokens": 60_000,
+        "seconds": 4.0,
+    }
+    return Calibration(**(figures | changes))
+
+
+def plan(**changes: Any) -> StudyPlan:
+    arguments: dict[str, Any] = {
+        "settings": SETTINGS,
+        "launch_mode": "preloaded",
+        "folds": 2,
+        "epochs_cap": 4,
+        "expected_epochs": 2.0,
+        "pruner": "median at fold ends",
+        "budget_minutes": None,
+        "n_trials": 5,
+        "timeout_seconds": None,
+    }
+    return make_plan(calibration(), **(arguments | changes))
+
+
+def test_a_trial_costs_its_folds_epochs_of_training_and_validation_plus_each_folds_start():
+    made = plan()
+    # per fold: launch 0.5 + model load 0.5 + 2 epochs x (50 s training + 5 s validation)
+    assert made.seconds_per_fold == pytest.approx(111.0)
+    assert made.seconds_per_trial == pytest.approx(222.0)
+    assert made.planned_trials == 5 and made.estimated_minutes == pytest.approx(5 * 222 / 60)
+    # refit: every training document, 2 epochs: 60,000 tokens at 1,000 tokens/s each, plus its start
+    assert made.refit_minutes == pytest.approx((1.0 + 120.0) / 60)
+    assert made.backbone == "minilm (2 layers)"
+
+
+def test_a_budget_sets_the_timeout_half_a_trial_early_and_the_plan_ends_on_budget():
+    made = plan(budget_minutes=20, n_trials=None)
+    assert made.timeout_seconds == pytest.approx(1200 - 111)
+    # Trials start at 0, 222, ..., 888 (before 1089), so 5 run and the last ends at 1110 s: within half a trial.
+    assert made.planned_trials == 5
+    assert abs(made.estimated_minutes * 60 - 1200) <= made.seconds_per_trial / 2
+
+
+def test_the_earlier_limit_wins_when_a_budget_and_caps_are_both_given():
+    assert plan(budget_minutes=20, n_trials=2).planned_trials == 2
+    assert plan(budget_minutes=20, n_trials=None, timeout_seconds=300).timeout_seconds == 300
+    assert plan(budget_minutes=20, n_trials=None, timeout_seconds=5000).timeout_seconds == pytest.approx(1089)
+
+
+def test_a_budget_smaller_than_one_trial_still_runs_one_and_says_how_long_it_takes():
+    made = plan(budget_minutes=1, n_trials=None)
+    assert made.planned_trials == 1
+    assert made.estimated_minutes == pytest.approx(222 / 60)
+    assert "about 1 unpruned trial(s)" in made.describe()
+
+
+def test_the_process_launch_mode_costs_more_per_fold_than_the_preloaded_one():
+    assert plan(launch_mode="process").seconds_per_fold > plan().seconds_per_fold
+
+
+@pytest.mark.parametrize(
+    ("n_trials", "timeout", "expected"), [(3, None, 3), (None, 100, 1), (None, 101, 2), (None, 1000, 10), (4, 1000, 4)]
+)
+def test_trials_start_until_the_timeout_or_the_count(n_trials, timeout, expected):
+    assert planned_trials(100.0, n_trials, timeout) == expected
+
+
+def test_a_study_without_any_limit_has_no_plan():
+    with pytest.raises(ValueError):
+        planned_trials(100.0, None, None)
+
+
+def test_the_plan_line_names_backbone_folds_epochs_pruner_speed_and_minutes():
+    line = plan(budget_minutes=20, n_trials=None).describe()
+    for part in (
+        "minilm (2 layers)",
+        "2 fold(s)",
+        "2 epoch(s) on average (cap 4)",
+        "median at fold ends",
+        "1,000 tokens/s",
+        "budget 20 min",
+    ):
+        assert part in line
+
+
+@pytest.mark.parametrize(
+    ("space", "expected"),
+    [
+        ({"epochs": {"type": "int", "low": 1, "high": 4}}, 2.5),
+        ({"epochs": {"type": "categorical", "choices": [2, 4]}}, 3.0),
+        ({"epochs": {"type": "fixed", "value": 6}}, 6.0),
+        ({"learning_rate": {"type": "float", "low": 1e-4, "high": 1e-3}}, 3.0),  # not searched: the base's
+    ],
+)
+def test_the_expected_epochs_are_the_search_spaces_mean(space, expected):
+    assert parse_search_space(space).mean_value("epochs", 3) == expected
+
+
+def test_actual_counts_this_runs_trials_and_their_minutes_against_the_plan():
+    study = optuna.create_study(direction="maximize")
+    started = datetime.now()
+    before = optuna.trial.create_trial(value=0.1, params={}, distributions={})  # an earlier run's trial
+    before.datetime_start = started - timedelta(hours=1)
+    before.datetime_complete = started - timedelta(minutes=50)
+    study.add_trial(before)
+    for seconds, state in ((100, optuna.trial.TrialState.COMPLETE), (40, optuna.trial.TrialState.PRUNED)):
+        trial = optuna.trial.create_trial(
+            state=state, value=0.5 if state == optuna.trial.TrialState.COMPLETE else None, params={}, distributions={}
+        )
+        trial.datetime_start = started + timedelta(seconds=1)
+        trial.datetime_complete = trial.datetime_start + timedelta(seconds=seconds)
+        study.add_trial(trial)
+    outcome = actual({"estimated_minutes": 2.0}, study, started, wall_seconds=150)
+    assert outcome["actual_trials"] == 2 and outcome["actual_complete_trials"] == 1
+    assert outcome["actual_seconds_per_complete_trial"] == pytest.approx(100)
+    assert outcome["actual_minutes"] == pytest.approx(2.5) and outcome["actual_to_planned_minutes"] == pytest.approx(
+        1.25
+    )
+
+
+def test_a_real_calibration_measures_this_machine_on_the_first_folds_windows(tmp_path, capfd):
+    corpus = Corpus(tuple(read_corpus(DEFAULT_CORPUS).documents[:40]), source="first-40")
+    groups = {"corpus_fingerprint": corpus.fingerprint(), "groups": near_duplicate_groups(corpus)}
+    folds = make_folds(corpus, groups, split_holdout(corpus, groups, 0.2, seed=1), 2, seed=1)
+    settings = TrainingSettings.model_validate(tiny_training_base())
+    measured = calibrate(
+        corpus, folds, LabelSchema.from_corpus(corpus).to_dict(), settings, tmp_path / "backbones", threads=1
+    )
+    assert measured.device == "cpu"
+    assert measured.train_tokens_per_second > 100 and measured.evaluation_seconds_per_token > 0
+    assert 0 < measured.model_load_seconds < measured.seconds
+    # Windows of at most 64 tokens over the first fold's documents; refit sees training and validation documents.
+    training_words = sum(len(doc.text.split()) for doc in corpus.subset(folds["folds"][0]["train"]))
+    assert measured.train_tokens_per_epoch >= training_words // 2
+    assert measured.all_training_tokens == measured.train_tokens_per_epoch + measured.validation_tokens
+    assert measured.validation_tokens > 0
+    assert "Loading weights" not in capfd.readouterr().err  # no library noise in the kedro run's log
