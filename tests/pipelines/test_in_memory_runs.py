@@ -29,7 +29,9 @@ STUDY = {
         "study_name": "in-memory",
         "n_trials": 2,
         "folds": 2,
+        "budget_minutes": None,
         "timeout_seconds": None,
+        "search_space_preset": "none",  # the tests' spaces alone, not over the tiny backbone's preset
         "sampler": {"name": "random", "seed": 0},
         "pruner": {"name": "none"},
     }
@@ -209,3 +211,41 @@ def test_a_base_configuration_outside_the_space_is_not_queued_and_says_why(proce
     trials = optuna.load_study(study_name="in-memory", storage=storage).trials
     assert all("source" not in trial.user_attrs for trial in trials)
     assert "training.base is not a point of hpo.search_space (epochs = 4 is outside" in caplog.text
+
+
+def test_the_backbones_preset_is_searched_and_its_recommended_configuration_is_the_first_trial(processed, tmp_path):
+    parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path), STUDY)
+    parameters["hpo"].update(search_space_preset="auto", search_space={"epochs": {"high": 2}})  # narrowed by hand
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    outputs = run_in_memory(
+        hpo(), {**shared_inputs(processed, tmp_path / "models"), "optuna_storage": storage}, parameters
+    )
+    preset = parameters["hpo"]["search_space_presets"]["tiny"]  # tiny-bert's family
+    study = optuna.load_study(study_name="in-memory", storage=storage)
+    assert set(study.user_attrs["search_space"]) == set(preset["space"])
+    epochs = study.user_attrs["search_space"]["epochs"]
+    assert (epochs["type"], epochs["low"], epochs["high"]) == ("int", 1, 2)
+    assert study.trials[0].user_attrs["source"] == "training.base"
+    assert study.trials[0].params == preset["recommended"]
+    assert set(outputs["best_params"]["params"]) == set(preset["space"])
+
+
+def test_a_budgeted_study_is_planned_from_a_real_calibration_and_records_planned_against_actual(processed, tmp_path):
+    parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path, epoch_seconds=0.2), STUDY)
+    parameters["hpo"].update(search_space=SEARCH_SPACE, budget_minutes=0.25, n_trials=None)
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    outputs = run_in_memory(
+        hpo(), {**shared_inputs(processed, tmp_path / "models"), "optuna_storage": storage}, parameters
+    )
+    plan = outputs["study_plan"]
+    assert plan["budget_minutes"] == 0.25 and plan["n_trials"] is None
+    assert plan["calibration"]["train_tokens_per_second"] > 0 and plan["calibration"]["train_tokens_per_epoch"] > 0
+    assert plan["timeout_seconds"] == pytest.approx(max(1.0, 15 - plan["seconds_per_trial"] / 2))
+    assert plan["estimated_minutes"] == pytest.approx(plan["planned_trials"] * plan["seconds_per_trial"] / 60)
+    last = outputs["study_summary"]["last_plan"]
+    assert last["actual_trials"] == len(outputs["trials_table"]) >= 1
+    assert last["actual_minutes"] > 0 and last["estimated_minutes"] == plan["estimated_minutes"]
+    # No trial started after the plan's timeout.
+    trials = optuna.load_study(study_name="in-memory", storage=storage).trials
+    starts = sorted(trial.datetime_start for trial in trials if trial.datetime_start is not None)
+    assert (starts[-1] - starts[0]).total_seconds() <= plan["timeout_seconds"]

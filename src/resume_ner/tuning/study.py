@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +23,8 @@ from resume_ner.errors import UserInputError
 from resume_ner.execution.run_inputs import RunInputs
 from resume_ner.logs import route_optuna_logs
 from resume_ner.training.config import TrainingSettings
+from resume_ner.training.hyperparameters import apply_hyperparameters
+from resume_ner.tuning.presets import SearchSpacePreset
 from resume_ner.tuning.search_space import SearchSpace
 
 logger = logging.getLogger(__name__)
@@ -61,7 +63,11 @@ class HpoParameters(_Strict):
     """The ``hpo`` parameters (``conf/base/parameters_hpo.yml``)."""
 
     study_name: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]+$")
-    search_space: dict[str, Any]
+    # Dimensions of your own, over the preset's (a dimension with a type replaces the preset's of that name)
+    search_space: dict[str, Any] = Field(default_factory=dict)
+    # auto: the preset of training.base's backbone family; a preset's name; none: search_space alone
+    search_space_preset: str = "auto"
+    search_space_presets: dict[str, SearchSpacePreset] = Field(default_factory=dict)
     # Wall minutes for the study on this machine: a calibration before the first trial sizes the study to it
     # (tuning/planning.py). n_trials and timeout_seconds, when set too, are caps: the earlier limit wins.
     budget_minutes: float | None = Field(None, gt=0)
@@ -100,6 +106,16 @@ class StudySpec:
     epochs_cap: int
     workspace: Path
     inputs: RunInputs
+    # The backbone preset's recommended values (hpo.search_space: auto): the first trial trains them on top of
+    # training.base; empty for a space of the user's own (the first trial trains training.base's values).
+    recommended: dict[str, Any] = field(default_factory=dict)
+    preset: str | None = None
+
+    def first_trial_settings(self, base: TrainingSettings) -> TrainingSettings:
+        """``base`` with the recommended values: what the study's first (enqueued) trial trains."""
+        if not self.recommended:
+            return base
+        return apply_hyperparameters(base, self.recommended, f"for the {self.preset!r} preset's recommended values")
 
 
 def study_definition(

@@ -79,6 +79,8 @@ def fake_project(processed: Path, tmp_path: Path, epoch_seconds: float = 0.05, *
         "hpo": {
             "study_name": STUDY,
             "search_space": SPACE,
+            "search_space_preset": "none",  # SPACE alone: the fake trainer scores only its dimensions
+            "budget_minutes": None,  # a count of fake trials, no calibration of a real backbone
             "n_trials": 4,
             "folds": 2,
             "sampler": {"name": "random", "seed": 0},
@@ -742,8 +744,10 @@ def test_the_real_training_program_drives_a_small_study(processed, tmp_path):
         },
         "hpo": {
             "n_trials": 2,
+            "budget_minutes": None,
             "folds": 2,
             "pruner": {"name": "none"},
+            "search_space_preset": "none",
             "search_space": {
                 "learning_rate": {"type": "float", "low": 5e-3, "high": 1.5e-2, "log": True},
                 "batch_size": {"type": "categorical", "choices": [16]},
@@ -786,7 +790,15 @@ def test_the_final_model_trains_exactly_as_the_best_trial_did_fixed_dimension_do
         "batch_size": {"type": "categorical", "choices": [16, 64]},
         "epochs": {"type": "int", "low": 1, "high": 2},
     }
-    hpo = {"study_name": STUDY, "search_space": space, "n_trials": 2, "folds": 2, "pruner": {"name": "none"}}
+    hpo = {
+        "study_name": STUDY,
+        "search_space": space,
+        "search_space_preset": "none",
+        "budget_minutes": None,
+        "n_trials": 2,
+        "folds": 2,
+        "pruner": {"name": "none"},
+    }
     launch = {"mode": "process", "python": str(python), "stop_grace_seconds": 5}
     (project / "conf" / "local" / "parameters.yml").write_text(
         yaml.safe_dump({"training": {"base": base, "launch": launch}, "hpo": hpo})

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import optuna
 
-from resume_ner.backbones import check_backbone_available
+from resume_ner.backbones import BackboneSpec, check_backbone_available, resolve_backbone
+from resume_ner.backbones.spec import MINILM, TINY_BERT
 from resume_ner.corpus.documents import Corpus
 from resume_ner.errors import UserInputError
 from resume_ner.execution import (
@@ -29,6 +30,7 @@ from resume_ner.tuning.optimize import (
     optimize,
 )
 from resume_ner.tuning.planning import calibrate, make_plan
+from resume_ner.tuning.presets import backbone_family, choose_search_space
 from resume_ner.tuning.pruners import make_pruner, pruning_interval
 from resume_ner.tuning.samplers import make_sampler
 from resume_ner.tuning.search_space import (
@@ -56,7 +58,13 @@ def prepare_study(
 ) -> StudySpec:
     """Check the search space (every choice of every dimension builds a valid run config, every backbone it can
     pick is available), name the study after what defines it, and snapshot its inputs in its folder."""
-    space = parse_search_space(hpo.search_space)
+    raw_space, recommended, preset = choose_search_space(
+        hpo.search_space,
+        hpo.search_space_preset,
+        hpo.search_space_presets,
+        backbone_family(training.base.backbone, _backbone_folder(training.base.backbone, Path(workspace))),
+    )
+    space = parse_search_space(raw_space)
     available = len(folds.get("folds", []))
     used = hpo.folds or available
     if used > available:
@@ -87,7 +95,16 @@ def prepare_study(
         space.upper_bound("epochs", settings.optimization.epochs),
         Path(workspace),
         inputs,
+        recommended,
+        preset,
     )
+
+
+def _backbone_folder(backbone: BackboneSpec, workspace: Path) -> Path | None:
+    """A hub or folder backbone's files (its config.json names its family); the built-in ones need none."""
+    if backbone.kind in (MINILM, TINY_BERT):
+        return None
+    return resolve_backbone(backbone, cache_dir=workspace / "backbones")
 
 
 def _not_searched(settings: dict, space: SearchSpace) -> dict:
@@ -131,17 +148,18 @@ def plan_study(
             f"{hpo.timeout_seconds:g} s" if hpo.timeout_seconds else "none",
         )
         return plan
+    first_trial = spec.first_trial_settings(training.base)
     calibration = calibrate(
-        corpus, folds, label_schema, training.base, spec.workspace / "backbones", training.environment.threads
+        corpus, folds, label_schema, first_trial, spec.workspace / "backbones", training.environment.threads
     )
     interval = pruning_interval(hpo.pruner.interval, space.varies("epochs"))
     made = make_plan(
         calibration,
-        settings=training.base,
+        settings=first_trial,
         launch_mode=training.launch.mode,
         folds=len(spec.folds),
         epochs_cap=spec.epochs_cap,
-        expected_epochs=space.mean_value("epochs", training.base.optimization.epochs),
+        expected_epochs=space.mean_value("epochs", first_trial.optimization.epochs),
         pruner=f"{hpo.pruner.name} at {interval} ends" if hpo.pruner.name != "none" else "none",
         budget_minutes=hpo.budget_minutes,
         n_trials=hpo.n_trials,
@@ -216,7 +234,7 @@ def run_study(
     fail_interrupted_trials(study, tracker, hpo.storage.max_retry)
     # A grid study tries every point of its grid anyway (and only those).
     if hpo.enqueue_base and hpo.sampler.name != "grid":
-        enqueue_base_trial(study, space, training.base)
+        enqueue_base_trial(study, space, spec.first_trial_settings(training.base))
     settings = TrialSettings(
         study_name=name,
         space=space,
