@@ -16,7 +16,7 @@ from resume_ner.corpus.near_duplicates import near_duplicate_groups
 from resume_ner.corpus.reading import read_corpus
 from resume_ner.corpus.splits import make_folds, split_holdout
 from resume_ner.training.config import TrainingSettings
-from resume_ner.tuning.planning import Calibration, StudyPlan, actual, calibrate, make_plan, planned_trials
+from resume_ner.tuning.planning import Calibration, StudyPlan, actual, calibrate, make_plan, schedule
 from resume_ner.tuning.search_space import parse_search_space
 
 SETTINGS = TrainingSettings.model_validate({"backbone": {"name": "minilm", "num_layers": 2}})
@@ -88,15 +88,30 @@ def test_the_process_launch_mode_costs_more_per_fold_than_the_preloaded_one():
 
 
 @pytest.mark.parametrize(
-    ("n_trials", "timeout", "expected"), [(3, None, 3), (None, 100, 1), (None, 101, 2), (None, 1000, 10), (4, 1000, 4)]
+    ("n_trials", "timeout", "first", "expected"),
+    [
+        (3, None, None, (3, 300)),
+        (None, 100, None, (1, 100)),
+        (None, 101, None, (2, 200)),
+        (None, 1000, None, (10, 1000)),
+        (4, 1000, None, (4, 400)),
+        (3, None, 250, (3, 450)),  # the queued first trial trains longer
+        (None, 300, 250, (2, 350)),
+    ],
 )
-def test_trials_start_until_the_timeout_or_the_count(n_trials, timeout, expected):
-    assert planned_trials(100.0, n_trials, timeout) == expected
+def test_trials_start_until_the_timeout_or_the_count(n_trials, timeout, first, expected):
+    assert schedule(100.0, n_trials, timeout, first) == expected
 
 
 def test_a_study_without_any_limit_has_no_plan():
     with pytest.raises(ValueError):
-        planned_trials(100.0, None, None)
+        schedule(100.0, None, None)
+
+
+def test_the_queued_first_trial_is_planned_at_its_own_epochs():
+    # per epoch 55 s, per fold start 1 s: the first trial trains 4 epochs per fold, the others 2 on average
+    made = plan(n_trials=3, first_trial_epochs=4)
+    assert made.estimated_minutes == pytest.approx((2 * (1 + 4 * 55) + 2 * 222) / 60)
 
 
 def test_the_plan_line_names_backbone_folds_epochs_pruner_speed_and_minutes():

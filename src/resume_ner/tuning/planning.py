@@ -14,7 +14,6 @@ the study, ``actual`` adds the minutes it took and the seconds per complete tria
 from __future__ import annotations
 
 import logging
-import math
 import random
 import time
 from dataclasses import asdict, dataclass
@@ -35,7 +34,7 @@ logger = logging.getLogger(__name__)
 # What starting a fold's child costs besides loading the model (benchmarks/launch_overhead.py: launch -> ready to
 # train with the data read, 2-core CPU): a fork of the preloaded server, or a fresh interpreter importing torch.
 LAUNCH_SECONDS = {"preloaded": 0.5, "process": 4.0}
-SAMPLE_BATCHES = 6  # timed training batches (after one untimed warm-up batch)
+SAMPLE_BATCHES = 6  # training batches, trained twice: once to warm up, once timed
 SAMPLE_VALIDATION_DOCUMENTS = 8
 
 
@@ -117,8 +116,9 @@ def _calibrate(
         rng = random.Random(0)
         batch = settings.optimization.batch_size
 
-        def train_on(count: int):
-            sample = rng.sample(train_windows, min(len(train_windows), count))
+        sample = rng.sample(train_windows, min(len(train_windows), batch * SAMPLE_BATCHES))
+
+        def train_on_sample():
             one_epoch = loop.training.model_copy(
                 update={"optimization": loop.training.optimization.model_copy(update={"epochs": 1})}
             )
@@ -133,8 +133,10 @@ def _calibrate(
                 lambda: False,
             )
 
-        train_on(batch)  # warm-up: first allocations and kernel choices
-        measured = train_on(batch * SAMPLE_BATCHES)
+        # The first pass meets each batch shape for the first time (allocations, kernel choices): a whole epoch
+        # meets them once, so only the second pass is timed.
+        train_on_sample()
+        measured = train_on_sample()
         sample_documents = validation_encoded[:SAMPLE_VALIDATION_DOCUMENTS]
         sample_tokens = sum(len(window) for doc in sample_documents for window in doc.windows)
         evaluation_started = time.perf_counter()
@@ -215,9 +217,11 @@ def make_plan(
     budget_minutes: float | None,
     n_trials: int | None,
     timeout_seconds: float | None,
+    first_trial_epochs: float | None = None,
 ) -> StudyPlan:
     """The plan for ``calibration``'s costs; ``n_trials`` and ``timeout_seconds`` are the user's caps, kept
-    when a budget is given (the earlier limit wins)."""
+    when a budget is given (the earlier limit wins). ``first_trial_epochs``: the epochs of a configuration queued
+    as the first trial (on a resumed study it already ran, and the estimate is a little high)."""
     launch = LAUNCH_SECONDS.get(launch_mode, LAUNCH_SECONDS["process"]) + calibration.model_load_seconds
     per_epoch = (
         calibration.train_tokens_per_epoch / calibration.train_tokens_per_second
@@ -225,12 +229,13 @@ def make_plan(
     )
     per_fold = launch + expected_epochs * per_epoch
     per_trial = folds * per_fold
+    first_trial = None if first_trial_epochs is None else folds * (launch + first_trial_epochs * per_epoch)
     if budget_minutes is not None:
         # Optuna starts a trial only before the timeout, and that trial runs to its end: half a trial past it
         # on average.
         budget_timeout = max(1.0, budget_minutes * 60 - per_trial / 2)
         timeout_seconds = budget_timeout if timeout_seconds is None else min(timeout_seconds, budget_timeout)
-    trials = planned_trials(per_trial, n_trials, timeout_seconds)
+    trials, seconds = schedule(per_trial, n_trials, timeout_seconds, first_trial)
     refit = launch + expected_epochs * calibration.all_training_tokens / calibration.train_tokens_per_second
     return StudyPlan(
         backbone=describe_backbone(settings),
@@ -246,21 +251,27 @@ def make_plan(
         planned_trials=trials,
         n_trials=n_trials,
         timeout_seconds=timeout_seconds,
-        estimated_minutes=trials * per_trial / 60,
+        estimated_minutes=seconds / 60,
         refit_minutes=refit / 60,
         calibration=asdict(calibration),
     )
 
 
-def planned_trials(per_trial: float, n_trials: int | None, timeout_seconds: float | None) -> int:
-    """Unpruned trials run one after another: a trial starts at ``k * per_trial`` while that is before the
-    timeout, until ``n_trials`` have run."""
-    by_time = math.inf if timeout_seconds is None else max(1, math.ceil(timeout_seconds / per_trial))
-    by_count = math.inf if n_trials is None else n_trials
-    count = min(by_time, by_count)
-    if math.isinf(count):
+def schedule(
+    per_trial: float, n_trials: int | None, timeout_seconds: float | None, first_trial: float | None = None
+) -> tuple[int, float]:
+    """(trials, seconds) of unpruned trials run one after another: each starts when the one before ends, while
+    that is before the timeout, until ``n_trials`` have run; the first takes ``first_trial`` seconds when given
+    (the recommended configuration, queued first, trains its own epochs)."""
+    if n_trials is None and timeout_seconds is None:
         raise ValueError("a study needs n_trials or a timeout")
-    return int(count)
+    count, elapsed = 0, 0.0
+    while (n_trials is None or count < n_trials) and (
+        count == 0 or timeout_seconds is None or elapsed < timeout_seconds
+    ):
+        elapsed += first_trial if count == 0 and first_trial is not None else per_trial
+        count += 1
+    return count, elapsed
 
 
 def actual(plan: dict[str, Any], study: optuna.Study, started: datetime, wall_seconds: float) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from resume_ner.execution import (
 )
 from resume_ner.execution.steps import TrainingParameters
 from resume_ner.tracking.lineage import git_state, lineage_tags
+from resume_ner.training.config import TrainingSettings
 from resume_ner.training.hyperparameters import PATHS
 from resume_ner.tuning import planning, reports
 from resume_ner.tuning.objective import TrialObjective, TrialSettings
@@ -164,11 +165,18 @@ def plan_study(
         budget_minutes=hpo.budget_minutes,
         n_trials=hpo.n_trials,
         timeout_seconds=hpo.timeout_seconds,
+        first_trial_epochs=first_trial.optimization.epochs if _queues_first_trial(hpo, space, first_trial) else None,
     )
     logger.info("%s", made.describe())
     plan = made.as_dict()
     _log_plan(plan)
     return plan
+
+
+def _queues_first_trial(hpo: HpoParameters, space: SearchSpace, first_trial: TrainingSettings) -> bool:
+    """Whether run_study will queue ``first_trial``'s configuration (see ``study.enqueue_base_trial``)."""
+    values, outside = space.values_in(first_trial)
+    return hpo.enqueue_base and hpo.sampler.name != "grid" and bool(values) and not outside
 
 
 def _log_plan(plan: dict) -> None:
