@@ -125,6 +125,21 @@ def test_python_dash_m_runs_the_main_job(small_main_job):
 
 
 @pytest.mark.slow
+def test_the_main_jobs_study_is_planned_before_its_first_trial_and_compared_with_what_it_took(small_main_job):
+    project = small_main_job  # conf/base's budget_minutes, capped by SMALL_MAIN_JOB_PARAMS' n_trials
+    plan = json.loads((project / "data" / "08_reporting" / "hpo" / "study_plan.json").read_text())
+    assert plan["budget_minutes"] > 0 and plan["n_trials"] == int(SMALL_MAIN_JOB_PARAMS["hpo.n_trials"])
+    assert plan["calibration"]["train_tokens_per_second"] > 0 and plan["planned_trials"] >= 1
+    summary = json.loads((project / "data" / "08_reporting" / "hpo" / "study_summary.json").read_text())
+    last = summary["last_plan"]
+    assert last["estimated_minutes"] == plan["estimated_minutes"] and last["actual_minutes"] > 0
+    assert last["actual_trials"] == summary["n_trials"]
+    log = (project / "main-job.log").read_text()
+    assert log.index("Study plan: tiny-bert on cpu") < log.index("Trial 0 fold 1/2")
+    assert re.search(r"Study took \d+\.\d min against \d+\.\d planned \(\d+%\)", log)
+
+
+@pytest.mark.slow
 def test_the_main_jobs_log_has_one_line_per_fold_and_trial_and_no_library_noise(small_main_job):
     log = (small_main_job / "main-job.log").read_text()
     trials = int(SMALL_MAIN_JOB_PARAMS["hpo.n_trials"])

@@ -57,8 +57,8 @@ def test_a_trial_costs_its_folds_epochs_of_training_and_validation_plus_each_fol
     assert made.seconds_per_fold == pytest.approx(111.0)
     assert made.seconds_per_trial == pytest.approx(222.0)
     assert made.planned_trials == 5 and made.estimated_minutes == pytest.approx(5 * 222 / 60)
-    # refit: every training document, 2 epochs: 60,000 tokens at 1,000 tokens/s each, plus its start
-    assert made.refit_minutes == pytest.approx((1.0 + 120.0) / 60)
+    # refit: every training document at the epoch cap, 4: 60,000 tokens at 1,000 tokens/s each, plus its start
+    assert made.refit_minutes == pytest.approx((1.0 + 240.0) / 60)
     assert made.backbone == "minilm (2 layers)"
 
 

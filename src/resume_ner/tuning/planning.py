@@ -175,7 +175,7 @@ class StudyPlan:
     n_trials: int | None  # what the study runs: the cap (hpo.n_trials) ...
     timeout_seconds: float | None  # ... and no trial starts after this
     estimated_minutes: float  # the study's wall time
-    refit_minutes: float  # one training run on every training document, as refit and final training do
+    refit_minutes: float  # one training run on every training document at the epoch cap (refit, final training)
     calibration: dict[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
@@ -236,7 +236,8 @@ def make_plan(
         budget_timeout = max(1.0, budget_minutes * 60 - per_trial / 2)
         timeout_seconds = budget_timeout if timeout_seconds is None else min(timeout_seconds, budget_timeout)
     trials, seconds = schedule(per_trial, n_trials, timeout_seconds, first_trial)
-    refit = launch + expected_epochs * calibration.all_training_tokens / calibration.train_tokens_per_second
+    # Refit trains the best trial's epochs, unknown yet: the cap, an upper bound.
+    refit = launch + epochs_cap * calibration.all_training_tokens / calibration.train_tokens_per_second
     return StudyPlan(
         backbone=describe_backbone(settings),
         device=calibration.device,
