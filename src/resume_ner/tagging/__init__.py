@@ -12,6 +12,7 @@ from resume_ner.tagging.document import (
     EncodedDocument,
     decode_document,
     encode_document,
+    encode_documents,
 )
 from resume_ner.tagging.windows import (
     SpecialTokens,
@@ -30,6 +31,7 @@ __all__ = [
     "Window",
     "decode_document",
     "encode_document",
+    "encode_documents",
     "make_windows",
     "merge_window_predictions",
     "spans_to_tag_ids",

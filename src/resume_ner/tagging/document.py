@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +56,19 @@ def encode_document(
     doc_id = "<text>" if isinstance(document, str) else document.id
     spans = () if isinstance(document, str) else tuple(document.spans)
     return EncodedDocument(doc_id, tokens, None if tag_ids is None else tuple(tag_ids), tuple(windows), spans)
+
+
+def encode_documents(
+    documents: Iterable[Document],
+    tokenizer,
+    schema: LabelSchema,
+    max_length: int,
+    stride: int,
+    policy: SubtokenPolicy = "first",
+) -> dict[str, EncodedDocument]:
+    """Each of ``documents`` encoded (``encode_document``), by id."""
+    special = special_tokens_of(tokenizer)
+    return {doc.id: encode_document(doc, tokenizer, schema, max_length, stride, policy, special) for doc in documents}
 
 
 def gather_unit_scores(

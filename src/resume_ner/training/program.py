@@ -17,7 +17,7 @@ from resume_ner.corpus.reading import read_corpus
 from resume_ner.corpus.splits import fold_ids
 from resume_ner.errors import UserInputError
 from resume_ner.files import write_text_atomically
-from resume_ner.tagging import EncodedDocument, encode_document, special_tokens_of
+from resume_ner.tagging import EncodedDocument, encode_documents
 from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
 from resume_ner.training.config import RunConfig
 from resume_ner.training.distributed import SINGLE_PROCESS, DistributedContext
@@ -108,16 +108,10 @@ def run_training(
     with _backbone_errors_are_input_errors(backbone):
         tokenizer = AutoTokenizer.from_pretrained(backbone)
     schema = config.labels
-    special = special_tokens_of(tokenizer)
     tokens = config.tokenization
 
     def encode(documents: list[Document]) -> dict[str, EncodedDocument]:
-        return {
-            doc.id: encode_document(
-                doc, tokenizer, schema, tokens.max_length, tokens.stride, tokens.subtoken_policy, special
-            )
-            for doc in documents
-        }
+        return encode_documents(documents, tokenizer, schema, tokens.max_length, tokens.stride, tokens.subtoken_policy)
 
     documents = [*train_corpus, *validation_corpus]
     cache: dict[str, bool] = {}

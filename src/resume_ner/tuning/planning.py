@@ -77,7 +77,7 @@ def _calibrate(
     from transformers import AutoTokenizer
 
     from resume_ner.backbones import resolve_backbone
-    from resume_ner.tagging import encode_document, special_tokens_of
+    from resume_ner.tagging import encode_documents
     from resume_ner.training.loop import LoopSettings, evaluate, run_loop
     from resume_ner.training.model import load_model, resolve_device, resolve_precision
 
@@ -91,16 +91,14 @@ def _calibrate(
         schema = LabelSchema.from_dict(label_schema)
         backbone = resolve_backbone(settings.backbone, texts=[doc.text for doc in train], cache_dir=backbone_cache_dir)
         tokenizer = AutoTokenizer.from_pretrained(backbone)
-        special = special_tokens_of(tokenizer)
         tokens = settings.tokenization
 
         def encode(documents):
-            return [
-                encode_document(
-                    doc, tokenizer, schema, tokens.max_length, tokens.stride, tokens.subtoken_policy, special
-                )
-                for doc in documents
-            ]
+            return list(
+                encode_documents(
+                    documents, tokenizer, schema, tokens.max_length, tokens.stride, tokens.subtoken_policy
+                ).values()
+            )
 
         train_encoded, validation_encoded = encode(train), encode(validation)
         train_windows = [window for doc in train_encoded for window in doc.windows]
