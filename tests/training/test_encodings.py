@@ -41,6 +41,18 @@ def test_a_failing_maker_leaves_no_entry(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_full_disk_costs_the_cache_not_the_run(tmp_path, monkeypatch, caplog):
+    from resume_ner.training import encodings
+
+    def full_disk(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(encodings, "write_bytes_atomically", full_disk)
+    assert cached(tmp_path, "windows-a.pickle", lambda: "made") == ("made", False)
+    assert "not written: [Errno 28] No space left on device" in caplog.text
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_tokenizer_key_follows_vocabulary_and_config_but_not_weights(tmp_path):
     (tmp_path / "vocab.txt").write_text("[PAD]\n[UNK]\nresume\n")
     (tmp_path / "config.json").write_text('{"model_type": "bert"}')

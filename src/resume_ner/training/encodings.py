@@ -18,12 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import pickle
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
+
+from resume_ner.files import write_bytes_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -69,20 +69,12 @@ def cached(cache_dir: Path, name: str, make: Callable[[], T]) -> tuple[T, bool]:
     except Exception as error:  # a truncated or foreign file: make it again
         logger.warning("Encoding cache entry %s cannot be read (%s); making it again", path, error)
     value = make()
-    _write_atomically(path, value)
+    _store(path, value)
     return value, False
 
 
-def _write_atomically(path: Path, value: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+def _store(path: Path, value: object) -> None:
     try:
-        with open(temporary, "xb") as stream:
-            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
+        write_bytes_atomically(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError as error:  # a full disk costs the cache, not the run
-        temporary.unlink(missing_ok=True)
         logger.warning("Encoding cache entry %s not written: %s", path, error)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
