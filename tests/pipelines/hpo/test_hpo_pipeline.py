@@ -79,7 +79,8 @@ def fake_project(processed: Path, tmp_path: Path, epoch_seconds: float = 0.05, *
         "hpo": {
             "study_name": STUDY,
             "search_space": SPACE,
-            "search_space_preset": "none",  # SPACE alone: the fake trainer scores only its dimensions
+            # conf/base's MiniLM-2L space with SPACE over it (the processed project trains MiniLM-2L)
+            "search_space_preset": "minilm-2l",
             "budget_minutes": None,  # a count of fake trials, no calibration of a real backbone
             "n_trials": 4,
             "folds": 2,
@@ -747,7 +748,7 @@ def test_the_real_training_program_drives_a_small_study(processed, tmp_path):
             "budget_minutes": None,
             "folds": 2,
             "pruner": {"name": "none"},
-            "search_space_preset": "none",
+            "search_space_preset": "minilm-2l",
             "search_space": {
                 "learning_rate": {"type": "float", "low": 5e-3, "high": 1.5e-2, "log": True},
                 "batch_size": {"type": "categorical", "choices": [16]},
@@ -793,7 +794,7 @@ def test_the_final_model_trains_exactly_as_the_best_trial_did_fixed_dimension_do
     hpo = {
         "study_name": STUDY,
         "search_space": space,
-        "search_space_preset": "none",
+        "search_space_preset": "minilm-2l",
         "budget_minutes": None,
         "n_trials": 2,
         "folds": 2,
