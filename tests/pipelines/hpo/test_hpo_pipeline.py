@@ -873,7 +873,16 @@ def test_the_study_is_data_between_running_and_reporting_it():
     from resume_ner.pipelines.hpo import create_pipeline
 
     edges = {(node.name, tuple(node.inputs), tuple(node.outputs)) for node in create_pipeline().nodes}
-    assert ("run_study", ("study_spec", "optuna_storage", "params:hpo", "params:training"), ("study",)) in edges
+    assert (
+        "plan_study",
+        ("study_spec", "corpus", "folds", "label_schema", "params:hpo", "params:training"),
+        ("study_plan",),
+    ) in edges
+    assert (
+        "run_study",
+        ("study_spec", "study_plan", "optuna_storage", "params:hpo", "params:training"),
+        ("study",),
+    ) in edges
     assert any(
         name == "report_study" and inputs[0] == "study" and outputs[0] == "best_params"
         for name, inputs, outputs in edges
