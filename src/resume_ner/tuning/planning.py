@@ -111,25 +111,16 @@ def _calibrate(
         model_load_seconds = time.perf_counter() - load_started
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         loop = LoopSettings(settings, schema, device, resolve_precision(settings.precision, device), pad_id)
-        rng = random.Random(0)
-        batch = settings.optimization.batch_size
-
-        sample = rng.sample(train_windows, min(len(train_windows), batch * SAMPLE_BATCHES))
+        one_epoch = settings.model_copy(update={"optimization": settings.optimization.model_copy(update={"epochs": 1})})
+        one_epoch_loop = LoopSettings(one_epoch, schema, device, loop.autocast_dtype, pad_id)
+        sample_size = min(len(train_windows), settings.optimization.batch_size * SAMPLE_BATCHES)
+        sample = random.Random(0).sample(train_windows, sample_size)
 
         def train_on_sample():
-            one_epoch = loop.training.model_copy(
-                update={"optimization": loop.training.optimization.model_copy(update={"epochs": 1})}
-            )
-            return run_loop(
-                model,
-                sample,
-                [],
-                LoopSettings(one_epoch, schema, device, loop.autocast_dtype, pad_id),
-                lambda *args, **kwargs: None,
-                lambda record: None,
-                lambda epoch: None,
-                lambda: False,
-            )
+            def ignore(*args, **kwargs) -> None:
+                return None
+
+            return run_loop(model, sample, [], one_epoch_loop, ignore, ignore, ignore, lambda: False)
 
         # The first pass meets each batch shape for the first time (allocations, kernel choices): a whole epoch
         # meets them once, so only the second pass is timed.
