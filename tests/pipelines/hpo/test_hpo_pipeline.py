@@ -629,7 +629,9 @@ def test_a_second_worker_starting_mid_trial_never_fails_the_first_workers_trial(
     trials = optuna.load_study(study_name=study, storage=url).trials
     assert trials[running.number].state == TrialState.COMPLETE
     assert {trial.state for trial in trials} == {TrialState.COMPLETE}  # no live trial was failed
-    assert len(trials) == 4
+    # The shared budget is checked, then a trial is created: two workers checking at the same instant may each
+    # start one more (at most n_workers - 1 over; README, "Scaling out").
+    assert 4 <= len(trials) <= 5
     workers = {trial.user_attrs["worker"]["pid"] for trial in trials}
     assert workers == {first.pid, second.pid}  # both trained
 
