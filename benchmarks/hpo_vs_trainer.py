@@ -147,17 +147,18 @@ def trainer_child(request_path: Path) -> None:
         TrainingArguments,
         set_seed,
     )
+    from transformers.trainer_utils import BestRun
 
     from resume_ner.corpus.labels import LabelSchema
     from resume_ner.corpus.reading import read_corpus
     from resume_ner.corpus.splits import fold_ids
     from resume_ner.tagging import encode_document, merge_window_predictions, special_tokens_of
-    from resume_ner.tagging.alignment import repair_bio, unit_tag_ids
+    from resume_ner.tagging.alignment import SubtokenPolicy, repair_bio, unit_tag_ids
     from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
     from resume_ner.training.metrics import entity_metrics, tags_from_ids
     from resume_ner.training.model import DROPOUT_KEYS, native_bf16
 
-    policy = "first"
+    policy: SubtokenPolicy = "first"
     schema = LabelSchema(tuple(request["entity_types"]))
     corpus = read_corpus(request["corpus"], "json")
     folds = json.loads(Path(request["splits"]).read_text(encoding="utf-8"))
@@ -265,6 +266,7 @@ def trainer_child(request_path: Path) -> None:
         sampler=optuna.samplers.TPESampler(seed=request["seed"]),
     )
     searched = time.time()
+    assert isinstance(best_run, BestRun)  # one objective
 
     # The chosen configuration on every training document (refit), no validation.
     class ChosenTrial:
