@@ -120,8 +120,9 @@ def test_python_dash_m_runs_the_main_job(small_main_job):
     assert (project / "data" / "05_model_input" / "folds.json").exists()
     assert (project / "data" / "08_reporting" / "hpo" / "trials.csv").exists()
     assert (project / "data" / "06_models" / "refit" / "model" / "model.safetensors").exists()
-    holdout = json.loads((project / "data" / "08_reporting" / "final_training" / "holdout_metrics.json").read_text())
+    holdout = json.loads((project / "data" / "08_reporting" / "refit" / "holdout_metrics.json").read_text())
     assert holdout["documents"] == 45
+    assert (project / "data" / "08_reporting" / "final_training" / "model_card.md").exists()
 
 
 @pytest.mark.slow

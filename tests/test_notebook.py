@@ -124,12 +124,12 @@ def test_the_notebook_runs_top_to_bottom_on_a_small_main_job(small_main_job, tmp
     # The study's four plots, each a figure.
     assert len(_displays(_cell(notebook, "plots"), PLOTLY)) == 4
 
-    # Hold-out scores of the final model.
-    holdout = json.loads((project / "data" / "08_reporting" / "final_training" / "holdout_metrics.json").read_text())
+    # Hold-out scores of the refit model (the final model's expected quality).
+    holdout = json.loads((project / "data" / "08_reporting" / "refit" / "holdout_metrics.json").read_text())
     overall = _tables(_cell(notebook, "holdout-metrics"))[0]
     assert f"{holdout['micro_f1']:.3f}" in overall and f"{holdout['macro_f1']:.3f}" in overall
 
-    # The first hold-out resume with the final model's entities highlighted, one <mark> per predicted entity.
+    # The first hold-out resume with the refit model's entities highlighted, one <mark> per predicted entity.
     first = json.loads((project / "data" / "05_model_input" / "holdout_split.json").read_text())["holdout"][0]
     gold = next(len(record["annotations"]) for record in records if record["id"] == first)
     predictions_cell = _cell(notebook, "predictions")

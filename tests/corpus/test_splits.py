@@ -163,9 +163,12 @@ def test_fold_ids_give_train_and_validation_or_everything(small_corpus):
     holdout, folds = _splits(small_corpus)
     train, validation = fold_ids(folds, small_corpus, 1)
     assert validation == folds["folds"][1]["validation"] and train == folds["folds"][1]["train"]
-    everything, none = fold_ids(folds, small_corpus, "all")
-    assert sorted(everything) == sorted(holdout["train"]) and none == []
-    with pytest.raises(ValueError, match="fold must be 'all' or an integer from 0 to 2"):
+    training, none = fold_ids(folds, small_corpus, "all")
+    assert sorted(training) == sorted(holdout["train"]) and none == []
+    everything, none = fold_ids(folds, small_corpus, "all_with_holdout")
+    assert sorted(everything) == sorted(holdout["train"] + holdout["holdout"]) == sorted(small_corpus.ids())
+    assert none == [] and set(everything) - set(training) == set(holdout["holdout"])
+    with pytest.raises(ValueError, match="fold must be 'all', 'all_with_holdout' or an integer from 0 to 2"):
         fold_ids(folds, small_corpus, 3)
 
 

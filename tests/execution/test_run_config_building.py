@@ -64,6 +64,13 @@ def test_hyperparameters_override_the_base_and_the_purpose_overrides_both(inputs
     assert config.data.fold == "all" and config.early_stopping.patience is None  # no validation, no stopping
 
 
+def test_the_final_run_trains_on_every_document_and_refit_on_the_training_documents(inputs, tmp_path):
+    final = build(inputs, tmp_path, purpose=RunPurpose(kind="final", name="f1", epochs=3))
+    refit = build(inputs, tmp_path, purpose=RunPurpose(kind="refit", name="r1", epochs=3))
+    assert (final.data.fold, refit.data.fold) == ("all_with_holdout", "all")
+    assert final.early_stopping.patience is None
+
+
 def test_a_trial_fold_keeps_early_stopping_and_trains_its_fold(inputs, tmp_path):
     config = build(inputs, tmp_path, {"epochs": 4})
     assert config.data.fold == 1  # the purpose's fold

@@ -118,10 +118,16 @@ def test_hpo_runs_a_study_of_fake_trials_and_reports_its_best_params(processed, 
     assert through_catalog("best_params", best, tmp_path)["params"] == best["params"]
 
 
-def test_refit_trains_on_the_training_documents_with_the_best_params_and_records_lineage(processed, tmp_path):
-    parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path))
+def run_refit(processed: dict, checkpoint, tmp_path) -> dict:
+    parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path, checkpoint=checkpoint))
     best = through_catalog("best_params", BEST_PARAMS, tmp_path)
-    outputs = run_in_memory(refit(), {**shared_inputs(processed, tmp_path / "models"), "best_params": best}, parameters)
+    return run_in_memory(refit(), {**shared_inputs(processed, tmp_path / "models"), "best_params": best}, parameters)
+
+
+def test_refit_trains_on_the_training_documents_with_the_best_params_and_records_lineage(
+    processed, tiny_checkpoint, tmp_path
+):
+    outputs = run_refit(processed, tiny_checkpoint, tmp_path)
     metrics, lineage = outputs["refit.metrics"], outputs["refit.lineage"]
     assert metrics["epochs_run"] == 2  # the median of the folds' best epochs [1, 2, 2]
     config = json.loads((tmp_path / "models" / "runs" / "refit").glob("*/config.json").__next__().read_text())
@@ -133,20 +139,40 @@ def test_refit_trains_on_the_training_documents_with_the_best_params_and_records
     assert str(outputs["refit.model"]).startswith(str(tmp_path / "models" / "runs" / "refit"))
 
 
-def test_final_training_scores_its_model_on_the_holdout_and_writes_a_model_card(processed, tiny_checkpoint, tmp_path):
-    parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path, checkpoint=tiny_checkpoint))
-    best = through_catalog("best_params", BEST_PARAMS, tmp_path)
-    outputs = run_in_memory(
-        final_training(), {**shared_inputs(processed, tmp_path / "models"), "best_params": best}, parameters
-    )
-    holdout = outputs["final_training.holdout_metrics"]
+def test_refit_scores_its_model_on_the_holdout_and_writes_its_model_card(processed, tiny_checkpoint, tmp_path):
+    outputs = run_refit(processed, tiny_checkpoint, tmp_path)
+    holdout = outputs["holdout_metrics"]
     assert holdout["documents"] == len(processed["holdout_split"]["holdout"])
     assert 0 <= holdout["micro_f1"] <= 1
     assert set(holdout["per_entity"]) <= set(processed["label_schema"]["entity_types"])
-    mlflow_metrics = outputs["final_training.holdout_mlflow_metrics"]
+    mlflow_metrics = outputs["refit.holdout_mlflow_metrics"]
     assert mlflow_metrics["micro_f1"] == {"value": holdout["micro_f1"], "step": 0}
-    card = outputs["final_training.model_card"]
+    card = outputs["refit.model_card"]
     assert f"micro F1 **{holdout['micro_f1']:.3f}**" in card and "hand-written" in card
+    assert card.startswith("# Model card: resume-ner refit model")
+
+
+def test_final_training_trains_on_every_document_and_takes_refits_scores_as_its_expected_quality(
+    processed, tiny_checkpoint, tmp_path
+):
+    (tmp_path / "refit").mkdir()
+    refit_outputs = run_refit(processed, tiny_checkpoint, tmp_path / "refit")
+    parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path, checkpoint=tiny_checkpoint))
+    best = through_catalog("best_params", BEST_PARAMS, tmp_path)
+    inputs = {
+        **shared_inputs(processed, tmp_path / "models"),
+        "best_params": best,
+        "holdout_metrics": refit_outputs["holdout_metrics"],
+    }
+    outputs = run_in_memory(final_training(), inputs, parameters)
+    config = json.loads(next((tmp_path / "models" / "runs" / "final").glob("*/config.json")).read_text())
+    assert config["data"]["fold"] == "all_with_holdout"
+    assert "holdout_metrics" not in final_training().all_outputs()  # it quotes refit's scores, never makes its own
+    expected = outputs["final_training.expected_mlflow_metrics"]
+    assert expected["micro_f1"] == {"value": refit_outputs["holdout_metrics"]["micro_f1"], "step": 0}
+    card = outputs["final_training.model_card"]
+    assert "## Expected quality (refit's hold-out scores)" in card and "hand-written" in card
+    assert f"micro F1 **{refit_outputs['holdout_metrics']['micro_f1']:.3f}**" in card
     assert outputs["final_training.lineage"]["purpose"] == "final"
 
 

@@ -27,7 +27,7 @@ from resume_ner.execution import build_training_env
 from resume_ner.predict import Predictor
 from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
 from resume_ner.training.model import resolve_device
-from resume_ner.training.protocol import LOG_FILE, METRICS_FILE, Event, ExitStatus
+from resume_ner.training.protocol import DOCUMENTS_FILE, LOG_FILE, METRICS_FILE, Event, ExitStatus
 from resume_ner.training.span_metrics import flat_span_scores, span_metrics
 
 # Each test runs the training program in a child process, most of them training the tiny model.
@@ -85,14 +85,23 @@ def test_the_same_config_gives_the_same_metrics_twice(tmp_path, training_inputs)
     assert not (tmp_path / "first" / "checkpoint").exists()  # save_checkpoint: false
 
 
-def test_fold_all_trains_without_validation_and_keeps_the_last_epoch(tmp_path, training_inputs):
+@pytest.mark.parametrize("fold", ["all", "all_with_holdout"])
+def test_fold_all_trains_without_validation_and_keeps_the_last_epoch(tmp_path, training_inputs, fold):
     run_dir = tmp_path / "run"
-    result = run_program(write_config(run_config(training_inputs, run_dir), tmp_path / "c.json"), "--fold", "all")
+    result = run_program(write_config(run_config(training_inputs, run_dir), tmp_path / "c.json"), "--fold", fold)
     assert result.returncode == 0, result.stderr
     metrics = json.loads((run_dir / METRICS_FILE).read_text())
     assert metrics["best"] is None and metrics["best_epoch"] == 1 and "validation" not in metrics["history"][0]
     assert (run_dir / "checkpoint" / "model.safetensors").exists()
-    assert json.loads((run_dir / "config.json").read_text())["data"]["fold"] == "all"  # the effective config
+    assert json.loads((run_dir / "config.json").read_text())["data"]["fold"] == fold  # the effective config
+    # The documents it learned from: every training document, and with "all_with_holdout" the hold-out set too.
+    first = training_inputs["folds"]["folds"][0]
+    training = set(first["train"]) | set(first["validation"])
+    everything = set(training_inputs["corpus_object"].ids())
+    assert training < everything, "the fixture's corpus has a hold-out set"
+    seen = json.loads((run_dir / DOCUMENTS_FILE).read_text())
+    assert set(seen["train"]) == (training if fold == "all" else everything) and seen["validation"] == []
+    assert metrics["train_documents"] == len(seen["train"]) and metrics["validation_documents"] == 0
 
 
 def test_early_stopping_ends_the_run_when_the_objective_stops_improving(tmp_path, training_inputs):

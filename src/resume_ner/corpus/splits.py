@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from resume_ner.corpus.documents import Corpus
 from resume_ner.errors import UserInputError
 
+# The fold that trains on every document, the hold-out set included: the final model, which nothing scores after.
+ALL_WITH_HOLDOUT = "all_with_holdout"
+
 
 class SplitsMismatchError(UserInputError, ValueError):
     """Splits were made from another corpus than the one they are used with."""
@@ -142,13 +145,18 @@ def check_fingerprint(splits: dict, corpus: Corpus, name: str = "splits") -> Non
 
 
 def fold_ids(folds: dict, corpus: Corpus, fold: int | str) -> tuple[list[str], list[str]]:
-    """(train ids, validation ids) of ``fold``; ``"all"`` trains on every training document with no validation."""
+    """(train ids, validation ids) of ``fold``; ``"all"`` trains on every training document with no validation,
+    ``"all_with_holdout"`` on every document of the corpus, the hold-out set included (the shipped model)."""
     check_fingerprint(folds, corpus, "folds")
+    if fold == ALL_WITH_HOLDOUT:
+        return corpus.ids(), []
     if fold == "all":
         first = folds["folds"][0]
         every = set(first["train"]) | set(first["validation"])
         return [doc_id for doc_id in corpus.ids() if doc_id in every], []
     if not isinstance(fold, int) or not 0 <= fold < len(folds["folds"]):
-        raise ValueError(f"fold must be 'all' or an integer from 0 to {len(folds['folds']) - 1}, got {fold!r}")
+        raise ValueError(
+            f"fold must be 'all', '{ALL_WITH_HOLDOUT}' or an integer from 0 to {len(folds['folds']) - 1}, got {fold!r}"
+        )
     chosen = folds["folds"][fold]
     return list(chosen["train"]), list(chosen["validation"])

@@ -58,7 +58,8 @@ class RunPurpose(BaseModel):
         if self.kind == "trial":
             return {"data.fold": self.fold}
         overrides: dict[str, Any] = {
-            "data.fold": "all",
+            # Refit is scored on the hold-out set, so it never sees it; the final model learns from every document.
+            "data.fold": "all_with_holdout" if self.kind == "final" else "all",
             "early_stopping.patience": None,
             "tracking.prefix": f"{self.kind}.",
         }

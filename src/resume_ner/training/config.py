@@ -42,8 +42,9 @@ class DataConfig(_Strict):
     corpus: Path
     corpus_format: str = "json"
     splits: Path
-    # A fold index validates on that fold and trains on the others; "all" trains on every training document.
-    fold: int | Literal["all"] = 0
+    # A fold index validates on that fold and trains on the others; "all" trains on every training document;
+    # "all_with_holdout" on every document of the corpus, the hold-out set included (the final, shipped model).
+    fold: int | Literal["all", "all_with_holdout"] = 0
 
     @field_validator("corpus_format")
     @classmethod
@@ -56,7 +57,7 @@ class DataConfig(_Strict):
     @classmethod
     def _non_negative(cls, value):
         if isinstance(value, int) and value < 0:
-            raise ValueError("must be 'all' or a fold index >= 0")
+            raise ValueError("must be 'all', 'all_with_holdout' or a fold index >= 0")
         return value
 
 

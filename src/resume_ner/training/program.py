@@ -27,6 +27,7 @@ from resume_ner.training.model import load_model, resolve_device, resolve_precis
 from resume_ner.training.progress import ProgressStream, SilentProgress
 from resume_ner.training.protocol import (
     CHECKPOINT_DIR,
+    DOCUMENTS_FILE,
     METRICS_FILE,
     Event,
     parent_sees_cuda,
@@ -102,6 +103,9 @@ def run_training(
         tracker.log_params(json.loads(config.to_json()) | {"precision_used": str(autocast_dtype or "fp32")})
 
     train_corpus, validation_corpus, corpus_key = _load_split(config)
+    if context.is_main:
+        documents_seen = {"train": train_corpus.ids(), "validation": validation_corpus.ids()}
+        write_text_atomically(Path(config.output_dir) / DOCUMENTS_FILE, json.dumps(documents_seen, indent=1))
     backbone = _resolve_backbone_once(config, [doc.text for doc in train_corpus], context)
     from transformers import AutoTokenizer
 
@@ -184,6 +188,8 @@ def run_training(
         "stopped_early": result.stopped_early,
         "best": result.best_metrics,
         "history": result.history,
+        "train_documents": len(train_corpus),
+        "validation_documents": len(validation_corpus),
         "train_tokens": result.train_tokens,
         "train_tokens_per_second": result.train_tokens / max(result.train_seconds, 1e-9),
         "train_seconds": result.train_seconds,

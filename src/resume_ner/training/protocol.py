@@ -6,7 +6,8 @@ The child's side owns it (the child must not import the parent's side); the pare
 stand-ins for the child import it. It needs only the standard library.
 
 A run folder holds ``config.json`` (the effective run config), ``progress.jsonl`` (one event per line, flushed as
-it happens), ``metrics.json`` (the result, written last), ``checkpoint/`` (the best epoch's model), ``run.log``
+it happens), ``documents.json`` (the ids of the documents it trains and validates on), ``metrics.json`` (the
+result, written last), ``checkpoint/`` (the best epoch's model), ``run.log``
 (``run.rankK.log`` for rank K > 0 under torchrun), and the child's ``stdout.log`` and ``stderr.log``, which the
 parent's launcher opens. Every event has ``event`` (its kind) and ``elapsed`` (seconds since the child opened its
 progress stream); an event's other fields are listed by its ``...Event`` type below, and the child refuses to
@@ -26,6 +27,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 CONFIG_FILE = "config.json"
 PROGRESS_FILE = "progress.jsonl"
 METRICS_FILE = "metrics.json"
+DOCUMENTS_FILE = "documents.json"
 CHECKPOINT_DIR = "checkpoint"
 LOG_FILE = "run.log"
 STDOUT_FILE = "stdout.log"

@@ -1,4 +1,4 @@
-"""The nodes of refit/final_training: the run plan, the hold-out metrics for MLflow, the model card, executing a
+"""The nodes of refit/final_training: the run plan, the hold-out metrics for MLflow, the model cards, executing a
 run (with its out-of-memory retry) and collecting a finished run's outputs."""
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from resume_ner.execution.steps import (
     build_command,
     execute_run,
 )
-from resume_ner.pipelines.final_training.nodes import (
+from resume_ner.pipelines.final_training.nodes import write_model_card as write_final_model_card
+from resume_ner.pipelines.refit.nodes import (
     holdout_metrics_for_mlflow,
     write_model_card,
 )
@@ -222,7 +223,7 @@ LINEAGE = {
     "git_dirty": False,
     "packages": {"torch": "2.5.0", "transformers": "5.0.0"},
 }
-RUN_METRICS = {"wall_seconds": 42.4, "device": "cpu", "precision": "fp32"}
+RUN_METRICS = {"wall_seconds": 42.4, "device": "cpu", "precision": "fp32", "train_documents": 200}
 
 
 def card(**lineage) -> str:
@@ -247,6 +248,41 @@ def test_model_card_shows_the_scores_and_per_entity_rows_sorted_by_f1():
     assert "(3 types scored on the hold-out set)" in text
     assert "5 hold-out documents (12 entities)" in text
     assert "Corpus: 250 documents, fingerprint `corpusfp`" in text
+    assert "Trained on 200 documents in 42 s" in text
+    assert text.startswith("# Model card: resume-ner refit model")
+
+
+def final_card(final_metrics: dict | None = None) -> str:
+    split = {"train": [f"d{index}" for index in range(200)], "holdout": [f"h{index}" for index in range(5)]}
+    return write_final_model_card(
+        LINEAGE,
+        final_metrics or {**RUN_METRICS, "train_documents": 205},
+        HOLDOUT,
+        split,
+        {"corpus": {"documents": 205}},
+    )
+
+
+def test_the_final_model_card_gives_refits_holdout_scores_as_the_expected_quality():
+    text = final_card()
+    assert text.startswith("# Model card: resume-ner final model")
+    assert "## Expected quality (refit's hold-out scores)" in text
+    # refit's figures, presented as refit's, never as this model's own hold-out score
+    assert "strict micro F1 **0.700** (P 0.750, R 0.650); relaxed (overlapping, same type) micro F1 0.900." in text
+    assert "| SKILL | 0.900 | 0.800 | 0.850 | 5 |" in text.splitlines()
+    assert "## Hold-out scores" not in text and "never seen in training" not in text
+
+
+def test_the_final_model_card_says_how_many_more_documents_it_saw_than_refit():
+    text = final_card()
+    assert "the 5 hold-out documents included: 5 more documents than refit (200)" in text
+    assert "Trained on 205 documents in 42 s" in text
+    assert "trained on the training documents (200)" in text
+
+
+def test_the_final_model_card_without_document_counts_still_renders():
+    text = final_card({"wall_seconds": 1.0})  # metrics from before the count was recorded
+    assert "more documents than refit." in text and "Trained on ? documents" in text
 
 
 def test_model_card_shows_hyperparameters_epochs_and_code():

@@ -85,9 +85,13 @@ def test_refit_and_final_training_are_one_template_under_two_namespaces():
         "folds",
         "label_schema",
         "model_workspace",
+        "holdout_split",
+        "corpus_report",
         "params:training",
         "params:refit.run",
     }
+    # final_training's card takes refit's scores: refit must have run (the main job runs it first).
+    assert "holdout_metrics" in pipelines["refit"].all_outputs() & pipelines["final_training"].inputs()
     assert "training_run" not in pipelines
     main_job = [pipelines[name] for name in ("data_processing", "hpo", "refit", "final_training")]
     assert set(pipelines["__default__"].nodes) == {node for part in main_job for node in part.nodes}
@@ -140,10 +144,13 @@ def test_lineage_is_recorded_in_a_file_and_as_tags_on_each_run(trained):
 @pytest.mark.slow
 def test_the_child_logs_into_the_kedro_run_and_no_other_run_is_created(trained):
     assert [run.info.run_name for run in runs(trained)] == ["data_processing", "refit", "final_training"]
-    final_run = runs(trained)[-1]
+    refit_run, final_run = runs(trained)[-2:]
     assert final_run.data.params["final.optimization.learning_rate"] == "0.003"  # logged by the child
-    assert "final.train_loss" in final_run.data.metrics and "holdout.micro_f1" in final_run.data.metrics
+    assert "final.train_loss" in final_run.data.metrics and "expected.micro_f1" in final_run.data.metrics
+    assert "holdout.micro_f1" in refit_run.data.metrics and "holdout.micro_f1" not in final_run.data.metrics
+    assert final_run.data.metrics["expected.micro_f1"] == refit_run.data.metrics["holdout.micro_f1"]
     client = MlflowClient(f"sqlite:///{trained / 'mlflow.db'}")
+    assert "refit/model_card.md" in {item.path for item in client.list_artifacts(refit_run.info.run_id, "refit")}
     artifacts = {item.path for item in client.list_artifacts(final_run.info.run_id, "model")}
     assert "model/model.safetensors" in artifacts and "model/resume_ner.json" in artifacts
     assert "model_card.md" in {item.path for item in client.list_artifacts(final_run.info.run_id)}
@@ -157,8 +164,24 @@ def test_no_secret_from_the_environment_is_logged(trained):
 
 
 @pytest.mark.slow
-def test_final_training_scores_the_holdout_documents_and_writes_a_model_card(trained):
-    holdout = json.loads((trained / "data/08_reporting/final_training/holdout_metrics.json").read_text())
+def test_refit_and_final_training_train_on_different_documents(trained):
+    """refit never sees the hold-out set it is scored on; the shipped model learns from every document."""
+    split = json.loads((trained / "data/05_model_input/holdout_split.json").read_text())
+    seen = {}
+    for purpose in ("refit", "final_training"):
+        run_dir = Path(json.loads((trained / f"data/08_reporting/{purpose}/lineage.json").read_text())["run_dir"])
+        seen[purpose] = json.loads((run_dir / "documents.json").read_text())
+        assert seen[purpose]["validation"] == []
+    refit_ids, final_ids = set(seen["refit"]["train"]), set(seen["final_training"]["train"])
+    assert refit_ids == set(split["train"]) and refit_ids.isdisjoint(split["holdout"])
+    assert final_ids == set(split["train"]) | set(split["holdout"])
+    final_metrics = json.loads((trained / "data/08_reporting/final_training/training_metrics.json").read_text())
+    assert final_metrics["train_documents"] == len(final_ids) > len(refit_ids)
+
+
+@pytest.mark.slow
+def test_refit_scores_the_holdout_documents_and_the_final_card_takes_them_as_expected_quality(trained):
+    holdout = json.loads((trained / "data/08_reporting/refit/holdout_metrics.json").read_text())
     split = json.loads((trained / "data/05_model_input/holdout_split.json").read_text())
     assert holdout["documents"] == len(split["holdout"]) and 0 <= holdout["micro_f1"] <= 1
     # Predicting nothing scores 0. The tiny model's one epoch scores about 0.16 since the hold-out's names,
@@ -167,8 +190,13 @@ def test_final_training_scores_the_holdout_documents_and_writes_a_model_card(tra
     assert set(holdout["per_entity"]) <= set(
         json.loads((trained / "data/03_primary/label_schema.json").read_text())["entity_types"]
     )
-    card = (trained / "data/08_reporting/final_training/model_card.md").read_text()
+    card = (trained / "data/08_reporting/refit/model_card.md").read_text()
     assert f"micro F1 **{holdout['micro_f1']:.3f}**" in card and "hand-written" in card and "## Lineage" in card
+    final_card = (trained / "data/08_reporting/final_training/model_card.md").read_text()
+    assert "## Expected quality (refit's hold-out scores)" in final_card
+    assert f"micro F1 **{holdout['micro_f1']:.3f}**" in final_card
+    held_out = len(split["holdout"])
+    assert f"the {held_out} hold-out documents included: {held_out} more documents" in final_card
     CheckpointDataset(str(trained / "data/06_models/final_training/model")).load()
 
 
