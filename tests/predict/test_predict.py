@@ -173,6 +173,26 @@ def test_round_trip_gives_the_gold_character_spans(predictor):
         {"start": 19, "end": 28, "label": "COMPANY", "text": "Acme Corp"},
         {"start": 37, "end": 43, "label": "SKILL", "text": "Python"},
     ]
+    # The same spans with the model's confidence: this model learned these texts, so it is sure of them.
+    scored = predictor.predict_with_confidence([document.text for document in documents])
+    assert [[found.span for found in spans] for spans in scored] == [list(document.spans) for document in documents]
+    assert all(0.5 < found.confidence <= 1.0 for spans in scored for found in spans)
+    entities = spans_to_json(documents[0].text, scored[0])
+    assert [{key: entity[key] for key in ("start", "end", "label", "text")} for entity in entities] == [
+        {"start": 19, "end": 28, "label": "COMPANY", "text": "Acme Corp"},
+        {"start": 37, "end": 43, "label": "SKILL", "text": "Python"},
+    ]
+    assert [entity["confidence"] for entity in entities] == [round(found.confidence, 4) for found in scored[0]]
+
+
+def test_an_untrained_model_is_less_sure_than_a_trained_one(predictor):
+    text = "Senior engineer at Acme Corp, writes Python."
+    untrained = Predictor(
+        AutoModelForTokenClassification.from_config(predictor.model.config), predictor.tokenizer, predictor.metadata
+    )
+    confidences = [found.confidence for found in untrained.predict_with_confidence([text])[0]]
+    trained = [found.confidence for found in predictor.predict_with_confidence([text])[0]]
+    assert trained and min(trained) > max(confidences, default=0.0)
 
 
 def test_long_text_is_cut_into_windows_and_an_entity_across_an_overlap_comes_back_whole(predictor):
@@ -330,9 +350,11 @@ def test_cli_tags_files_and_stdin_as_one_json_document(checkpoint, predictor, tm
     output = json.loads(result.stdout.decode("utf-8"))
     assert [entry["file"] for entry in output] == ["a.txt", "-", "b.txt"]
     expected = [texts["a.txt"], piped, texts["b.txt"]]
-    assert [entry["entities"] for entry in output] == [
-        spans_to_json(text, predictor.predict_text(text)) for text in expected
+    assert [[{**entity, "confidence": None} for entity in entry["entities"]] for entry in output] == [
+        [{**entity, "confidence": None} for entity in spans_to_json(text, predictor.predict_with_confidence([text])[0])]
+        for text in expected
     ]
+    assert all(0 < entity["confidence"] <= 1 for entry in output for entity in entry["entities"])
     # Offsets are into the file's exact characters (the \r\n is not translated).
     assert [entity["text"] for entity in output[0]["entities"]] == ["Acme Corp", "Python", "Java"]
     assert output[0]["entities"][1]["start"] == texts["a.txt"].index("Python")

@@ -16,7 +16,9 @@ from resume_ner.corpus.documents import Document, Span
 from resume_ner.corpus.labels import LabelSchema
 from resume_ner.tagging import (
     IGNORE,
+    PredictedSpan,
     decode_document,
+    decode_document_with_confidence,
     encode_document,
     spans_to_tag_ids,
     special_tokens_of,
@@ -131,6 +133,26 @@ def test_gold_spans_survive_windowing_and_decoding(request, tokenizer_name, poli
     predictions = [[label if label != IGNORE else 0 for label in window.labels] for window in encoded.windows]
     for decoding in DECODINGS:
         assert decode_document(encoded, as_scores(predictions), SCHEMA, policy, decoding) == list(document.spans)
+        scored = decode_document_with_confidence(encoded, as_scores(predictions), SCHEMA, policy, decoding)
+        assert [found.span for found in scored] == list(document.spans)
+        assert all(found.confidence == pytest.approx(1.0) for found in scored)  # all mass on the gold tags
+
+
+def test_a_spans_confidence_is_the_mean_probability_of_its_units_tags(minilm_tokenizer):
+    encoded = encode_document("Jane Doe knows SQL", minilm_tokenizer, SCHEMA, 32, 8, "first")
+    [window] = encoded.windows
+    chosen = {1: ("B-B", 0.9), 2: ("I-B", 0.6), 3: ("O", 0.7), 4: ("B-SKILL", 0.8)}  # positions of the 4 words
+    rows = np.full((len(window), len(SCHEMA.tags)), 1e-6, dtype=np.float64)
+    rows[:, 0] = 1.0  # special tokens: O
+    for position, (tag, probability) in chosen.items():
+        rows[position] = (1 - probability) / (len(SCHEMA.tags) - 1)
+        rows[position, SCHEMA.label2id[tag]] = probability
+    log_probs = np.log(rows / rows.sum(axis=1, keepdims=True)).astype(np.float32)
+    for decoding in DECODINGS:
+        found = decode_document_with_confidence(encoded, [log_probs], SCHEMA, "first", decoding)
+        assert [span.span for span in found] == [Span(0, 8, "B"), Span(15, 18, "SKILL")]
+        assert [span.confidence for span in found] == pytest.approx([(0.9 + 0.6) / 2, 0.8], abs=1e-5)
+        assert all(isinstance(span, PredictedSpan) for span in found)
 
 
 @given(n_tokens=st.integers(0, 500), content=st.integers(1, 64), stride_share=st.floats(0, 0.99))

@@ -21,9 +21,10 @@ import numpy as np
 from resume_ner.corpus.documents import Span
 from resume_ner.logs import quiet_transformers
 from resume_ner.tagging import (
+    PredictedSpan,
     SpecialTokens,
     Window,
-    decode_document,
+    decode_document_with_confidence,
     encode_document,
     special_tokens_of,
 )
@@ -34,7 +35,7 @@ from resume_ner.training.checkpoint import CheckpointMetadata, load_checkpoint
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["PRECISIONS", "Predictor", "predict_window_scores", "spans_to_json"]
+__all__ = ["PRECISIONS", "PredictedSpan", "Predictor", "predict_window_scores", "spans_to_json"]
 
 PRECISIONS = ("fp32", "bf16")
 
@@ -85,10 +86,12 @@ def predict_window_scores(
     return scores
 
 
-def spans_to_json(text: str, spans: Sequence[Span]) -> list[dict]:
-    """``[{"start", "end", "label", "text"}]``: each span with the text it covers."""
+def spans_to_json(text: str, spans: Sequence[Span] | Sequence[PredictedSpan]) -> list[dict]:
+    """``[{"start", "end", "label", "text"}]``: each span with the text it covers, and its ``confidence`` (rounded
+    to 4 places) when the spans are ``PredictedSpan``s."""
     return [
         {"start": span.start, "end": span.end, "label": span.label, "text": text[span.start : span.end]}
+        | ({"confidence": round(span.confidence, 4)} if isinstance(span, PredictedSpan) else {})
         for span in spans
     ]
 
@@ -136,6 +139,10 @@ class Predictor:
 
     def predict(self, texts: Sequence[str]) -> list[list[Span]]:
         """Character spans for each text, in order; an empty (or blank) text gives []."""
+        return [[found.span for found in spans] for spans in self.predict_with_confidence(texts)]
+
+    def predict_with_confidence(self, texts: Sequence[str]) -> list[list[PredictedSpan]]:
+        """``predict``'s spans, each with the model's confidence in it (the mean probability of its units' tags)."""
         if isinstance(texts, str):
             raise TypeError("predict takes a list of texts; use predict_text for a single string")
         meta = self.metadata
@@ -148,13 +155,14 @@ class Predictor:
         scores = predict_window_scores(
             self.model, windows, self.pad_id, self.batch_size, self.device, self._autocast_dtype()
         )
-        results: list[list[Span]] = []
+        results: list[list[PredictedSpan]] = []
         cursor = 0
         for document in encoded:
             count = len(document.windows)
             own = scores[cursor : cursor + count]
             cursor += count
-            results.append(decode_document(document, own, self.schema, policy, meta.decoding) if count else [])
+            found = decode_document_with_confidence(document, own, self.schema, policy, meta.decoding) if count else []
+            results.append(found)
         return results
 
     def predict_text(self, text: str) -> list[Span]:

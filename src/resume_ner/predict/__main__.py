@@ -144,7 +144,7 @@ def run(argv: list[str] | None = None) -> int:
         predictor = Predictor.load(model_dir, device=args.device, batch_size=args.batch_size)
     except (OSError, ValueError) as error:
         raise UsageError(f"cannot load checkpoint {model_dir}: {error}") from None
-    spans = predictor.predict(texts)
+    spans = predictor.predict_with_confidence(texts)
     _write_json(
         [
             {"file": name, "entities": spans_to_json(text, found)}

@@ -10,7 +10,9 @@ from resume_ner.tagging.alignment import (
 )
 from resume_ner.tagging.document import (
     EncodedDocument,
+    PredictedSpan,
     decode_document,
+    decode_document_with_confidence,
     encode_document,
     encode_documents,
 )
@@ -26,10 +28,12 @@ __all__ = [
     "IGNORE",
     "SUBTOKEN_POLICIES",
     "EncodedDocument",
+    "PredictedSpan",
     "SpecialTokens",
     "TokenizedText",
     "Window",
     "decode_document",
+    "decode_document_with_confidence",
     "encode_document",
     "encode_documents",
     "make_windows",

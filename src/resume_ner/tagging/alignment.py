@@ -132,22 +132,29 @@ def unit_tags_to_spans(
 ) -> list[Span]:
     """Character spans from one BIO-valid tag id per unit (``units``): an entity runs from its ``B-`` unit's
     first character to the last character of its last ``I-`` unit."""
+    return [span for span, _, _ in unit_tag_runs(tokens, unit_tags, schema, policy)]
+
+
+def unit_tag_runs(
+    tokens: TokenizedText, unit_tags: list[int], schema: LabelSchema, policy: SubtokenPolicy
+) -> list[tuple[Span, int, int]]:
+    """``unit_tags_to_spans``, each span with the units it covers: ``(span, first unit, last unit + 1)``."""
     groups = units(tokens, policy)
     if len(groups) != len(unit_tags):
         raise ValueError(f"{len(unit_tags)} unit tags for {len(groups)} units")
-    spans: list[Span] = []
-    current: list | None = None  # [start, end, label]
-    for group, tag in zip(groups, unit_tags, strict=True):
+    runs: list[tuple[Span, int, int]] = []
+    current: list | None = None  # [start, end, label, first unit]
+    for index, (group, tag) in enumerate(zip(groups, unit_tags, strict=True)):
         start, end = tokens.offsets[group[0]][0], tokens.offsets[group[-1]][1]
         prefix, entity = schema.parse_id(tag)
         if prefix == "I" and current is not None:  # BIO-valid: an I- always continues an open entity
             current[1] = end
             continue
         if current is not None:
-            spans.append(Span(*current))
+            runs.append((Span(*current[:3]), current[3], index))
             current = None
         if prefix != OUTSIDE:
-            current = [start, end, entity]
+            current = [start, end, entity, index]
     if current is not None:
-        spans.append(Span(*current))
-    return spans
+        runs.append((Span(*current[:3]), current[3], len(groups)))
+    return runs

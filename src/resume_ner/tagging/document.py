@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -14,6 +15,7 @@ from resume_ner.tagging.alignment import (
     TokenizedText,
     spans_to_tag_ids,
     tokenize_text,
+    unit_tag_runs,
     unit_tags_to_spans,
     units,
 )
@@ -25,6 +27,20 @@ from resume_ner.tagging.windows import (
     merge_window_predictions,
     special_tokens_of,
 )
+
+
+class PredictedSpan(NamedTuple):
+    """A predicted entity, ``text[start:end]`` of type ``label``, with the model's confidence in it: the mean
+    probability of the tag each of its units took (from 0 to 1)."""
+
+    start: int
+    end: int
+    label: str
+    confidence: float
+
+    @property
+    def span(self) -> Span:
+        return Span(self.start, self.end, self.label)
 
 
 @dataclass(frozen=True)
@@ -104,3 +120,19 @@ def decode_document(
     """Character spans from each window's log-probabilities (positions x tags)."""
     tags = decode_document_tags(encoded, window_scores, schema, policy, decoding)
     return unit_tags_to_spans(encoded.tokens, tags, schema, policy)
+
+
+def decode_document_with_confidence(
+    encoded: EncodedDocument,
+    window_scores: Sequence[np.ndarray],
+    schema: LabelSchema,
+    policy: SubtokenPolicy = "first",
+    decoding: Decoding = "viterbi",
+) -> list[PredictedSpan]:
+    """``decode_document``'s spans, each with its confidence (``PredictedSpan``)."""
+    scores = gather_unit_scores(encoded, window_scores, policy)
+    tags = decode_unit_tags(scores, schema, decoding)
+    return [
+        PredictedSpan(*span, float(np.exp(scores[np.arange(first, last), tags[first:last]]).mean()))
+        for span, first, last in unit_tag_runs(encoded.tokens, tags, schema, policy)
+    ]
