@@ -77,3 +77,45 @@ def lineage_section(lineage: dict) -> str:
 def entity_count(holdout_metrics: dict) -> int:
     """How many entity types the hold-out set scored."""
     return len(holdout_metrics.get("per_entity", {}))
+
+
+def parity_section(export_parity: dict) -> str:
+    """The ONNX exports against PyTorch on the hold-out texts, and the runtime to serve."""
+    runtimes = export_parity["runtimes"]
+    rows = "\n".join(
+        f"| {runtime} | {figures['span_agreement']:.4f} | {figures['char_strict_micro_f1']:.3f} | "
+        f"{figures['char_relaxed_micro_f1']:.3f} |"
+        for runtime, figures in runtimes.items()
+    )
+    onnx = "holds" if export_parity["onnx_parity_holds"] else "does not hold"
+    int8 = "holds" if export_parity["int8_parity_holds"] else "does not hold"
+    lost = f"{export_parity['int8_f1_loss']:.4f}"
+    return f"""## Exports (ONNX) against PyTorch, on the {export_parity["documents"]} hold-out texts
+- fp32 ONNX parity (at least {export_parity["min_span_agreement"]:.1%} of spans the same as PyTorch's): {onnx}.
+- int8 ONNX parity (at most {export_parity["max_int8_f1_loss"]:.3f} strict F1 lost; lost {lost}): {int8}.
+- Runtime to serve: **{export_parity["serving_runtime"]}**.
+
+| runtime | span agreement with PyTorch | strict F1 | relaxed F1 |
+|---|---|---|---|
+{rows}
+"""
+
+
+def latency_section(latency: dict) -> str:
+    """Milliseconds per resume (batch 1, p50 and p95) and resumes per second in batches, per runtime."""
+    machine = latency["machine"]
+    where = f"{machine['processor']} ({machine['cpus']} CPUs, {machine['torch_threads']} torch threads)"
+    rows = "\n".join(
+        f"| {runtime} | {figures['p50_ms']:.1f} | {figures['p95_ms']:.1f} | {figures['resumes_per_second']:.1f} |"
+        if figures
+        else f"| {runtime} | - | - | - (not native on this machine) |"
+        for runtime, figures in latency["runtimes"].items()
+    )
+    return f"""## Latency
+{latency["texts"]} hold-out resumes on {where}; batch 1 per resume, and {latency["batch_size"]} resumes per call
+for the throughput.
+
+| runtime | p50 ms per resume | p95 ms per resume | resumes per second (batch {latency["batch_size"]}) |
+|---|---|---|---|
+{rows}
+"""

@@ -150,6 +150,13 @@ def test_refit_scores_its_model_on_the_holdout_and_writes_its_model_card(process
     card = outputs["refit.model_card"]
     assert f"micro F1 **{holdout['micro_f1']:.3f}**" in card and "hand-written" in card
     assert card.startswith("# Model card: resume-ner refit model")
+    # The exports, checked against the PyTorch model on the hold-out texts.
+    parity = outputs["export_parity"]
+    assert parity["documents"] == holdout["documents"] and set(parity["runtimes"]) == {"torch", "onnx", "onnx-int8"}
+    assert parity["runtimes"]["onnx"]["span_agreement"] >= 0.995 and parity["onnx_parity_holds"]
+    assert parity["serving_runtime"] in ("onnx-int8", "onnx")
+    assert f"Runtime to serve: **{parity['serving_runtime']}**" in card
+    assert (tmp_path / "models" / "runs" / "refit").glob("*/onnx/model.int8.onnx").__next__().is_file()
 
 
 def test_final_training_trains_on_every_document_and_takes_refits_scores_as_its_expected_quality(
@@ -163,6 +170,7 @@ def test_final_training_trains_on_every_document_and_takes_refits_scores_as_its_
         **shared_inputs(processed, tmp_path / "models"),
         "best_params": best,
         "holdout_metrics": refit_outputs["holdout_metrics"],
+        "export_parity": refit_outputs["export_parity"],
     }
     outputs = run_in_memory(final_training(), inputs, parameters)
     config = json.loads(next((tmp_path / "models" / "runs" / "final").glob("*/config.json")).read_text())
@@ -170,8 +178,17 @@ def test_final_training_trains_on_every_document_and_takes_refits_scores_as_its_
     assert "holdout_metrics" not in final_training().all_outputs()  # it quotes refit's scores, never makes its own
     expected = outputs["final_training.expected_mlflow_metrics"]
     assert expected["micro_f1"] == {"value": refit_outputs["holdout_metrics"]["micro_f1"], "step": 0}
+    latency = outputs["final_training.latency"]
+    assert latency["texts"] == len(processed["holdout_split"]["holdout"])
+    assert set(latency["runtimes"]) == {"torch fp32", "torch bf16", "onnx fp32", "onnx int8"}
+    timed = [figures for figures in latency["runtimes"].values() if figures]
+    assert len(timed) >= 3 and all(
+        0 < row["p50_ms"] <= row["p95_ms"] and row["resumes_per_second"] > 0 for row in timed
+    )
+    assert set(outputs["final_training.latency_mlflow_metrics"]) >= {"onnx_int8.p50_ms", "torch_fp32.p95_ms"}
     card = outputs["final_training.model_card"]
     assert "## Expected quality (refit's hold-out scores)" in card and "hand-written" in card
+    assert "## Latency" in card and "| onnx int8 |" in card
     assert f"micro F1 **{refit_outputs['holdout_metrics']['micro_f1']:.3f}**" in card
     assert outputs["final_training.lineage"]["purpose"] == "final"
 

@@ -1,9 +1,16 @@
 """Custom Kedro datasets of this project."""
 
 from resume_ner.datasets.best_params_dataset import BestParamsDataset
-from resume_ner.datasets.checkpoint_dataset import CheckpointDataset
+from resume_ner.datasets.checkpoint_dataset import CheckpointDataset, ExportedModelDataset
 from resume_ner.datasets.corpus_dataset import CorpusDataset
 from resume_ner.datasets.optuna_storage_dataset import OptunaStorageDataset
 from resume_ner.datasets.workspace_dataset import WorkspaceDataset
 
-__all__ = ["BestParamsDataset", "CheckpointDataset", "CorpusDataset", "OptunaStorageDataset", "WorkspaceDataset"]
+__all__ = [
+    "BestParamsDataset",
+    "CheckpointDataset",
+    "CorpusDataset",
+    "ExportedModelDataset",
+    "OptunaStorageDataset",
+    "WorkspaceDataset",
+]

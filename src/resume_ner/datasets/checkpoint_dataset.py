@@ -9,6 +9,7 @@ from typing import Any
 
 from kedro.io import AbstractDataset
 
+from resume_ner.export.onnx import ONNX_FILE, ONNX_INT8_FILE
 from resume_ner.files import replace_folder
 from resume_ner.training.checkpoint import (
     METADATA_FILE,
@@ -21,16 +22,18 @@ from resume_ner.training.checkpoint import (
 REQUIRED_FILES = ("config.json", WEIGHTS_FILE, METADATA_FILE, "tokenizer_config.json")
 
 
-def check_checkpoint_folder(folder: Path) -> None:
+def check_checkpoint_folder(folder: Path, required: tuple[str, ...] = REQUIRED_FILES, kind: str = "checkpoint") -> None:
     """Fail with one line naming the folder and every missing file, or the metadata's problem."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise CheckpointError(f"Checkpoint folder {folder} does not exist; run the pipeline that trains it first")
-    missing = [name for name in REQUIRED_FILES if not (folder / name).is_file()]
+        raise CheckpointError(
+            f"{kind.capitalize()} folder {folder} does not exist; run the pipeline that trains it first"
+        )
+    missing = [name for name in required if not (folder / name).is_file()]
     if missing:
         raise CheckpointError(
-            f"Checkpoint folder {folder} is missing {', '.join(missing)}; it is not a complete "
-            f"resume-ner checkpoint (retrain it, or restore the folder)"
+            f"{kind.capitalize()} folder {folder} is missing {', '.join(missing)}; it is not a complete "
+            f"resume-ner {kind} (retrain it, or restore the folder)"
         )
     CheckpointMetadata.read(folder)
 
@@ -50,17 +53,21 @@ class CheckpointDataset(AbstractDataset[Path, Path]):
           filepath: data/06_models/final_training/model
     """
 
+    # The files a folder of this dataset must hold, and what to call it in errors.
+    required_files: tuple[str, ...] = REQUIRED_FILES
+    kind = "checkpoint"
+
     def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
         self._filepath = Path(filepath)
         self.metadata = metadata
 
     def load(self) -> Path:
-        check_checkpoint_folder(self._filepath)
+        check_checkpoint_folder(self._filepath, self.required_files, self.kind)
         return self._filepath
 
     def save(self, data: Path | str) -> None:
         source = Path(data)
-        check_checkpoint_folder(source)
+        check_checkpoint_folder(source, self.required_files, self.kind)
         self._filepath.parent.mkdir(parents=True, exist_ok=True)
         staging = self._filepath.with_name(f".{self._filepath.name}.{uuid.uuid4().hex}.tmp")
         try:
@@ -75,3 +82,12 @@ class CheckpointDataset(AbstractDataset[Path, Path]):
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath)}
+
+
+class ExportedModelDataset(CheckpointDataset):
+    """A model exported for serving (``resume_ner.export``): ``model.onnx``, ``model.int8.onnx``, config,
+    tokenizer and ``resume_ner.json``; loaded as its folder's path for ``Predictor.load(path, runtime="onnx")``,
+    checked and replaced atomically as ``CheckpointDataset`` does."""
+
+    required_files = ("config.json", ONNX_FILE, ONNX_INT8_FILE, METADATA_FILE, "tokenizer_config.json")
+    kind = "exported model"

@@ -12,7 +12,7 @@ answers ``--help`` and input errors at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -20,6 +20,7 @@ import numpy as np
 
 from resume_ner.corpus.documents import Span
 from resume_ner.logs import quiet_transformers
+from resume_ner.predict.onnx_tagger import OnnxTagger, check_labels
 from resume_ner.tagging import (
     PredictedSpan,
     SpecialTokens,
@@ -35,9 +36,11 @@ from resume_ner.training.checkpoint import CheckpointMetadata, load_checkpoint
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["PRECISIONS", "PredictedSpan", "Predictor", "predict_window_scores", "spans_to_json"]
+__all__ = ["PRECISIONS", "RUNTIMES", "PredictedSpan", "Predictor", "predict_window_scores", "spans_to_json"]
 
 PRECISIONS = ("fp32", "bf16")
+# torch: the checkpoint's safetensors weights; onnx / onnx-int8: the exported model (``resume_ner.export``).
+RUNTIMES = ("torch", "onnx", "onnx-int8")
 
 
 def predict_window_scores(
@@ -59,30 +62,43 @@ def predict_window_scores(
     """
     import torch
 
-    from resume_ner.training.batching import collate, sorted_batches
+    from resume_ner.training.batching import collate
     from resume_ner.training.model import autocast_context
+
+    device = torch.device(device)
+
+    def run(batch_windows: list[Window]) -> np.ndarray:
+        batch = collate(batch_windows, pad_id, device, with_labels=False)
+        with autocast_context(device, autocast_dtype):
+            logits = model(**batch).logits
+        return torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
+
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            return window_scores_in_batches(windows, batch_size, run)
+    finally:
+        model.train(was_training)
+
+
+def window_scores_in_batches(
+    windows: Sequence[Window], batch_size: int, run: Callable[[list[Window]], np.ndarray]
+) -> list[np.ndarray]:
+    """Each window's rows of ``run``'s log-probabilities (batch x width x tags), ``batch_size`` windows a call."""
+    from resume_ner.training.batching import sorted_batches
 
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if any(len(window) == 0 for window in windows):
         raise ValueError("cannot predict tags for an empty window")
-    device = torch.device(device)
     scores: list[np.ndarray] = [np.empty((0, 0), dtype=np.float32)] * len(windows)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            # Longest first: similar lengths share a batch (little padding), and a batch too large for memory
-            # fails on the first batch rather than after most of the work.
-            for members in sorted_batches([len(window) for window in windows], batch_size):
-                batch = collate([windows[index] for index in members], pad_id, device, with_labels=False)
-                with autocast_context(device, autocast_dtype):
-                    logits = model(**batch).logits
-                log_probs = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
-                for row, index in enumerate(members):
-                    scores[index] = log_probs[row, : len(windows[index])]
-    finally:
-        model.train(was_training)
+    # Longest first: similar lengths share a batch (little padding), and a batch too large for memory fails on
+    # the first batch rather than after most of the work.
+    for members in sorted_batches([len(window) for window in windows], batch_size):
+        log_probs = run([windows[index] for index in members])
+        for row, index in enumerate(members):
+            scores[index] = log_probs[row, : len(windows[index])]
     return scores
 
 
@@ -108,10 +124,13 @@ class Predictor:
         batch_size: int = 32,
         precision: str = "fp32",
     ) -> None:
+        """``model``: a PyTorch token-classification model, or an ``OnnxTagger`` (fp32 only, on the CPU)."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        if isinstance(model, OnnxTagger) and (precision != "fp32" or device != "cpu"):
+            raise ValueError("an ONNX model runs in fp32 on the CPU: use precision fp32 and device cpu")
         # load_checkpoint has already checked the metadata and that the model's labels match it.
         self.model = model
         self.tokenizer = tokenizer
@@ -127,15 +146,43 @@ class Predictor:
         self.pad_id: int = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
     @classmethod
-    def load(cls, folder: str | Path, device: str = "cpu", batch_size: int = 32, precision: str = "fp32") -> Predictor:
-        """A predictor for the checkpoint in ``folder`` (see ``training.checkpoint``), its model on ``device``.
+    def load(
+        cls,
+        folder: str | Path,
+        device: str = "cpu",
+        batch_size: int = 32,
+        precision: str = "fp32",
+        runtime: str = "torch",
+        threads: int | None = None,
+    ) -> Predictor:
+        """A predictor for the model in ``folder``: with ``runtime`` torch a checkpoint (see
+        ``training.checkpoint``), its model on ``device``; with onnx or onnx-int8 a folder ``resume_ner.export``
+        wrote, run by onnxruntime on the CPU (``threads``: its intra-op threads; default all cores).
 
         Raises FileNotFoundError when ``folder`` is not a checkpoint or has no safetensors weights, and
         ValueError when the model's labels disagree with the checkpoint's entity types.
         """
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
+        if runtime != "torch":
+            from resume_ner.export import RUNTIME_FILES
+
+            folder = Path(folder)
+            metadata = CheckpointMetadata.read(folder)
+            check_labels(folder, metadata)
+            tagger = OnnxTagger.load(folder / RUNTIME_FILES[runtime], threads)
+            with quiet_transformers():
+                from transformers import AutoTokenizer
+
+                tokenizer = AutoTokenizer.from_pretrained(folder)
+            return cls(tagger, tokenizer, metadata, device=device, batch_size=batch_size, precision=precision)
         with quiet_transformers():
             model, tokenizer, metadata = load_checkpoint(Path(folder), device=device)
         return cls(model, tokenizer, metadata, device=device, batch_size=batch_size, precision=precision)
+
+    @property
+    def runtime(self) -> str:
+        return "onnx" if isinstance(self.model, OnnxTagger) else "torch"
 
     def predict(self, texts: Sequence[str]) -> list[list[Span]]:
         """Character spans for each text, in order; an empty (or blank) text gives []."""
@@ -152,9 +199,15 @@ class Predictor:
             for text in texts
         ]
         windows = [window for document in encoded for window in document.windows]
-        scores = predict_window_scores(
-            self.model, windows, self.pad_id, self.batch_size, self.device, self._autocast_dtype()
-        )
+        if isinstance(self.model, OnnxTagger):
+            tagger = self.model
+            scores = window_scores_in_batches(
+                windows, self.batch_size, lambda batch: tagger.log_probs(batch, self.pad_id)
+            )
+        else:
+            scores = predict_window_scores(
+                self.model, windows, self.pad_id, self.batch_size, self.device, self._autocast_dtype()
+            )
         results: list[list[PredictedSpan]] = []
         cursor = 0
         for document in encoded:

@@ -23,8 +23,10 @@ from resume_ner.execution.steps import (
     build_command,
     execute_run,
 )
+from resume_ner.pipelines.final_training.nodes import latency_for_mlflow
 from resume_ner.pipelines.final_training.nodes import write_model_card as write_final_model_card
 from resume_ner.pipelines.refit.nodes import (
+    export_parity_for_mlflow,
     holdout_metrics_for_mlflow,
     write_model_card,
 )
@@ -224,10 +226,36 @@ LINEAGE = {
     "packages": {"torch": "2.5.0", "transformers": "5.0.0"},
 }
 RUN_METRICS = {"wall_seconds": 42.4, "device": "cpu", "precision": "fp32", "train_documents": 200}
+PARITY = {
+    "documents": 5,
+    "gold_spans": 12,
+    "runtimes": {
+        "torch": {"span_agreement": 1.0, "char_strict_micro_f1": 0.7, "char_relaxed_micro_f1": 0.9},
+        "onnx": {"span_agreement": 0.9991, "char_strict_micro_f1": 0.7, "char_relaxed_micro_f1": 0.9},
+        "onnx-int8": {"span_agreement": 0.962, "char_strict_micro_f1": 0.695, "char_relaxed_micro_f1": 0.89},
+    },
+    "onnx_parity_holds": True,
+    "int8_f1_loss": 0.005,
+    "int8_parity_holds": True,
+    "min_span_agreement": 0.995,
+    "max_int8_f1_loss": 0.01,
+    "serving_runtime": "onnx-int8",
+}
+LATENCY = {
+    "machine": {"processor": "Test CPU @ 2.0GHz", "cpus": 2, "torch_threads": 2, "platform": "Linux"},
+    "texts": 5,
+    "batch_size": 16,
+    "runtimes": {
+        "torch fp32": {"p50_ms": 41.25, "p95_ms": 80.0, "resumes_per_second": 30.5},
+        "torch bf16": None,
+        "onnx fp32": {"p50_ms": 30.0, "p95_ms": 61.0, "resumes_per_second": 40.0},
+        "onnx int8": {"p50_ms": 12.04, "p95_ms": 25.0, "resumes_per_second": 90.25},
+    },
+}
 
 
 def card(**lineage) -> str:
-    return write_model_card({**LINEAGE, **lineage}, RUN_METRICS, HOLDOUT, {"corpus": {"documents": 250}})
+    return write_model_card({**LINEAGE, **lineage}, RUN_METRICS, HOLDOUT, {"corpus": {"documents": 250}}, PARITY)
 
 
 def test_model_card_shows_the_scores_and_per_entity_rows_sorted_by_f1():
@@ -260,6 +288,8 @@ def final_card(final_metrics: dict | None = None) -> str:
         HOLDOUT,
         split,
         {"corpus": {"documents": 205}},
+        PARITY,
+        LATENCY,
     )
 
 
@@ -278,6 +308,41 @@ def test_the_final_model_card_says_how_many_more_documents_it_saw_than_refit():
     assert "the 5 hold-out documents included: 5 more documents than refit (200)" in text
     assert "Trained on 205 documents in 42 s" in text
     assert "trained on the training documents (200)" in text
+
+
+def test_both_cards_show_the_exports_parity_and_the_runtime_to_serve():
+    for text in (card(), final_card()):
+        assert "## Exports (ONNX) against PyTorch, on the 5 hold-out texts" in text
+        assert "- Runtime to serve: **onnx-int8**." in text
+        assert "| onnx-int8 | 0.9620 | 0.695 | 0.890 |" in text.splitlines()
+        assert "lost 0.0050): holds." in text
+
+
+def test_the_final_model_card_has_the_latency_table_and_the_machine():
+    text = final_card()
+    assert "5 hold-out resumes on Test CPU @ 2.0GHz (2 CPUs, 2 torch threads)" in text
+    lines = text.splitlines()
+    assert "| onnx int8 | 12.0 | 25.0 | 90.2 |" in lines
+    assert "| torch fp32 | 41.2 | 80.0 | 30.5 |" in lines
+    assert "| torch bf16 | - | - | - (not native on this machine) |" in lines
+    assert "## Latency" not in card()  # refit's card: the shipped model's latency is measured by final_training
+
+
+def test_latency_figures_become_mlflow_metrics_without_the_missing_runtime():
+    metrics = latency_for_mlflow(LATENCY)
+    assert metrics["onnx_int8.p50_ms"] == {"value": 12.04, "step": 0}
+    assert metrics["torch_fp32.resumes_per_second"] == {"value": 30.5, "step": 0}
+    assert not any(name.startswith("torch_bf16") for name in metrics) and len(metrics) == 9
+    for name in metrics:
+        _validate_metric_name(f"latency.{name}")
+
+
+def test_parity_figures_become_mlflow_metrics():
+    metrics = export_parity_for_mlflow(PARITY)
+    assert metrics["int8_f1_loss"] == {"value": 0.005, "step": 0}
+    assert metrics["onnx_int8.span_agreement"]["value"] == 0.962
+    for name in metrics:
+        _validate_metric_name(f"parity.{name}")
 
 
 def test_the_final_model_card_without_document_counts_still_renders():

@@ -88,6 +88,7 @@ def test_refit_and_final_training_are_one_template_under_two_namespaces():
         "holdout_split",
         "corpus_report",
         "params:training",
+        "params:serving",
         "params:refit.run",
     }
     # final_training's card takes refit's scores: refit must have run (the main job runs it first).

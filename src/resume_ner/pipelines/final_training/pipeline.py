@@ -1,5 +1,6 @@
-"""final_training: the training-run template on every labelled document, then the model card, which takes refit's
-hold-out scores as the expected quality (this model saw the hold-out set), under one namespace."""
+"""final_training: the training-run template on every labelled document, then its latency per runtime and the
+model card, which takes refit's hold-out scores and export parity as the expected quality (this model saw the
+hold-out set), under one namespace."""
 
 from kedro.pipeline import Node, Pipeline, pipeline
 
@@ -19,8 +20,14 @@ def create_pipeline(**kwargs) -> Pipeline:
             # refit's hold-out scores, logged to this run too (prefix ``expected``): the model's expected quality.
             _node(holdout_metrics_for_mlflow, "holdout_metrics", "expected_mlflow_metrics"),
             _node(
+                nodes.measure_latency,
+                ["model", "onnx_model", "corpus", "holdout_split", "params:serving"],
+                "latency",
+            ),
+            _node(nodes.latency_for_mlflow, "latency", "latency_mlflow_metrics"),
+            _node(
                 nodes.write_model_card,
-                ["lineage", "metrics", "holdout_metrics", "holdout_split", "corpus_report"],
+                ["lineage", "metrics", "holdout_metrics", "holdout_split", "corpus_report", "export_parity", "latency"],
                 "model_card",
             ),
         ]
@@ -28,6 +35,6 @@ def create_pipeline(**kwargs) -> Pipeline:
     return pipeline(
         training_run.create_pipeline() + card,
         namespace="final_training",
-        inputs=SHARED_INPUTS | {"holdout_metrics", "holdout_split", "corpus_report"},
-        parameters=SHARED_PARAMETERS,
+        inputs=SHARED_INPUTS | {"holdout_metrics", "export_parity", "holdout_split", "corpus_report"},
+        parameters=SHARED_PARAMETERS | {"params:serving"},
     )

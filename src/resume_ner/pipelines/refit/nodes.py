@@ -10,7 +10,8 @@ from pathlib import Path
 from resume_ner.corpus.documents import Corpus
 from resume_ner.corpus.splits import check_fingerprint
 from resume_ner.execution.steps import TrainingParameters
-from resume_ner.model_card import entity_count, lineage_section, score_sections, training_section
+from resume_ner.model_card import entity_count, lineage_section, parity_section, score_sections, training_section
+from resume_ner.pipelines.training_run.parameters import ServingParameters
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,54 @@ def holdout_metrics_for_mlflow(holdout_metrics: dict) -> dict:
     return {key: {"value": float(value), "step": 0} for key, value in metrics.items()}
 
 
-def write_model_card(lineage: dict, metrics: dict, holdout_metrics: dict, corpus_report: dict) -> str:
+def check_export_parity(
+    model: Path, onnx_model: Path, corpus: Corpus, holdout_split: dict, serving: ServingParameters
+) -> dict:
+    """How the ONNX exports of ``model`` compare with it on the hold-out texts: the share of spans each predicts
+    as PyTorch does, their strict character-span F1, whether fp32 and int8 meet their bars, and so the runtime
+    to serve (int8 where it holds). The final model shares refit's configuration and export path, so refit's
+    parity stands for it (the final model saw the hold-out set)."""
+    from resume_ner.export.measure import export_parity
+    from resume_ner.predict import RUNTIMES, Predictor
+
+    check_fingerprint(holdout_split, corpus, "holdout_split")
+    holdout = corpus.subset(holdout_split["holdout"])
+    texts = [document.text for document in holdout]
+    predictions = {
+        runtime: Predictor.load(model if runtime == "torch" else onnx_model, runtime=runtime).predict(texts)
+        for runtime in RUNTIMES
+    }
+    parity = export_parity(
+        predictions, [document.spans for document in holdout], serving.min_span_agreement, serving.max_int8_f1_loss
+    )
+    runtimes = parity["runtimes"]
+    logger.info(
+        "Export parity on %d hold-out documents: ONNX fp32 predicts %.2f%% of spans as PyTorch does (%s); int8 "
+        "strict F1 %.4f against PyTorch's %.4f (%s); serving runtime: %s",
+        parity["documents"],
+        100 * runtimes["onnx"]["span_agreement"],
+        "holds" if parity["onnx_parity_holds"] else "below the bar",
+        runtimes["onnx-int8"]["char_strict_micro_f1"],
+        runtimes["torch"]["char_strict_micro_f1"],
+        "holds" if parity["int8_parity_holds"] else "below the bar",
+        parity["serving_runtime"],
+    )
+    return parity
+
+
+def export_parity_for_mlflow(export_parity: dict) -> dict:
+    """The parity figures as MLflow metrics (prefixed ``parity.`` by the catalog)."""
+    metrics = {"int8_f1_loss": export_parity["int8_f1_loss"]}
+    for runtime, figures in export_parity["runtimes"].items():
+        name = runtime.replace("-", "_")
+        metrics[f"{name}.span_agreement"] = figures["span_agreement"]
+        metrics[f"{name}.char_strict_micro_f1"] = figures["char_strict_micro_f1"]
+    return {key: {"value": float(value), "step": 0} for key, value in metrics.items()}
+
+
+def write_model_card(
+    lineage: dict, metrics: dict, holdout_metrics: dict, corpus_report: dict, export_parity: dict
+) -> str:
     """refit's markdown model card: the data it saw, its hyperparameters, its hold-out scores and its lineage."""
     documents = corpus_report.get("corpus", {}).get("documents", "?")
     held_out = f"{holdout_metrics['documents']} hold-out documents ({holdout_metrics['gold_entities']} entities)"
@@ -74,6 +122,7 @@ estimate of the final model's quality ({entity_count(holdout_metrics)} types sco
 {training_section(lineage, metrics)}
 ## Hold-out scores
 {score_sections(holdout_metrics)}
+{parity_section(export_parity)}
 {lineage_section(lineage)}"""
 
 

@@ -5,6 +5,7 @@ objective calls for every fold of every trial."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -126,6 +127,18 @@ def collect_training_outputs(run_result: RunResult, lineage: dict) -> tuple[str,
             "hyperparameters_hash": hyperparameters_hash(hyperparameters),
         }
     return str(run_result.checkpoint), metrics, lineage
+
+
+def export_model(model: Path, metrics: dict) -> str:
+    """The model exported for serving (ONNX fp32 and int8, ``resume_ner.export``) into its run folder's
+    ``onnx/``; the catalog copies it to its place."""
+    from resume_ner.export import export_onnx
+
+    target = Path(metrics["run_dir"]) / "onnx"
+    started = time.perf_counter()
+    export_onnx(Path(model), target)
+    logger.info("Exported %s to ONNX (fp32 and int8) in %.0f s", model, time.perf_counter() - started)
+    return str(target)
 
 
 def _run_name() -> str:

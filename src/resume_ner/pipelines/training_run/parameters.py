@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from resume_ner.tuning.best_params import EpochsRule
 
@@ -18,3 +18,17 @@ class RunParameters(BaseModel):
     purpose: Literal["refit", "final"]
     # Epochs on all training documents: median or max of the CV best epochs, or the epochs hyperparameter.
     epochs_rule: EpochsRule = "median"
+
+
+class ServingParameters(BaseModel):
+    """The ``serving`` parameters: the bars an exported model must meet, and how latency is measured."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # fp32 ONNX must predict the same spans as PyTorch on at least this share of them (hold-out texts).
+    min_span_agreement: float = Field(0.995, ge=0, le=1)
+    # int8 ONNX may lose at most this much strict character-span micro F1 against PyTorch on the hold-out set.
+    max_int8_f1_loss: float = Field(0.01, ge=0, le=1)
+    # Resumes per call for the throughput figure, and how many hold-out texts to time (null: all of them).
+    latency_batch_size: int = Field(16, ge=1)
+    latency_texts: int | None = Field(None, ge=1)

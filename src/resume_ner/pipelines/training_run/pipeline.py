@@ -1,8 +1,9 @@
 """The template: plan -> snapshot inputs -> prepare the run config -> record lineage -> build command and
-environment -> execute -> collect outputs. Node names are the names of the functions they run.
+environment -> execute -> collect outputs -> export for serving. Node names are the names of the functions they run.
 
 Free inputs: ``best_params``, ``corpus``, ``folds``, ``label_schema``, ``model_workspace``; parameters
-``params:training`` (shared) and ``params:run`` (per namespace). Outputs: ``model``, ``metrics``, ``lineage``.
+``params:training`` (shared) and ``params:run`` (per namespace). Outputs: ``model``, ``metrics``, ``lineage``,
+``onnx_model``.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -29,5 +30,6 @@ def create_pipeline(**kwargs) -> Pipeline:
             _node(steps.build_environment, ["run_config", "params:training"], "environment"),
             _node(steps.execute_run, ["command", "environment", "run_config", "params:training"], "run_result"),
             _node(nodes.collect_training_outputs, ["run_result", "run_lineage"], ["model", "metrics", "lineage"]),
+            _node(nodes.export_model, ["model", "metrics"], "onnx_model"),
         ]
     )
