@@ -89,7 +89,8 @@ def test_kedro_run_names_the_pipelines_there_are_for_a_misspelt_one(tmp_path):
     result = _kedro(project, "run", "--pipelines=data_processing,hp")
     assert result.returncode == 2 and "Traceback" not in result.stderr + result.stdout
     assert result.stderr.strip().splitlines()[-1] == (
-        "Error: No pipeline named 'hp'; the pipelines are: __default__, data_processing, final_training, hpo, refit"
+        "Error: No pipeline named 'hp'; the pipelines are: "
+        "__default__, data_processing, final_training, hpo, inference, refit"
     )
 
 

@@ -197,7 +197,7 @@ def test_kedro_viz_build_shows_the_pipeline(viz_project, viz_build):
     _, plots = viz_project
     api = viz_build / "api"
     pipelines = _registered_pipelines()
-    assert set(pipelines) == {"__default__", "data_processing", "hpo", "refit", "final_training"}
+    assert set(pipelines) == {"__default__", "data_processing", "hpo", "refit", "final_training", "inference"}
     main = json.loads((api / "main").read_text())
     assert {pipeline["id"] for pipeline in main["pipelines"]} == set(pipelines)
     assert main["layers"] == LAYERS  # all six, in pipeline order

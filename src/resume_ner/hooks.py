@@ -128,3 +128,28 @@ class LogTypedParametersHook:
                 params.update(flatten_params(value.model_dump(mode="json"), name.removeprefix("params:") + "."))
         if params:
             mlflow.log_params(params)
+
+
+class RegisterChampionHook:
+    """After a run that logged the pyfunc model (``final_training`` or the main job: kedro-mlflow's
+    ``PipelineML``), register it in the Model Registry under ``serving.registered_model_name`` and move the alias
+    ``champion`` to it when refit's hold-out score is at least the current champion's
+    (``resume_ner.serving.registry``).
+
+    A wrapper, so it runs around kedro-mlflow's ``after_pipeline_run``, which logs the model and ends the run: the
+    run is read before and the model registered after."""
+
+    @hook_impl(wrapper=True)
+    def after_pipeline_run(self, pipeline, catalog) -> Generator[None, Any, Any]:
+        from kedro_mlflow.pipeline.pipeline_ml import PipelineML
+
+        active = mlflow.active_run()
+        result = yield
+        if isinstance(pipeline, PipelineML) and active is not None:
+            from resume_ner.serving.registry import register_logged_model
+
+            serving = catalog.load("params:serving")
+            name = serving["registered_model_name"] if isinstance(serving, dict) else serving.registered_model_name
+            score = catalog.load("holdout_metrics")["char_strict_micro_f1"]
+            register_logged_model(active.info.run_id, pipeline.log_model_kwargs["name"], name, float(score))
+        return result

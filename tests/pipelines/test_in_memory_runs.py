@@ -14,12 +14,15 @@ import pandas as pd
 import pytest
 from conftest import DEFAULT_CORPUS
 from in_memory import TINY_TRAINING, fake_training, project_parameters, run_in_memory, through_catalog
+from kedro.io import DatasetError
 
 from resume_ner.corpus.documents import Corpus
 from resume_ner.corpus.reading import read_corpus
 from resume_ner.pipelines.data_processing import create_pipeline as data_processing
 from resume_ner.pipelines.final_training import create_pipeline as final_training
 from resume_ner.pipelines.hpo import create_pipeline as hpo
+from resume_ner.pipelines.inference import create_pipeline as inference
+from resume_ner.pipelines.inference import create_serving_pipeline
 from resume_ner.pipelines.refit import create_pipeline as refit
 from resume_ner.tuning.optimize import TooManyFailedTrials
 
@@ -292,3 +295,64 @@ def test_a_budgeted_study_is_planned_from_a_real_calibration_and_records_planned
     trials = optuna.load_study(study_name="in-memory", storage=storage).trials
     starts = sorted(trial.datetime_start for trial in trials if trial.datetime_start is not None)
     assert (starts[-1] - starts[0]).total_seconds() <= plan["timeout_seconds"]
+
+
+# --- inference: the batch job and the pyfunc model's pipeline ---------------------------------------------------
+
+
+class Champion:
+    """Stands in for the registry's champion (a pyfunc model): tags every "Python" as SKILL."""
+
+    def predict(self, texts):
+        return [
+            [
+                {"start": start, "end": start + 6, "label": "SKILL", "text": "Python", "confidence": 0.9}
+                for start in range(len(text))
+                if text.startswith("Python", start)
+            ]
+            for text in texts
+        ]
+
+
+def unreadable(message: str):
+    def load():
+        raise DatasetError("Failed while loading data from dataset X.") from ValueError(message)
+
+    return load
+
+
+def test_the_batch_pipeline_runs_a_folder_through_the_champion(tmp_path):
+    outputs = run_in_memory(
+        inference(),
+        {
+            "resumes": {"x.txt": lambda: "Python", "y.pdf": unreadable("y.pdf: the PDF has no text layer")},
+            "champion_model": Champion(),
+        },
+        {},
+    )
+    assert json.loads(outputs["inference_results"])["entities"][0]["text"] == "Python"
+    assert outputs["inference_summary"]["unreadable"] == [
+        {"file": "y.pdf", "reason": "y.pdf: the PDF has no text layer"}
+    ]
+
+
+def test_the_serving_pipeline_is_one_node_from_texts_to_entities():
+    pipeline = create_serving_pipeline()
+    assert pipeline.inputs() == {"serving_model", "texts"} and pipeline.outputs() == {"entities"}
+    outputs = run_in_memory(pipeline, {"serving_model": Predictorish(), "texts": ["Python"]}, {})
+    assert outputs["entities"] == [[{"start": 0, "end": 6, "label": "SKILL", "text": "Python", "confidence": 0.5}]]
+
+
+class Predictorish:
+    """Stands in for a Predictor: "Python" at the start of a text is a SKILL."""
+
+    def predict_with_confidence(self, texts):
+        from resume_ner.predict import PredictedSpan
+
+        return [[PredictedSpan(0, 6, "SKILL", 0.5)] if text.startswith("Python") else [] for text in texts]
+
+
+@pytest.mark.parametrize("bad", [[1], pd.DataFrame({"a": ["x"], "b": ["y"]})])
+def test_the_serving_pipeline_refuses_inputs_that_are_not_texts(bad):
+    with pytest.raises(Exception, match=r"every input must be a text|send a column named 'text'"):
+        run_in_memory(create_serving_pipeline(), {"serving_model": Predictorish(), "texts": bad}, {})

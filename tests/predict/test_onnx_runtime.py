@@ -7,7 +7,7 @@ import random
 
 import pytest
 from kedro.io import DatasetError
-from test_predict import checkpoint, make_text, one_torch_thread  # noqa: F401  (module fixtures of the toy model)
+from toy_model import make_text, toy_checkpoint
 
 from resume_ner.datasets import CheckpointDataset, ExportedModelDataset
 from resume_ner.export import ONNX_FILE, ONNX_INT8_FILE, export_onnx
@@ -16,7 +16,12 @@ from resume_ner.training.checkpoint import WEIGHTS_FILE, CheckpointError
 
 
 @pytest.fixture(scope="module")
-def exported(checkpoint, tmp_path_factory):  # noqa: F811
+def checkpoint(tmp_path_factory):
+    return toy_checkpoint(tmp_path_factory.mktemp("toy"))
+
+
+@pytest.fixture(scope="module")
+def exported(checkpoint, tmp_path_factory):
     return export_onnx(checkpoint, tmp_path_factory.mktemp("export") / "onnx")
 
 
@@ -35,7 +40,7 @@ def test_the_export_folder_holds_both_models_and_what_prediction_needs_but_no_py
     assert not list(exported.parent.glob(".*tmp"))  # written through a staging folder
 
 
-def test_onnx_fp32_predicts_the_spans_pytorch_predicts(checkpoint, exported, texts):  # noqa: F811
+def test_onnx_fp32_predicts_the_spans_pytorch_predicts(checkpoint, exported, texts):
     torch_spans = Predictor.load(checkpoint, batch_size=8).predict_with_confidence(texts)
     onnx_spans = Predictor.load(exported, batch_size=8, runtime="onnx").predict_with_confidence(texts)
     assert sum(len(spans) for spans in torch_spans) > 20
@@ -46,7 +51,7 @@ def test_onnx_fp32_predicts_the_spans_pytorch_predicts(checkpoint, exported, tex
         assert [found.confidence for found in ours] == pytest.approx([found.confidence for found in theirs], abs=1e-4)
 
 
-def test_int8_predicts_nearly_the_same_spans(checkpoint, exported, texts):  # noqa: F811
+def test_int8_predicts_nearly_the_same_spans(checkpoint, exported, texts):
     from resume_ner.export.measure import span_agreement
 
     reference = Predictor.load(checkpoint).predict(texts)
@@ -60,7 +65,7 @@ def test_batch_size_does_not_change_onnx_predictions(exported, texts):
     assert one == many
 
 
-def test_misuse_is_one_clear_error(checkpoint, exported, tmp_path):  # noqa: F811
+def test_misuse_is_one_clear_error(checkpoint, exported, tmp_path):
     with pytest.raises(ValueError, match=r"runtime must be one of \('torch', 'onnx', 'onnx-int8'\), got 'tensorrt'"):
         Predictor.load(exported, runtime="tensorrt")
     with pytest.raises(ValueError, match="an ONNX model runs in fp32 on the CPU"):
@@ -69,7 +74,7 @@ def test_misuse_is_one_clear_error(checkpoint, exported, tmp_path):  # noqa: F81
         Predictor.load(checkpoint, runtime="onnx")  # a PyTorch checkpoint has no ONNX file
 
 
-def test_the_exported_model_dataset_checks_and_copies_the_folder(checkpoint, exported, tmp_path):  # noqa: F811
+def test_the_exported_model_dataset_checks_and_copies_the_folder(checkpoint, exported, tmp_path):
     dataset = ExportedModelDataset(str(tmp_path / "served"))
     dataset.save(exported)
     assert Predictor.load(dataset.load(), runtime="onnx-int8").predict(["Acme Corp"]) is not None

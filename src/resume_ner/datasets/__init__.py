@@ -1,9 +1,10 @@
 """Custom Kedro datasets of this project."""
 
 from resume_ner.datasets.best_params_dataset import BestParamsDataset
-from resume_ner.datasets.checkpoint_dataset import CheckpointDataset, ExportedModelDataset
+from resume_ner.datasets.checkpoint_dataset import CheckpointDataset, ExportedModelDataset, ServingModelDataset
 from resume_ner.datasets.corpus_dataset import CorpusDataset
 from resume_ner.datasets.optuna_storage_dataset import OptunaStorageDataset
+from resume_ner.datasets.resume_file_dataset import ResumeFileDataset
 from resume_ner.datasets.workspace_dataset import WorkspaceDataset
 
 __all__ = [
@@ -12,5 +13,7 @@ __all__ = [
     "CorpusDataset",
     "ExportedModelDataset",
     "OptunaStorageDataset",
+    "ResumeFileDataset",
+    "ServingModelDataset",
     "WorkspaceDataset",
 ]

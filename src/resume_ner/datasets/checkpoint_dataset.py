@@ -91,3 +91,18 @@ class ExportedModelDataset(CheckpointDataset):
 
     required_files = ("config.json", ONNX_FILE, ONNX_INT8_FILE, METADATA_FILE, "tokenizer_config.json")
     kind = "exported model"
+
+
+class ServingModelDataset(CheckpointDataset):
+    """The served model's folder (``resume_ner.serving.model``): loaded as a ready ``Predictor`` with the runtime
+    its ``serving.json`` names (loaded once, then reused for every request); saved from a folder's path,
+    checked and replaced atomically as ``CheckpointDataset`` does."""
+
+    required_files = ("config.json", METADATA_FILE, "tokenizer_config.json", "serving.json")
+    kind = "serving model"
+
+    def load(self):  # a Predictor, not the folder's path
+        from resume_ner.serving.model import load_serving_model
+
+        check_checkpoint_folder(self._filepath, self.required_files, self.kind)
+        return load_serving_model(self._filepath)

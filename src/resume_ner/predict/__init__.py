@@ -184,6 +184,11 @@ class Predictor:
     def runtime(self) -> str:
         return "onnx" if isinstance(self.model, OnnxTagger) else "torch"
 
+    def __deepcopy__(self, memo: dict) -> Predictor:
+        # Prediction never changes a predictor, and an onnxruntime session cannot be copied: kedro-mlflow's pyfunc
+        # model deep-copies its catalog, this predictor included, on every request.
+        return self
+
     def predict(self, texts: Sequence[str]) -> list[list[Span]]:
         """Character spans for each text, in order; an empty (or blank) text gives []."""
         return [[found.span for found in spans] for spans in self.predict_with_confidence(texts)]

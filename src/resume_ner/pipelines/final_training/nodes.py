@@ -48,16 +48,27 @@ def measure_latency(
             rows[name] = None
             continue
         predictor = Predictor.load(model if runtime == "torch" else onnx_model, runtime=runtime, precision=precision)
-        rows[name] = latency(predictor, texts, serving.latency_batch_size)
+        figures = rows[name] = latency(predictor, texts, serving.latency_batch_size)
         logger.info(
             "Latency, %s: %.1f ms per resume (p50), %.1f (p95); %.1f resumes/s in batches of %d",
             name,
-            rows[name]["p50_ms"],
-            rows[name]["p95_ms"],
-            rows[name]["resumes_per_second"],
+            figures["p50_ms"],
+            figures["p95_ms"],
+            figures["resumes_per_second"],
             serving.latency_batch_size,
         )
     return {"machine": machine(), "texts": len(texts), "batch_size": serving.latency_batch_size, "runtimes": rows}
+
+
+def package_serving_model(model: Path, onnx_model: Path, export_parity: dict, metrics: dict) -> str:
+    """The folder to serve (``resume_ner.serving.model``) in the run folder's ``serving/``: the exported model,
+    with the PyTorch weights too when refit's parity check chose torch, and ``serving.json`` naming the runtime."""
+    from resume_ner.serving.model import package_serving_folder
+
+    runtime = export_parity["serving_runtime"]
+    target = package_serving_folder(Path(model), Path(onnx_model), runtime, Path(metrics["run_dir"]) / "serving")
+    logger.info("Serving %s with the %s runtime (refit's export parity)", target, runtime)
+    return str(target)
 
 
 def latency_for_mlflow(latency: dict) -> dict:

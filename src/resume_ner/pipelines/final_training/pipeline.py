@@ -25,6 +25,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "latency",
             ),
             _node(nodes.latency_for_mlflow, "latency", "latency_mlflow_metrics"),
+            _node(nodes.package_serving_model, ["model", "onnx_model", "export_parity", "metrics"], "serving_model"),
             _node(
                 nodes.write_model_card,
                 ["lineage", "metrics", "holdout_metrics", "holdout_split", "corpus_report", "export_parity", "latency"],
@@ -36,5 +37,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         training_run.create_pipeline() + card,
         namespace="final_training",
         inputs=SHARED_INPUTS | {"holdout_metrics", "export_parity", "holdout_split", "corpus_report"},
+        # What the pyfunc model serves (``pipelines/inference``): one name, whichever pipeline made it.
+        outputs={"serving_model"},
         parameters=SHARED_PARAMETERS | {"params:serving"},
     )

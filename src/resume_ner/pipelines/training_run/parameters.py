@@ -32,3 +32,5 @@ class ServingParameters(BaseModel):
     # Resumes per call for the throughput figure, and how many hold-out texts to time (null: all of them).
     latency_batch_size: int = Field(16, ge=1)
     latency_texts: int | None = Field(None, ge=1)
+    # The Model Registry name of the pyfunc model; its alias `champion` follows refit's hold-out score.
+    registered_model_name: str = Field("resume-ner", min_length=1)
