@@ -65,4 +65,4 @@ def test_a_pdf_without_a_text_layer_says_it_needs_ocr(tmp_path):
 
 def test_resume_files_are_never_written(tmp_path):
     with pytest.raises(DatasetError, match="resume files are read, not written"):
-        ResumeFileDataset(str(tmp_path / "cv.txt")).save(None)
+        ResumeFileDataset(str(tmp_path / "cv.txt")).save("text")

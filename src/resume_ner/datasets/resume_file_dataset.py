@@ -17,7 +17,7 @@ class UnreadableResumeError(UserInputError, ValueError):
     """A resume file whose text cannot be read; the message says why."""
 
 
-class ResumeFileDataset(AbstractDataset[None, str]):
+class ResumeFileDataset(AbstractDataset[str, str]):
     """The text of a resume file: UTF-8 text, a PDF's text layer (pypdf, page by page) or a Word document's
     paragraphs and table cells (python-docx). Read only."""
 
@@ -45,7 +45,7 @@ class ResumeFileDataset(AbstractDataset[None, str]):
         except Exception as error:  # pypdf and python-docx raise many kinds for a damaged file
             raise UnreadableResumeError(f"{path.name}: cannot read it as {suffix[1:].upper()} ({error})") from None
 
-    def save(self, data: None) -> None:
+    def save(self, data: str) -> None:
         raise UserInputError(f"{self._filepath}: resume files are read, not written")
 
     def _describe(self) -> dict[str, Any]:

@@ -102,8 +102,13 @@ def _free_port() -> int:
 
 def test_mlflow_models_serve_answers_with_character_offsets(project):
     port = _free_port()
-    env = dict(os.environ, MLFLOW_TRACKING_URI=f"sqlite:///{project / 'mlflow.db'}")
-    mlflow_cli = str(Path(sys.executable).parent / "mlflow")
+    scripts = Path(sys.executable).parent  # mlflow starts the server as `uvicorn` from PATH
+    env = dict(
+        os.environ,
+        MLFLOW_TRACKING_URI=f"sqlite:///{project / 'mlflow.db'}",
+        PATH=f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}",
+    )
+    mlflow_cli = str(scripts / "mlflow")
     server = subprocess.Popen(
         [mlflow_cli, "models", "serve", "-m", f"models:/{NAME}@champion", "--env-manager", "local"]
         + ["--host", "127.0.0.1", "--port", str(port)],
