@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 from resume_ner.corpus.documents import Corpus
+from resume_ner.execution.steps import RunResult
 from resume_ner.model_card import (
     entity_count,
     latency_section,
@@ -60,13 +61,13 @@ def measure_latency(
     return {"machine": machine(), "texts": len(texts), "batch_size": serving.latency_batch_size, "runtimes": rows}
 
 
-def package_serving_model(model: Path, onnx_model: Path, export_parity: dict, metrics: dict) -> str:
+def package_serving_model(model: Path, onnx_model: Path, export_parity: dict, run_result: RunResult) -> str:
     """The folder to serve (``resume_ner.serving.model``) in the run folder's ``serving/``: the exported model,
     with the PyTorch weights too when refit's parity check chose torch, and ``serving.json`` naming the runtime."""
     from resume_ner.serving.model import package_serving_folder
 
     runtime = export_parity["serving_runtime"]
-    target = package_serving_folder(Path(model), Path(onnx_model), runtime, Path(metrics["run_dir"]) / "serving")
+    target = package_serving_folder(Path(model), Path(onnx_model), runtime, Path(run_result.run_dir) / "serving")
     logger.info("Serving %s with the %s runtime (refit's export parity)", target, runtime)
     return str(target)
 

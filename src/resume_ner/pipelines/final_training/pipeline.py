@@ -25,7 +25,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "latency",
             ),
             _node(nodes.latency_for_mlflow, "latency", "latency_mlflow_metrics"),
-            _node(nodes.package_serving_model, ["model", "onnx_model", "export_parity", "metrics"], "serving_model"),
+            _node(nodes.package_serving_model, ["model", "onnx_model", "export_parity", "run_result"], "serving_model"),
             _node(
                 nodes.write_model_card,
                 ["lineage", "metrics", "holdout_metrics", "holdout_split", "corpus_report", "export_parity", "latency"],

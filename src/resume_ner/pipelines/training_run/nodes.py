@@ -129,12 +129,12 @@ def collect_training_outputs(run_result: RunResult, lineage: dict) -> tuple[str,
     return str(run_result.checkpoint), metrics, lineage
 
 
-def export_model(model: Path, metrics: dict) -> str:
+def export_model(model: Path, run_result: RunResult) -> str:
     """The model exported for serving (ONNX fp32 and int8, ``resume_ner.export``) into its run folder's
     ``onnx/``; the catalog copies it to its place."""
     from resume_ner.export import export_onnx
 
-    target = Path(metrics["run_dir"]) / "onnx"
+    target = Path(run_result.run_dir) / "onnx"
     started = time.perf_counter()
     export_onnx(Path(model), target)
     logger.info("Exported %s to ONNX (fp32 and int8) in %.0f s", model, time.perf_counter() - started)

@@ -30,6 +30,6 @@ def create_pipeline(**kwargs) -> Pipeline:
             _node(steps.build_environment, ["run_config", "params:training"], "environment"),
             _node(steps.execute_run, ["command", "environment", "run_config", "params:training"], "run_result"),
             _node(nodes.collect_training_outputs, ["run_result", "run_lineage"], ["model", "metrics", "lineage"]),
-            _node(nodes.export_model, ["model", "metrics"], "onnx_model"),
+            _node(nodes.export_model, ["model", "run_result"], "onnx_model"),
         ]
     )
