@@ -771,13 +771,14 @@ def test_the_real_training_program_drives_a_small_study(processed, tmp_path):
     assert not list(study_dir.glob(f"trial-{1 - best.trial_number}/fold-*/checkpoint"))
 
 
-def test_the_final_model_trains_exactly_as_the_best_trial_did_fixed_dimension_dotted_keys_and_oom_retry(
+def test_the_refit_model_trains_exactly_as_the_best_trial_did_fixed_dimension_dotted_keys_and_oom_retry(
     processed, tmp_path
 ):
     """The best trial took every unusual path: a fixed dimension (max_length 96, not the base 64), dotted keys
     (one with a short name, one without) and an out-of-memory retry (batch 64 -> 32 x 2). hpo runs on the fake
-    trainer; final_training then trains the real program from best_params. The final run's config.json must be
-    the best trial's effective fold config, but for what a run owns (data, folders, tracking) and its epochs."""
+    trainer; refit then trains the real program from best_params (final training plans its run with the very
+    same nodes). The refit run's config.json must be the best trial's effective fold config, but for what a run
+    owns (data, folders, tracking) and its epochs."""
     project = tmp_path / "project"
     shutil.copytree(processed, project, ignore=shutil.ignore_patterns("mlflow.db", "mlruns"))
     python = tmp_path / "fake-python"
@@ -850,8 +851,8 @@ def test_the_final_model_trains_exactly_as_the_best_trial_did_fixed_dimension_do
     (project / "conf" / "local" / "parameters.yml").write_text(
         yaml.safe_dump({"training": {"base": base, "launch": {"mode": "process"}}, "hpo": hpo})
     )
-    kedro_session(project, "final_training")
-    lineage = json.loads((project / "data/08_reporting/final_training/lineage.json").read_text())
+    kedro_session(project, "refit")
+    lineage = json.loads((project / "data/08_reporting/refit/lineage.json").read_text())
     final = json.loads((Path(lineage["run_dir"]) / "config.json").read_text())
     trial = json.loads(
         (project / "data/06_models/runs/trial" / STUDY / "trial-1" / "fold-0-oom-retry" / "config.json").read_text()
@@ -867,7 +868,7 @@ def test_the_final_model_trains_exactly_as_the_best_trial_did_fixed_dimension_do
 
     assert trained_the_same_way(final) == trained_the_same_way(trial)
     assert final["optimization"]["batch_size"] == 32 and final["tokenization"]["max_length"] == 96
-    model = project / "data/06_models/final_training/model"
+    model = project / "data/06_models/refit/model"
     assert json.loads((model / "resume_ner.json").read_text())["max_length"] == 96
 
 
