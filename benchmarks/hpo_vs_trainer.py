@@ -138,6 +138,7 @@ def trainer_child(request_path: Path) -> None:
     request = json.loads(request_path.read_text(encoding="utf-8"))
     import optuna
     import torch
+    from trainer_metrics import window_entity_metrics  # benchmarks/trainer_metrics.py
     from transformers import (
         AutoConfig,
         AutoModelForTokenClassification,
@@ -152,10 +153,9 @@ def trainer_child(request_path: Path) -> None:
     from resume_ner.corpus.labels import LabelSchema
     from resume_ner.corpus.reading import read_corpus
     from resume_ner.corpus.splits import fold_ids
-    from resume_ner.tagging import encode_document, merge_window_predictions, special_tokens_of
-    from resume_ner.tagging.alignment import SubtokenPolicy, repair_bio, unit_tag_ids
+    from resume_ner.tagging import encode_document, special_tokens_of
+    from resume_ner.tagging.alignment import SubtokenPolicy
     from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
-    from resume_ner.training.metrics import entity_metrics, tags_from_ids
     from resume_ner.training.model import DROPOUT_KEYS, native_bf16
 
     policy: SubtokenPolicy = "first"
@@ -183,22 +183,12 @@ def trainer_child(request_path: Path) -> None:
     all_train_ids, _ = fold_ids(folds, corpus, "all")
     validation_documents = encode(validation_ids)
     search_train, validation = dataset(encode(search_train_ids)), dataset(validation_documents)
-    validation_windows = [window for document in validation_documents for window in document.windows]
 
     def compute_metrics(prediction):
         """seqeval micro F1 of words (first sub-token, argmax, BIO repaired), as our study's objective."""
-        logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
-        best = logits.argmax(-1)
-        per_window = [best[row, : len(window)].tolist() for row, window in enumerate(validation_windows)]
-        gold_tags, predicted_tags, cursor = [], [], 0
-        for document in validation_documents:
-            own = per_window[cursor : cursor + len(document.windows)]
-            cursor += len(document.windows)
-            merged = merge_window_predictions(list(document.windows), own, len(document.tokens))
-            gold_tags.append(tags_from_ids(unit_tag_ids(document.tokens, list(document.tag_ids), policy), schema))
-            predicted = repair_bio(unit_tag_ids(document.tokens, merged, policy), schema)
-            predicted_tags.append(tags_from_ids(predicted, schema))
-        return {"micro_f1": entity_metrics(gold_tags, predicted_tags)["micro_f1"]}
+        return {
+            "micro_f1": window_entity_metrics(prediction.predictions, validation_documents, schema, policy)["micro_f1"]
+        }
 
     space = request["space"]
 

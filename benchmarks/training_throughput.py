@@ -399,6 +399,7 @@ def trainer_child(request_path: Path) -> None:
     import torch
 
     torch.set_num_threads(request["threads"])
+    from trainer_metrics import window_entity_metrics  # benchmarks/trainer_metrics.py
     from transformers import (
         AutoModelForTokenClassification,
         AutoTokenizer,
@@ -412,9 +413,7 @@ def trainer_child(request_path: Path) -> None:
     from resume_ner.corpus.labels import LabelSchema
     from resume_ner.corpus.reading import read_corpus
     from resume_ner.corpus.splits import fold_ids
-    from resume_ner.tagging import encode_document, merge_window_predictions, special_tokens_of
-    from resume_ner.tagging.alignment import repair_bio, unit_tag_ids
-    from resume_ner.training.metrics import entity_metrics, tags_from_ids
+    from resume_ner.tagging import encode_document, special_tokens_of
 
     imported = time.time()
 
@@ -457,21 +456,8 @@ def trainer_child(request_path: Path) -> None:
     data_ready = time.time()
 
     def compute_metrics(prediction):
-        """Entity metrics as our program's ``evaluate`` computes them: argmax per window position, each token
-        from the window that owns it, one tag per word (first sub-token), BIO repaired, seqeval strict."""
-        logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
-        best = logits.argmax(-1)
-        per_window = [best[row, : len(window)].tolist() for row, window in enumerate(validation_windows)]
-        gold_tags, predicted_tags, cursor = [], [], 0
-        for document in validation_documents:
-            own = per_window[cursor : cursor + len(document.windows)]
-            cursor += len(document.windows)
-            merged = merge_window_predictions(list(document.windows), own, len(document.tokens))
-            gold = unit_tag_ids(document.tokens, list(document.tag_ids), SUBTOKEN_POLICY)
-            predicted = repair_bio(unit_tag_ids(document.tokens, merged, SUBTOKEN_POLICY), schema)
-            gold_tags.append(tags_from_ids(gold, schema))
-            predicted_tags.append(tags_from_ids(predicted, schema))
-        metrics = entity_metrics(gold_tags, predicted_tags)
+        """Entity metrics as our program's ``evaluate`` computes them (``trainer_metrics``)."""
+        metrics = window_entity_metrics(prediction.predictions, validation_documents, schema, SUBTOKEN_POLICY)
         return {
             key: metrics[key] for key in ("micro_f1", "micro_precision", "micro_recall", "macro_f1", "token_accuracy")
         }
