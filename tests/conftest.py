@@ -13,6 +13,7 @@ from resume_ner.corpus.documents import Corpus, Document, Span
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("RESUME_NER_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 DOTIN_JSON = SHARED_DATA / "dotin_resume_ner" / "train.json"
+GREEN2022_CONLL = SHARED_DATA / "job_descriptions_green2022" / "testset.conll"
 DOTIN_ZIP = SHARED_DATA / "dotin_resume_ner" / "raw" / "545_cvs_train_v2.zip"
 DEFAULT_CORPUS = REPO_ROOT / "data" / "01_raw" / "synthetic_resumes.json"
 

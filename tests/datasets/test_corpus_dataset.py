@@ -9,7 +9,8 @@ import pytest
 from conftest import DOTIN_JSON, copy_project, requires_shared_data
 
 from resume_ner.corpus.reading import read_corpus
-from resume_ner.datasets import CorpusDataset
+from resume_ner.datasets import CorpusCollectionDataset, CorpusDataset
+from resume_ner.datasets.corpus_dataset import CorpusDatasetConfigError, CorpusLoadError
 from resume_ner.errors import UserInputError
 
 
@@ -129,3 +130,30 @@ def test_end_must_be_exclusive_or_inclusive_and_inclusive_only_for_span_lists(tm
         r"not doccano",
     ):
         CorpusDataset(filepath=str(tmp_path / "cvs.jsonl"), format="doccano", end="inclusive")
+
+
+def test_a_collection_loads_each_named_corpus_in_its_own_format(tmp_path):
+    (tmp_path / "ads.conll").write_text("Needs B-Skill \nPython I-Skill \n\nRust B-Skill \n", encoding="utf-8")
+    (tmp_path / "more.json").write_text(
+        json.dumps([{"id": "m1", "text": "Go and C", "annotations": [[0, 2, "SKILL"]]}]), encoding="utf-8"
+    )
+    dataset = CorpusCollectionDataset(
+        corpora={
+            "ads": {"filepath": str(tmp_path / "ads.conll"), "format": "conll"},
+            "more": {"filepath": str(tmp_path / "more.json")},
+        }
+    )
+    corpora = dataset.load()
+    assert sorted(corpora) == ["ads", "more"]
+    assert [doc.text for doc in corpora["ads"]] == ["Needs Python", "Rust"]
+    assert corpora["more"].by_id()["m1"].spans[0].label == "SKILL"
+    assert CorpusCollectionDataset().load() == {}
+
+
+def test_a_collection_names_the_corpus_whose_entry_or_file_is_wrong(tmp_path):
+    with pytest.raises(CorpusDatasetConfigError, match=r"corpora\.ads needs a filepath"):
+        CorpusCollectionDataset(corpora={"ads": {"format": "conll"}})
+    with pytest.raises(CorpusDatasetConfigError, match=r"corpora\.ads: CorpusDataset format 'csv' is not one of"):
+        CorpusCollectionDataset(corpora={"ads": {"filepath": "x.csv", "format": "csv"}})
+    with pytest.raises(CorpusLoadError, match=r"^extra corpus ads: Corpus file .*missing.conll does not exist"):
+        CorpusCollectionDataset(corpora={"ads": {"filepath": str(tmp_path / "missing.conll")}}).load()

@@ -106,27 +106,38 @@ class PipelineSplits(NamedTuple):
     folds: dict
 
 
-def pipeline_splits(raw_corpus: Corpus, parameters: Mapping | None = None) -> PipelineSplits:
+def pipeline_splits(
+    raw_corpus: Corpus, parameters: Mapping | None = None, extra_corpora: Mapping[str, Corpus] | None = None
+) -> PipelineSplits:
     """Split ``raw_corpus`` exactly as the ``data_processing`` pipeline does, by calling its nodes in order with
-    ``parameters`` (``{"corpus": {...}, "splits": {...}}`` as in its parameters file; missing keys take the
-    nodes' defaults)."""
+    ``parameters`` (``{"corpus": {...}, "splits": {...}, "extra_corpora": {...}}`` as in its parameters file;
+    missing keys take the nodes' defaults). ``extra_corpora`` (name -> raw corpus) join the training side."""
     # Imported here, not at the top: the data_processing nodes import this module for the corpus report.
     from resume_ner.pipelines.data_processing import nodes
-    from resume_ner.pipelines.data_processing.parameters import CorpusParameters, SplitParameters
+    from resume_ner.pipelines.data_processing.parameters import (
+        CorpusParameters,
+        ExtraCorporaParameters,
+        SplitParameters,
+    )
 
     parameters = parameters or {}
     corpus_parameters = CorpusParameters(**parameters.get("corpus", {}))
     split_parameters = SplitParameters(**parameters.get("splits", {}))
-    corpus = nodes.resolve_overlaps(nodes.map_labels(raw_corpus, corpus_parameters), corpus_parameters)
+    extra_parameters = ExtraCorporaParameters.model_validate(parameters.get("extra_corpora") or {})
+    main = nodes.resolve_overlaps(nodes.map_labels(raw_corpus, corpus_parameters), corpus_parameters)
+    extra, _ = nodes.prepare_extra_corpora(
+        dict(extra_corpora or {}), main, extra_parameters, corpus_parameters, split_parameters
+    )
+    corpus = nodes.join_corpora(main, extra)
     groups = nodes.group_near_duplicates(corpus, split_parameters)
-    holdout = nodes.split_holdout(corpus, groups, split_parameters)
+    holdout = nodes.split_holdout(corpus, groups, extra, split_parameters)
     return PipelineSplits(corpus, groups, holdout, nodes.make_folds(corpus, groups, holdout, split_parameters))
 
 
 def read_parameters(path: str | Path = DEFAULT_PARAMETERS) -> dict:
-    """The ``corpus`` and ``splits`` sections of a data_processing parameters file."""
+    """The ``corpus``, ``splits`` and ``extra_corpora`` sections of a data_processing parameters file."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    return {key: data.get(key) or {} for key in ("corpus", "splits")}
+    return {key: data.get(key) or {} for key in ("corpus", "splits", "extra_corpora")}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from resume_ner.corpus.documents import Corpus
 from resume_ner.errors import UserInputError
@@ -76,20 +76,28 @@ def assign_groups(
     return assignment
 
 
-def _groups_of(corpus: Corpus, document_groups: dict) -> list[list[str]]:
-    """Groups from the ``document_groups`` output, checked against the corpus."""
+def _groups_of(corpus: Corpus, document_groups: dict, training_only: set[str]) -> list[list[str]]:
+    """Groups from the ``document_groups`` output, checked against the corpus, without training-only documents."""
     check_fingerprint(document_groups, corpus, "document_groups")
-    return [list(group) for group in document_groups["groups"]]
+    groups = (list(group) for group in document_groups["groups"])
+    return [group for group in groups if not training_only.intersection(group)]
 
 
-def split_holdout(corpus: Corpus, document_groups: dict, fraction: float, seed: int) -> dict:
-    """``{"train": ids, "holdout": ids}`` with about ``fraction`` of the documents held out."""
+def split_holdout(
+    corpus: Corpus, document_groups: dict, fraction: float, seed: int, training_only: Collection[str] = ()
+) -> dict:
+    """``{"train": ids, "holdout": ids, "training_only": ids}`` with about ``fraction`` of the documents held out.
+
+    ``training_only`` documents (extra corpora) always go to ``train`` and take no part in the stratification, so
+    the hold-out set is the one the other documents alone would get.
+    """
     if not 0 < fraction < 1:
         raise ValueError(f"splits.holdout_fraction must be between 0 and 1 (exclusive), got {fraction}")
-    groups = _groups_of(corpus, document_groups)
+    only_train = set(training_only)
+    groups = _groups_of(corpus, document_groups, only_train)
     entity_types = {doc.id: doc.entity_types() for doc in corpus}
     assignment = assign_groups(groups, entity_types, [fraction, 1 - fraction], seed)
-    chosen: dict[int, set[str]] = {0: set(), 1: set()}
+    chosen: dict[int, set[str]] = {0: set(), 1: set(only_train)}
     for group, split in zip(groups, assignment, strict=True):
         chosen[split].update(group)
     ids = corpus.ids()
@@ -99,6 +107,7 @@ def split_holdout(corpus: Corpus, document_groups: dict, fraction: float, seed: 
         "holdout_fraction": fraction,
         "train": [doc_id for doc_id in ids if doc_id in chosen[1]],
         "holdout": [doc_id for doc_id in ids if doc_id in chosen[0]],
+        "training_only": [doc_id for doc_id in ids if doc_id in only_train],
     }
 
 
@@ -107,8 +116,9 @@ def make_folds(corpus: Corpus, document_groups: dict, holdout_split: dict, n_fol
     check_fingerprint(holdout_split, corpus, "holdout_split")
     if n_folds < 2:
         raise ValueError(f"splits.n_folds must be at least 2, got {n_folds}")
-    train_ids = set(holdout_split["train"])
-    groups = [group for group in _groups_of(corpus, document_groups) if group[0] in train_ids]
+    training_only = set(holdout_split.get("training_only", ()))
+    train_ids = set(holdout_split["train"]) - training_only
+    groups = [group for group in _groups_of(corpus, document_groups, training_only) if group[0] in train_ids]
     if n_folds > len(groups):
         raise SplitError(
             f"splits.n_folds is {n_folds} but the training part has only {len(groups)} group(s) of near-duplicate "
@@ -117,7 +127,8 @@ def make_folds(corpus: Corpus, document_groups: dict, holdout_split: dict, n_fol
     entity_types = {doc.id: doc.entity_types() for doc in corpus}
     assignment = assign_groups(groups, entity_types, [1 / n_folds] * n_folds, seed)
     fold_of = {doc_id: fold for group, fold in zip(groups, assignment, strict=True) for doc_id in group}
-    ordered = [doc_id for doc_id in corpus.ids() if doc_id in train_ids]
+    ordered = [doc_id for doc_id in corpus.ids() if doc_id in train_ids or doc_id in training_only]
+    fold_of.update(dict.fromkeys(training_only, -1))  # trains every fold, validates none
     return {
         "corpus_fingerprint": corpus.fingerprint(),
         "seed": seed,

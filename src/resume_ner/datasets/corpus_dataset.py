@@ -145,3 +145,52 @@ def _catalog_entries_for(path: Path) -> list[tuple[Path, str, str, bool]]:
                 if isinstance(filepath, str) and (project / filepath).resolve() == target:
                     found.append((project, relative_name, name, not Path(filepath).is_absolute()))
     return found
+
+
+class CorpusCollectionDataset(AbstractDataset[dict[str, Corpus], dict[str, Corpus]]):
+    """Named corpora, each a ``CorpusDataset`` (``filepath``, ``format``, ``end``, ``max_problems``), loaded as
+    ``{name: Corpus}``; no corpus (the default) loads as ``{}``. Read-only: the extra training corpora.
+
+    Example ``conf/base/catalog.yml`` entry::
+
+        extra_corpora:
+          type: resume_ner.datasets.CorpusCollectionDataset
+          corpora:
+            green2022:
+              filepath: ../shared/data/job_descriptions_green2022/testset.conll
+              format: conll
+    """
+
+    def __init__(self, corpora: dict[str, dict] | None = None, metadata: dict[str, Any] | None = None) -> None:
+        self._corpora: dict[str, CorpusDataset] = {}
+        for name, settings in (corpora or {}).items():
+            if not isinstance(settings, dict) or "filepath" not in settings:
+                raise CorpusDatasetConfigError(
+                    f"CorpusCollectionDataset corpora.{name} needs a filepath (and a format unless it is json)"
+                )
+            try:
+                self._corpora[name] = CorpusDataset(**settings)
+            except TypeError as error:
+                raise CorpusDatasetConfigError(f"CorpusCollectionDataset corpora.{name}: {error}") from error
+            except CorpusDatasetConfigError as error:
+                raise CorpusDatasetConfigError(f"CorpusCollectionDataset corpora.{name}: {error}") from error
+        self.metadata = metadata
+
+    def load(self) -> dict[str, Corpus]:
+        """Every corpus, read and validated; the first that fails names its entry."""
+        corpora = {}
+        for name, dataset in self._corpora.items():
+            try:
+                corpora[name] = dataset.load()
+            except CorpusLoadError as error:
+                raise CorpusLoadError(f"extra corpus {name}: {error}") from error.__cause__
+        return corpora
+
+    def save(self, data: dict[str, Corpus]) -> None:
+        raise DatasetError("CorpusCollectionDataset is read-only: it lists corpora to read")
+
+    def _exists(self) -> bool:
+        return all(dataset.exists() for dataset in self._corpora.values())
+
+    def _describe(self) -> dict[str, Any]:
+        return {"corpora": {name: dataset._describe() for name, dataset in self._corpora.items()}}

@@ -7,13 +7,16 @@ import logging
 import pytest
 from pydantic import ValidationError
 
-from resume_ner.corpus.documents import Document, Span
+from resume_ner.corpus.documents import Corpus, Document, Span
+from resume_ner.corpus.extra import ExtraCorpusError
 from resume_ner.corpus.labels import LabelSchema
 from resume_ner.corpus.problems import CorpusValidationError
+from resume_ner.corpus.splits import ALL_WITH_HOLDOUT, fold_ids
 from resume_ner.errors import UserInputError
 from resume_ner.pipelines.data_processing import nodes
 from resume_ner.pipelines.data_processing.parameters import (
     CorpusParameters,
+    ExtraCorporaParameters,
     SplitParameters,
 )
 
@@ -37,9 +40,9 @@ def test_label_schema_node_returns_the_serialisable_schema(small_corpus):
 def test_split_nodes_chain(small_corpus):
     params = SplitParameters(seed=1, holdout_fraction=0.2, n_folds=3)
     groups = nodes.group_near_duplicates(small_corpus, params)
-    holdout = nodes.split_holdout(small_corpus, groups, params)
+    holdout = nodes.split_holdout(small_corpus, groups, Corpus(()), params)
     folds = nodes.make_folds(small_corpus, groups, holdout, params)
-    report = nodes.summarise_corpus(small_corpus, holdout, folds)
+    report = nodes.summarise_corpus(small_corpus, holdout, folds, {})
     assert groups["corpus_fingerprint"] == holdout["corpus_fingerprint"] == folds["corpus_fingerprint"]
     assert report["corpus"]["documents"] == 21
     assert report["train"]["documents"] + report["holdout"]["documents"] == 21
@@ -118,3 +121,77 @@ def test_empty_texts_stop_the_run_listing_each_record_under_the_error_policy(sma
 def test_the_empty_text_policy_must_be_known():
     with pytest.raises(ValidationError, match="empty_texts"):
         CorpusParameters(empty_texts="keep")
+
+
+def _job_ads(copied: Document) -> Corpus:
+    """Ten job ads with skills (some also with an occupation) and one ad that copies a resume of the main corpus."""
+    ads = [
+        Document(
+            f"ad{n}",
+            f"Hiring a {role} with Rust and Kafka for team {n}.",
+            (Span(9, 9 + len(role), "Occupation"), Span(15 + len(role), 19 + len(role), "Skill")),
+        )
+        for n, role in enumerate(["chef", "pilot", "welder", "baker", "nurse", "tailor", "miner", "judge", "diver"])
+    ]
+    ads.append(Document("ad-nothing", "Friendly office, free parking.", ()))
+    ads.append(Document("copy", copied.text, tuple(Span(s.start, s.end, "Skill") for s in copied.spans[:1])))
+    return Corpus(tuple(ads), source="ads.conll")
+
+
+def _split_with(small_corpus, extra_corpora, extra_params):
+    corpus_params, split_params = CorpusParameters(), SplitParameters(seed=1, holdout_fraction=0.2, n_folds=3)
+    extra, report = nodes.prepare_extra_corpora(
+        extra_corpora, small_corpus, ExtraCorporaParameters.model_validate(extra_params), corpus_params, split_params
+    )
+    corpus = nodes.join_corpora(small_corpus, extra)
+    groups = nodes.group_near_duplicates(corpus, split_params)
+    holdout = nodes.split_holdout(corpus, groups, extra, split_params)
+    folds = nodes.make_folds(corpus, groups, holdout, split_params)
+    return corpus, holdout, folds, nodes.summarise_corpus(corpus, holdout, folds, report)
+
+
+def test_extra_documents_train_every_run_and_leave_the_hold_out_set_and_validation_folds_as_they_were(small_corpus):
+    mapping = {"ads": {"label_mapping": {"rename": {"Skill": "SKILL"}, "drop": ["Occupation"]}}}
+    _, alone_holdout, alone_folds, _ = _split_with(small_corpus, {}, {})
+    corpus, holdout, folds, report = _split_with(small_corpus, {"ads": _job_ads(small_corpus.documents[3])}, mapping)
+
+    extra_ids = [f"ads:ad{n}" for n in range(9)]
+    assert holdout["holdout"] == alone_holdout["holdout"]
+    assert holdout["training_only"] == extra_ids
+    assert [fold["validation"] for fold in folds["folds"]] == [fold["validation"] for fold in alone_folds["folds"]]
+    for fold in range(3):
+        train, validation = fold_ids(folds, corpus, fold)
+        assert set(extra_ids) <= set(train) and not set(extra_ids) & set(validation)
+    refit_train, _ = fold_ids(folds, corpus, "all")
+    assert set(refit_train) == set(alone_holdout["train"]) | set(extra_ids)
+    assert set(fold_ids(folds, corpus, ALL_WITH_HOLDOUT)[0]) == set(small_corpus.ids()) | set(extra_ids)
+    assert report["extra_corpora"]["ads"] == {
+        "source": "ads.conll",
+        "documents_read": 11,
+        "dropped_empty_text": 0,
+        "dropped_no_labels_left": 1,
+        "labels_dropped_as_foreign": [],
+        "dropped_near_duplicates_of_main": 1,
+        "documents": 9,
+        "entities_per_type": {"SKILL": 9},
+    }
+    assert report["training_only"]["documents"] == 9
+    assert report["holdout"] == _split_with(small_corpus, {}, {})[3]["holdout"]
+
+
+def test_an_extra_corpus_label_the_main_corpus_lacks_stops_before_anything_is_written(small_corpus):
+    with pytest.raises(ExtraCorpusError, match=r"Extra corpus ads \(ads.conll\) has label\(s\) \['Occupation'\]"):
+        _split_with(
+            small_corpus,
+            {"ads": _job_ads(small_corpus.documents[0])},
+            {"ads": {"label_mapping": {"rename": {"Skill": "SKILL"}}}},
+        )
+
+
+def test_parameters_for_an_extra_corpus_the_catalog_does_not_list_are_an_error(small_corpus):
+    with pytest.raises(ExtraCorpusError) as caught:
+        _split_with(small_corpus, {}, {"green": {"other_labels": "drop"}})
+    assert str(caught.value) == (
+        "parameters extra_corpora.green: no such corpus in the catalog's extra_corpora (it has: none); add it there "
+        "or remove the parameters"
+    )

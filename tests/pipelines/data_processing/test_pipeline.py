@@ -9,6 +9,7 @@ import pytest
 from conftest import (
     DEFAULT_CORPUS,
     DOTIN_JSON,
+    GREEN2022_CONLL,
     copy_project,
     requires_shared_data,
     run_kedro,
@@ -21,6 +22,7 @@ from resume_ner.errors import find_user_error
 from resume_ner.pipelines.data_processing import create_pipeline
 from resume_ner.pipelines.data_processing.parameters import (
     CorpusParameters,
+    ExtraCorporaParameters,
     SplitParameters,
 )
 
@@ -40,6 +42,8 @@ def test_pipeline_runs_on_an_in_memory_catalog(small_corpus):
             "raw_corpus": MemoryDataset(small_corpus),
             "params:corpus": MemoryDataset(CorpusParameters()),
             "params:splits": MemoryDataset(SplitParameters(n_folds=3, holdout_fraction=0.2)),
+            "extra_corpora": MemoryDataset({}),
+            "params:extra_corpora": MemoryDataset(ExtraCorporaParameters()),
         }
     )
     outputs = SequentialRunner().run(create_pipeline(), catalog)
@@ -87,6 +91,40 @@ def test_kedro_run_on_the_dotin_resumes_unchanged(tmp_path):
     assert report["corpus"]["documents"] == 310
     assert report["corpus"]["entities"] == 15_681
     assert report["holdout"]["documents"] in range(40, 55)
+
+
+@pytest.mark.slow
+@requires_shared_data(GREEN2022_CONLL)
+def test_kedro_run_with_an_extra_corpus_trains_on_it_but_holds_out_and_validates_on_the_main_corpus_only(tmp_path):
+    alone = copy_project(tmp_path / "alone")
+    run_kedro(alone, "data_processing")
+    project = copy_project(tmp_path / "with")
+    (project / "conf" / "local" / "catalog.yml").write_text(
+        "extra_corpora:\n"
+        "  type: resume_ner.datasets.CorpusCollectionDataset\n"
+        "  corpora:\n"
+        f"    green2022: {{filepath: {GREEN2022_CONLL}, format: conll}}\n",
+        encoding="utf-8",
+    )
+    (project / "conf" / "local" / "parameters.yml").write_text(
+        "extra_corpora:\n  green2022: {label_mapping: {rename: {Skill: SKILL}}, other_labels: drop}\n",
+        encoding="utf-8",
+    )
+    run_kedro(project, "data_processing")
+    paths, alone_paths = _outputs(project), _outputs(alone)
+    report = json.loads(paths["corpus_report"].read_text())
+    green = report["extra_corpora"]["green2022"]
+    assert green["documents_read"] == 336
+    assert green["dropped_no_labels_left"] > 0  # sentences with only occupations, domains, ...
+    assert green["documents"] == report["training_only"]["documents"] == 336 - green["dropped_no_labels_left"]
+    assert set(green["entities_per_type"]) == {"SKILL"}
+    holdout, alone_holdout = (json.loads(p["holdout_split"].read_text()) for p in (paths, alone_paths))
+    folds, alone_folds = (json.loads(p["folds"].read_text()) for p in (paths, alone_paths))
+    assert holdout["holdout"] == alone_holdout["holdout"]
+    assert [f["validation"] for f in folds["folds"]] == [f["validation"] for f in alone_folds["folds"]]
+    assert all(set(holdout["training_only"]) <= set(f["train"]) for f in folds["folds"])
+    corpus = read_corpus(paths["corpus"])
+    assert len(corpus) == len(read_corpus(alone_paths["corpus"])) + green["documents"]
 
 
 @pytest.mark.slow
