@@ -155,6 +155,7 @@ def test_training_settings_are_the_run_config_without_what_a_run_owns():
         "output_dir",
         "progress",
         "tracking",
+        "init_checkpoint",
     }
     assert set(TrainingSettings.model_fields) | set(RUN_OWNED_FIELDS) == set(RunConfig.model_fields)
     assert issubclass(RunConfig, TrainingSettings)  # one definition of each field and default

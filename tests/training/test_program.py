@@ -324,3 +324,51 @@ def test_label_smoothing_reaches_the_training_loss(tmp_path, training_inputs):
         losses[smoothing] = json.loads((run_dir / METRICS_FILE).read_text())["history"][0]["train_loss"]
     # The same seed and batches: only the loss differs, and a smoothed target costs more than a one-hot one.
     assert losses[0.2] > losses[0.0] + 0.05
+
+
+def test_a_warm_start_continues_from_the_checkpoints_weights_head_included(tmp_path, training_inputs):
+    from safetensors.torch import load_file
+
+    first = tmp_path / "refit"
+    config = run_config(training_inputs, first, optimization={"epochs": 2})
+    assert run_program(write_config(config, tmp_path / "refit.json"), "--fold", "all").returncode == 0
+    checkpoint = first / "checkpoint"
+
+    def weights(run_dir):
+        return load_file(run_dir / "checkpoint" / "model.safetensors")
+
+    # A learning rate too small to move anything: the warm run's model is the checkpoint it started from.
+    warm = tmp_path / "warm"
+    tiny_steps = {"epochs": 1, "learning_rate": 1e-12}
+    config = run_config(training_inputs, warm, optimization=tiny_steps, init_checkpoint=str(checkpoint))
+    result = run_program(write_config(config, tmp_path / "warm.json"), "--fold", "all_with_holdout")
+    assert result.returncode == 0, result.stderr
+    assert next(e for e in events(warm) if e["event"] == Event.DATA_READY)["backbone"] == str(checkpoint)
+    started_from, warm_weights = weights(first), weights(warm)
+    assert set(warm_weights) == set(started_from)
+    for name, tensor in started_from.items():
+        assert torch.allclose(warm_weights[name], tensor, atol=1e-6), name
+    texts = [doc.text for doc in training_inputs["corpus_object"].documents[:5]]
+    assert Predictor.load(warm / "checkpoint").predict(texts) == Predictor.load(checkpoint).predict(texts)
+    # The same run from the backbone starts with a fresh head: nothing like the trained one.
+    scratch = tmp_path / "scratch"
+    config = run_config(training_inputs, scratch, optimization=tiny_steps)
+    assert run_program(write_config(config, tmp_path / "scratch.json"), "--fold", "all_with_holdout").returncode == 0
+    head = next(name for name in started_from if name.startswith("classifier.weight"))
+    assert not torch.allclose(weights(scratch)[head], started_from[head], atol=1e-3)
+
+
+def test_a_warm_start_from_a_checkpoint_of_other_labels_exits_2_naming_both_label_sets(tmp_path, training_inputs):
+    first = tmp_path / "refit"
+    assert run_program(write_config(run_config(training_inputs, first), tmp_path / "a.json")).returncode == 0
+    more = training_inputs["entity_types"] + ["CERTIFICATE"]  # a label set the checkpoint was not trained on
+    config = run_config(training_inputs, tmp_path / "warm", init_checkpoint=str(first / "x"))
+    result = run_program(write_config(config, tmp_path / "b.json"))
+    assert result.returncode == ExitStatus.BAD_INPUT
+    assert f"init_checkpoint: {first / 'x'} is not a resume-ner checkpoint" in result.stderr
+    config = run_config(
+        training_inputs, tmp_path / "warm", entity_types=more, init_checkpoint=str(first / "checkpoint")
+    )
+    result = run_program(write_config(config, tmp_path / "c.json"))
+    assert result.returncode == ExitStatus.BAD_INPUT
+    assert "was trained on the entity types" in result.stderr and "'CERTIFICATE']; train from scratch" in result.stderr

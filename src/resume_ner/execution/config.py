@@ -40,11 +40,16 @@ class RunPurpose(BaseModel):
     trial: int | None = Field(None, ge=0)
     fold: int | None = Field(None, ge=0)
     epochs: int | None = Field(None, ge=1)
+    # A warm start: the trained checkpoint to continue from, at this learning rate (final training from refit).
+    init_checkpoint: str | None = None
+    learning_rate: float | None = Field(None, gt=0)
 
     @model_validator(mode="after")
     def _trial_has_fold(self) -> RunPurpose:
         if (self.kind == "trial") != (self.trial is not None and self.fold is not None):
             raise ValueError("a trial run needs trial and fold numbers; refit and final runs take neither")
+        if self.init_checkpoint is not None and self.kind != "final":
+            raise ValueError("only the final run starts from a trained checkpoint (init_checkpoint)")
         return self
 
     def folder(self, runs_root: Path) -> Path:
@@ -65,6 +70,10 @@ class RunPurpose(BaseModel):
         }
         if self.epochs is not None:
             overrides["optimization.epochs"] = self.epochs
+        if self.init_checkpoint is not None:
+            overrides["init_checkpoint"] = self.init_checkpoint
+        if self.learning_rate is not None:
+            overrides["optimization.learning_rate"] = self.learning_rate
         return overrides
 
 

@@ -153,6 +153,9 @@ class RunConfig(TrainingSettings):
     # pipe the parent passed down.
     progress: str | None = None
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    # Start from this trained checkpoint of the same labels (its weights, head included, and its tokenizer)
+    # instead of the backbone: a warm start, for example the final model continuing from refit's.
+    init_checkpoint: Path | None = None
 
     @model_validator(mode="before")
     @classmethod

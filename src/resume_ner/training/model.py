@@ -26,8 +26,9 @@ DROPOUT_KEYS = (
 
 
 def load_model(backbone: Path, schema: LabelSchema, dropout: float | None):
-    """``AutoModelForTokenClassification`` on ``backbone`` with a fresh head for ``schema``'s tags; ``dropout``
-    (when given) replaces hidden, attention and classifier dropout."""
+    """``AutoModelForTokenClassification`` on ``backbone`` with a head for ``schema``'s tags: a fresh one, or the
+    trained one of a checkpoint of these tags (a warm start); ``dropout`` (when given) replaces hidden, attention
+    and classifier dropout."""
     from transformers import AutoConfig, AutoModelForTokenClassification
 
     config = AutoConfig.from_pretrained(

@@ -18,7 +18,7 @@ from resume_ner.corpus.splits import fold_ids
 from resume_ner.errors import UserInputError
 from resume_ner.files import write_text_atomically
 from resume_ner.tagging import EncodedDocument, encode_documents
-from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
+from resume_ner.training.checkpoint import CheckpointError, CheckpointMetadata, save_checkpoint
 from resume_ner.training.config import RunConfig
 from resume_ner.training.distributed import SINGLE_PROCESS, DistributedContext
 from resume_ner.training.encodings import cache_key, cached, file_digest, tokenizer_digest
@@ -79,6 +79,20 @@ def _resolve_backbone_once(config: RunConfig, texts: list[str], context: Distrib
     return backbone
 
 
+def _checked_init_checkpoint(folder: Path, schema) -> Path:
+    """The warm-start checkpoint, if it is one and was trained on the run's labels (its head is kept)."""
+    try:
+        metadata = CheckpointMetadata.read(folder)
+    except CheckpointError as error:
+        raise UserInputError(f"init_checkpoint: {error}") from None
+    if metadata.schema.tags != schema.tags:
+        raise UserInputError(
+            f"init_checkpoint: {folder} was trained on the entity types {list(metadata.entity_types)}, but this run "
+            f"has {list(schema.entity_types)}; train from scratch or retrain that model on these labels"
+        )
+    return folder
+
+
 def run_training(
     config: RunConfig,
     progress: ProgressStream | SilentProgress,
@@ -106,7 +120,10 @@ def run_training(
     if context.is_main:
         documents_seen = {"train": train_corpus.ids(), "validation": validation_corpus.ids()}
         write_text_atomically(Path(config.output_dir) / DOCUMENTS_FILE, json.dumps(documents_seen, indent=1))
-    backbone = _resolve_backbone_once(config, [doc.text for doc in train_corpus], context)
+    if config.init_checkpoint is not None:
+        backbone = _checked_init_checkpoint(Path(config.init_checkpoint), config.labels)
+    else:
+        backbone = _resolve_backbone_once(config, [doc.text for doc in train_corpus], context)
     from transformers import AutoTokenizer
 
     with _backbone_errors_are_input_errors(backbone):

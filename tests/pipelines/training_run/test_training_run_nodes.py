@@ -116,6 +116,31 @@ def test_plan_rejects_an_invalid_record():
         plan_training_run({**BEST, "best_epochs": [0]}, RunParameters(purpose="final"), training(), Path("ws"))
 
 
+def test_a_warm_start_continues_from_refits_model_for_its_epochs_at_a_lower_learning_rate(tmp_path):
+    run = RunParameters(purpose="final", init="refit", warm_start={"epochs": 2, "learning_rate_factor": 0.1})
+    plan = plan_training_run(BEST, run, training(), Path("ws"), init_model=tmp_path / "refit-model")
+    assert plan.purpose.init_checkpoint == str((tmp_path / "refit-model").resolve())
+    assert plan.purpose.epochs == 2
+    assert plan.purpose.learning_rate == pytest.approx(0.0003)  # the best trial's 0.003 x 0.1
+    assert plan.epochs_reason.startswith("warm start from refit's model")
+    overrides = plan.purpose.overrides()
+    assert overrides["init_checkpoint"] == plan.purpose.init_checkpoint
+    assert overrides["optimization.learning_rate"] == pytest.approx(0.0003)
+    assert overrides["data.fold"] == "all_with_holdout"
+    # From scratch (the default) the final run neither loads refit's model nor changes the learning rate.
+    scratch = plan_training_run(BEST, RunParameters(purpose="final"), training(), Path("ws"), tmp_path / "m")
+    assert scratch.purpose.init_checkpoint is None and "optimization.learning_rate" not in scratch.purpose.overrides()
+
+
+def test_a_warm_start_needs_refits_model_and_is_only_for_the_final_run():
+    with pytest.raises(UserInputError, match="init: refit needs refit's model; run the refit pipeline first"):
+        plan_training_run(BEST, RunParameters(purpose="final", init="refit"), training(), Path("ws"))
+    with pytest.raises(ValidationError, match="init: refit is for the final run"):
+        RunParameters(purpose="refit", init="refit")
+    with pytest.raises(ValidationError, match="only the final run starts from a trained checkpoint"):
+        RunPurpose(kind="refit", name="r", init_checkpoint="/m")
+
+
 # --- holdout_metrics_for_mlflow -------------------------------------------------------------------------------
 
 

@@ -361,3 +361,20 @@ def test_sigterm_to_a_refit_stops_its_child_and_closes_its_run_killed(trained, t
     assert json.loads(stream.read_text().splitlines()[-1])["event"] == "stopped"  # it stopped cleanly
     assert [run.info.status for run in runs(project) if run.info.run_name == "refit"] == ["KILLED"]
     assert not (project / "data/06_models/refit/model").exists()  # nothing half-stored
+
+
+@pytest.mark.slow
+def test_a_warm_started_final_model_continues_from_refits_model_on_every_document(trained):
+    """Last in this file: it replaces the final model the tests above read."""
+    warm = {"final_training": {"run": {"init": "refit", "warm_start": {"epochs": 1, "learning_rate_factor": 0.5}}}}
+    kedro_run(trained, "final_training", {**TINY, **warm})
+    lineage = json.loads((trained / "data/08_reporting/final_training/lineage.json").read_text())
+    assert lineage["epochs_reason"].startswith("warm start from refit's model")
+    config = json.loads((Path(lineage["run_dir"]) / "config.json").read_text())
+    assert Path(config["init_checkpoint"]) == (trained / "data/06_models/refit/model").resolve()
+    assert config["optimization"]["learning_rate"] == pytest.approx(0.003 * 0.5)
+    assert config["optimization"]["epochs"] == 1 and config["data"]["fold"] == "all_with_holdout"
+    split = json.loads((trained / "data/05_model_input/holdout_split.json").read_text())
+    seen = json.loads((Path(lineage["run_dir"]) / "documents.json").read_text())
+    assert set(seen["train"]) == set(split["train"]) | set(split["holdout"])
+    assert (trained / "data/06_models/final_training/model/model.safetensors").exists()

@@ -34,9 +34,14 @@ def create_pipeline(**kwargs) -> Pipeline:
         ]
     )
     return pipeline(
-        training_run.create_pipeline() + card,
+        training_run.create_pipeline(warm_start=True) + card,
         namespace="final_training",
-        inputs=SHARED_INPUTS | {"holdout_metrics", "export_parity", "holdout_split", "corpus_report"},
+        # refit's model: where ``run.init: refit`` continues from.
+        inputs={
+            name: name
+            for name in SHARED_INPUTS | {"holdout_metrics", "export_parity", "holdout_split", "corpus_report"}
+        }
+        | {"init_model": "refit.model"},
         # What the pyfunc model serves (``pipelines/inference``): one name, whichever pipeline made it.
         outputs={"serving_model"},
         parameters=SHARED_PARAMETERS | {"params:serving"},

@@ -33,28 +33,54 @@ from resume_ner.tuning.best_params import BestParams, derive_epochs
 logger = logging.getLogger(__name__)
 
 
-def plan_training_run(best_params: dict, run: RunParameters, training: TrainingParameters, workspace: Path) -> RunPlan:
+def plan_training_run(
+    best_params: dict,
+    run: RunParameters,
+    training: TrainingParameters,
+    workspace: Path,
+    init_model: Path | str | None = None,
+) -> RunPlan:
     """The run's purpose and name (``<time>-<mlflow run>``), the hyperparameters to train with and the number of
     epochs on all training documents (with the reason); it logs into this ``kedro run``'s MLflow run. Settings
     that cannot train, or a backbone that cannot be had, fail here, before any run folder is made.
 
-    ``best_params`` is the validated best-params record (``BestParamsDataset``).
+    ``best_params`` is the validated best-params record (``BestParamsDataset``). With ``run.init: refit`` the
+    run continues from ``init_model`` (refit's checkpoint) for ``run.warm_start.epochs`` epochs at the best
+    learning rate times ``run.warm_start.learning_rate_factor``.
     """
     import mlflow
 
     best = BestParams.model_validate(best_params)
-    epochs, reason = derive_epochs(best, run.epochs_rule, training.base.optimization.epochs)
-    logger.info("%s run: %d epochs, from %s", run.purpose, epochs, reason)
     settings = apply_hyperparameters(
         training.base, best.params, f"for the {run.purpose} run (training.base + best params)"
     )
-    check_backbone_available(settings.backbone, Path(workspace) / "backbones")
+    init_checkpoint = learning_rate = None
+    if run.init == "refit":
+        if init_model is None:
+            raise UserInputError(f"{run.purpose} run: init: refit needs refit's model; run the refit pipeline first")
+        init_checkpoint = str(Path(init_model).resolve())
+        epochs = run.warm_start.epochs
+        learning_rate = settings.optimization.learning_rate * run.warm_start.learning_rate_factor
+        reason = (
+            f"warm start from refit's model ({init_checkpoint}): warm_start.epochs at {learning_rate:.3g}, "
+            f"{run.warm_start.learning_rate_factor} x the learning rate"
+        )
+    else:
+        epochs, reason = derive_epochs(best, run.epochs_rule, training.base.optimization.epochs)
+        check_backbone_available(settings.backbone, Path(workspace) / "backbones")
+    logger.info("%s run: %d epochs, from %s", run.purpose, epochs, reason)
     active = mlflow.active_run()
     tracking = (
         MlflowTarget(mlflow.get_tracking_uri(), active.info.experiment_id, active.info.run_id) if active else None
     )
     return RunPlan(
-        RunPurpose(kind=run.purpose, name=_run_name(), epochs=epochs),
+        RunPurpose(
+            kind=run.purpose,
+            name=_run_name(),
+            epochs=epochs,
+            init_checkpoint=init_checkpoint,
+            learning_rate=learning_rate,
+        ),
         best.params,
         Path(workspace),
         tracking,

@@ -5,9 +5,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from resume_ner.tuning.best_params import EpochsRule
+
+
+class WarmStartParameters(BaseModel):
+    """How the final model continues from refit's (``init: refit``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    epochs: int = Field(1, ge=1)
+    # The best trial's learning rate times this.
+    learning_rate_factor: float = Field(0.3, gt=0, le=1)
 
 
 class RunParameters(BaseModel):
@@ -18,6 +28,16 @@ class RunParameters(BaseModel):
     purpose: Literal["refit", "final"]
     # Epochs on all training documents: median or max of the CV best epochs, or the epochs hyperparameter.
     epochs_rule: EpochsRule = "median"
+    # The final model: trained from the backbone (scratch), or refit's model trained on for warm_start.epochs at a
+    # lower learning rate on every document (refit).
+    init: Literal["scratch", "refit"] = "scratch"
+    warm_start: WarmStartParameters = Field(default_factory=WarmStartParameters)
+
+    @model_validator(mode="after")
+    def _warm_start_is_final(self) -> RunParameters:
+        if self.init == "refit" and self.purpose != "final":
+            raise ValueError("init: refit is for the final run; refit itself trains from the backbone")
+        return self
 
 
 class ServingParameters(BaseModel):

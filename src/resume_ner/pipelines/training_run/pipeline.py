@@ -19,10 +19,13 @@ def _node(func, inputs, outputs) -> Node:
     return Node(func, inputs, outputs, name=func.__name__)
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def create_pipeline(warm_start: bool = False, **kwargs) -> Pipeline:
+    """The template; with ``warm_start`` the plan also reads ``init_model`` (a checkpoint) and may continue from it
+    (``run.init``)."""
+    plan_inputs = ["best_params", "params:run", "params:training", "model_workspace"]
     return Pipeline(
         [
-            _node(nodes.plan_training_run, ["best_params", "params:run", "params:training", "model_workspace"], "plan"),
+            _node(nodes.plan_training_run, plan_inputs + (["init_model"] if warm_start else []), "plan"),
             _node(nodes.snapshot_run_inputs, ["plan", "corpus", "folds", "label_schema"], "run_inputs"),
             _node(steps.prepare_run_config, ["plan", "run_inputs", "params:training"], "run_config"),
             _node(nodes.record_lineage, ["plan", "run_config"], "run_lineage"),
