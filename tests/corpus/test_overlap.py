@@ -101,7 +101,8 @@ def test_format_overlap_is_a_table_with_one_column_per_split(tiny_corpus):
 def test_read_parameters_reads_the_shipped_data_processing_parameters():
     parameters = read_parameters(REPO_ROOT / DEFAULT_PARAMETERS)
     assert parameters["splits"]["seed"] == 42 and parameters["splits"]["n_folds"] == 5
-    assert set(parameters) == {"corpus", "splits"}
+    assert set(parameters) == {"corpus", "splits", "extra_corpora"}
+    assert parameters["extra_corpora"] == {}  # none shipped
 
 
 @pytest.mark.slow

@@ -57,7 +57,9 @@ def processed() -> dict:
     """data_processing's outputs for the first 60 resumes of the default corpus."""
     documents = read_corpus(DEFAULT_CORPUS).documents[:60]
     return run_in_memory(
-        data_processing(), {"raw_corpus": Corpus(tuple(documents), source="first-60")}, project_parameters(SPLITS)
+        data_processing(),
+        {"raw_corpus": Corpus(tuple(documents), source="first-60"), "extra_corpora": {}},
+        project_parameters(SPLITS),
     )
 
 
@@ -174,6 +176,7 @@ def test_final_training_trains_on_every_document_and_takes_refits_scores_as_its_
         "best_params": best,
         "holdout_metrics": refit_outputs["holdout_metrics"],
         "export_parity": refit_outputs["export_parity"],
+        "refit.model": refit_outputs["refit.model"],
     }
     outputs = run_in_memory(final_training(), inputs, parameters)
     config = json.loads(next((tmp_path / "models" / "runs" / "final").glob("*/config.json")).read_text())
@@ -204,7 +207,7 @@ def test_data_processing_stops_when_the_label_mapping_drops_every_label(processe
     with pytest.raises(Exception, match=r"corpus\.label_mapping\.drop removes every label it has"):
         run_in_memory(
             data_processing(),
-            {"raw_corpus": processed["corpus"]},
+            {"raw_corpus": processed["corpus"], "extra_corpora": {}},
             project_parameters(SPLITS, {"corpus": {"label_mapping": {"drop": labels}}}),
         )
 
