@@ -69,14 +69,16 @@ def base_settings() -> dict:
     return parameters["training"]["base"]
 
 
-def train(settings: dict, inputs: dict, run_dir: Path) -> tuple[Path, float, dict]:
-    """Train one model on every training document; (checkpoint folder, wall seconds, metrics.json)."""
+def train(settings: dict, inputs: dict, run_dir: Path, fold: str = "all", **run: object) -> tuple[Path, float, dict]:
+    """Train one model on ``fold`` (default: every training document); ``run`` adds run-config fields (such as
+    ``init_checkpoint``). (checkpoint folder, wall seconds, metrics.json)."""
     config = {
         **settings,
         "entity_types": inputs["entity_types"],
-        "data": {"corpus": str(inputs["corpus"]), "splits": str(inputs["splits"]), "fold": "all"},
+        "data": {"corpus": str(inputs["corpus"]), "splits": str(inputs["splits"]), "fold": fold},
         "output_dir": str(run_dir),
         "backbone_cache_dir": str(ROOT / "data" / "06_models" / "backbones"),
+        **run,
     }
     run_dir.mkdir(parents=True, exist_ok=True)
     config_path = run_dir / "config.json"
