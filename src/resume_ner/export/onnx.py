@@ -4,8 +4,8 @@ decodes texts exactly as the PyTorch checkpoint does.
 
 The graph takes ``input_ids`` and ``attention_mask`` (batch x sequence, both axes dynamic) and returns ``logits``
 (batch x sequence x tags). It is traced by torch's TorchScript-based exporter (``dynamo=False``), which needs no
-extra package; int8 quantises the weights of the matrix multiplications (onnxruntime's ``quantize_dynamic``),
-activations are quantised on the fly.
+extra package; int8 quantises the weights of the matrix multiplications per output channel (onnxruntime's
+``quantize_dynamic``), activations are quantised on the fly.
 """
 
 from __future__ import annotations
@@ -68,7 +68,10 @@ def quantize_int8(source: Path, target: Path) -> None:
     level = root.level
     root.setLevel(max(level, logging.ERROR))
     try:
-        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
+        # Per-channel scales and 7-bit weights (reduce_range): on the shipped corpus's refit model the int8 loss in
+        # strict F1 falls from 0.019 (per-tensor, 8-bit) to 0.003; 8-bit weights saturate the u8 x s8 products
+        # on CPUs without VNNI, which onnxruntime's documentation warns about.
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
     finally:
         root.setLevel(level)
 
