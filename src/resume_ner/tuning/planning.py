@@ -13,9 +13,12 @@ the study, ``actual`` adds the minutes it took and the seconds per complete tria
 
 from __future__ import annotations
 
+import gc
 import logging
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -61,8 +64,25 @@ def calibrate(
     threads: int | None = None,
 ) -> Calibration:
     """Measure a fold's costs with ``settings`` (``training.base`` with the base trial's values) on this machine."""
-    with quiet_transformers():
+    with quiet_transformers(), _callers_heap_frozen():
         return _calibrate(corpus, folds, label_schema, settings, backbone_cache_dir, threads)
+
+
+@contextmanager
+def _callers_heap_frozen() -> Iterator[None]:
+    """The cyclic garbage collector leaves the caller's objects alone while the calibration runs.
+
+    A fold trains in a child forked from the preloaded server, whose heap is small; the kedro process that
+    calibrates holds the corpus, the catalog and MLflow. Collections walking them cost a fifth of the training
+    loop's speed there (dotin: 4,000-4,700 tokens/s measured against the children's 5,700), so the study ran
+    78% of its plan. Frozen objects are skipped by every collection; unfreezing hands them back unchanged (garbage
+    among them included, collected later as usual).
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _calibrate(
