@@ -1,8 +1,8 @@
 """A stand-in for the training program with scripted behaviour, for fast tests of ``execute_training``.
 
 ``python fake_child.py RUN_DIR BEHAVIOUR``: writes progress events to RUN_DIR/progress.jsonl like the real
-program. BEHAVIOUR: ok (3 epochs, metrics.json), crash (traceback, exit 1), oom (exit 3), slow (an epoch a
-second for a minute, stops on SIGTERM with status 143), stubborn (ignores SIGTERM), pid (write own pid, then
+program. BEHAVIOUR: ok (3 epochs, metrics.json), crash (traceback, exit 1), oom (exit 3), slow (an epoch
+every half second for half a minute, stops on SIGTERM with status 143), stubborn (ignores SIGTERM), pid (write own pid, then
 slow).
 """
 
@@ -54,7 +54,7 @@ for epoch in range(1, epochs + 1):
         train_windows=4,
         validation={"micro_f1": 0.1 * epoch},
     )
-    time.sleep(0.05 if behaviour == "ok" else 1.0)
+    time.sleep(0.05 if behaviour == "ok" else 0.5)
 (run_dir / METRICS_FILE).write_text(
     json.dumps({"best": {"micro_f1": 0.3}, "best_epoch": 3, "checkpoint": str(run_dir / CHECKPOINT_DIR)})
 )
