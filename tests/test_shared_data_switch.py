@@ -76,6 +76,7 @@ def run_pytest(folder, require: bool) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # two pytest sessions in fresh interpreters
 def test_a_user_without_the_data_gets_skips_that_say_why_and_ci_gets_failures(tmp_path):
     user = run_pytest(tmp_path, require=False)
     assert user.returncode == 0, user.stdout[-3000:]

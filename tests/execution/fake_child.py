@@ -2,8 +2,8 @@
 
 ``python fake_child.py RUN_DIR BEHAVIOUR``: writes progress events to RUN_DIR/progress.jsonl like the real
 program. BEHAVIOUR: ok (3 epochs, metrics.json), crash (traceback, exit 1), oom (exit 3), slow (an epoch
-every half second for half a minute, stops on SIGTERM with status 143), stubborn (ignores SIGTERM), pid (write own pid, then
-slow).
+every half second for half a minute, stops on SIGTERM with status 143), stubborn (ignores SIGTERM), pid (write
+own pid, then slow).
 """
 
 import json

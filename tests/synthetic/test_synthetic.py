@@ -64,6 +64,7 @@ def test_different_seeds_give_different_corpora():
     assert not set(doc.text for doc in first) & set(doc.text for doc in second)
 
 
+@pytest.mark.slow  # a fresh interpreter per hash seed
 def test_independent_of_hash_randomisation():
     code = "from resume_ner.synthetic import generate_corpus; print(generate_corpus(25, seed=1).fingerprint())"
     prints = prints_under_hash_seeds(code)

@@ -21,6 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import resume_ner
 import resume_ner.training
 
@@ -119,6 +121,7 @@ def test_the_check_sees_function_level_imports(tmp_path, monkeypatch):
     ]
 
 
+@pytest.mark.slow  # a fresh interpreter importing torch and transformers
 def test_importing_the_child_program_loads_nothing_of_the_parent_side():
     code = (
         "import importlib, json, sys\n"
