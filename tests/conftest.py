@@ -56,6 +56,23 @@ def dotin_corpus() -> Corpus:
     return read_corpus(DOTIN_JSON)
 
 
+@pytest.fixture(scope="session")
+def toy_model_checkpoint(tmp_path_factory) -> Path:
+    """The trained toy tagger (``toy_model.toy_checkpoint``), trained once per session: tests that change it work
+    on a copy."""
+    from toy_model import toy_checkpoint
+
+    return toy_checkpoint(tmp_path_factory.mktemp("toy-model"))
+
+
+@pytest.fixture(scope="session")
+def toy_model_onnx(toy_model_checkpoint: Path, tmp_path_factory) -> Path:
+    """The toy tagger exported to ONNX (fp32 and int8), once per session."""
+    from resume_ner.export.onnx import export_onnx
+
+    return export_onnx(toy_model_checkpoint, tmp_path_factory.mktemp("toy-model-export") / "onnx")
+
+
 def make_document(doc_id: str, parts: list[str | tuple[str, str]]) -> Document:
     """A document from text pieces; a ``(text, label)`` piece becomes an entity span."""
     text, spans = "", []

@@ -7,22 +7,22 @@ import random
 
 import pytest
 from kedro.io import DatasetError
-from toy_model import make_text, toy_checkpoint
+from toy_model import make_text
 
 from resume_ner.datasets import CheckpointDataset, ExportedModelDataset
-from resume_ner.export import ONNX_FILE, ONNX_INT8_FILE, export_onnx
+from resume_ner.export import ONNX_FILE, ONNX_INT8_FILE
 from resume_ner.predict import Predictor
 from resume_ner.training.checkpoint import WEIGHTS_FILE, CheckpointError
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    return toy_checkpoint(tmp_path_factory.mktemp("toy"))
+def checkpoint(toy_model_checkpoint):
+    return toy_model_checkpoint
 
 
 @pytest.fixture(scope="module")
-def exported(checkpoint, tmp_path_factory):
-    return export_onnx(checkpoint, tmp_path_factory.mktemp("export") / "onnx")
+def exported(toy_model_onnx):
+    return toy_model_onnx
 
 
 @pytest.fixture(scope="module")

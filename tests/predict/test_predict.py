@@ -23,7 +23,6 @@ from toy_model import (
     STRIDE,
     build_from_parts,
     make_text,
-    toy_checkpoint,
 )
 from transformers import AutoModelForTokenClassification
 
@@ -49,9 +48,9 @@ def one_torch_thread():
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory) -> Path:
+def checkpoint(toy_model_checkpoint) -> Path:
     """A tiny-bert checkpoint trained for a few dozen steps on windows cut exactly as prediction cuts them."""
-    return toy_checkpoint(tmp_path_factory.mktemp("predict"))
+    return toy_model_checkpoint
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from kedro.io import DatasetError
-from toy_model import toy_checkpoint
 
 from resume_ner.datasets import ServingModelDataset
-from resume_ner.export import ONNX_INT8_FILE, export_onnx
+from resume_ner.export import ONNX_INT8_FILE
 from resume_ner.predict import Predictor
 from resume_ner.serving.model import (
     SERVING_FILE,
@@ -28,13 +27,13 @@ TEXT = "Senior engineer at Acme Corp, writes Python."
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    return toy_checkpoint(tmp_path_factory.mktemp("toy"))
+def checkpoint(toy_model_checkpoint):
+    return toy_model_checkpoint
 
 
 @pytest.fixture(scope="module")
-def exported(checkpoint, tmp_path_factory):
-    return export_onnx(checkpoint, tmp_path_factory.mktemp("export") / "onnx")
+def exported(toy_model_onnx):
+    return toy_model_onnx
 
 
 @pytest.mark.parametrize("runtime", ["onnx-int8", "onnx", "torch"])
