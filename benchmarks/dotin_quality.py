@@ -69,6 +69,17 @@ def base_settings() -> dict:
     return parameters["training"]["base"]
 
 
+def write_training_inputs(corpus, folds: dict, folder: Path) -> dict:
+    """The corpus and its folds written to ``folder``, as ``train``'s ``inputs``."""
+    write_json(corpus, folder / "corpus.json")
+    (folder / "folds.json").write_text(json.dumps(folds), encoding="utf-8")
+    return {
+        "corpus": folder / "corpus.json",
+        "splits": folder / "folds.json",
+        "entity_types": list(LabelSchema.from_corpus(corpus).entity_types),
+    }
+
+
 def train(settings: dict, inputs: dict, run_dir: Path, fold: str = "all", **run: object) -> tuple[Path, float, dict]:
     """Train one model on ``fold`` (default: every training document); ``run`` adds run-config fields (such as
     ``init_checkpoint``). (checkpoint folder, wall seconds, metrics.json)."""
@@ -136,13 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
-        write_json(corpus, folder / "corpus.json")
-        (folder / "folds.json").write_text(json.dumps(splits.folds), encoding="utf-8")
-        inputs = {
-            "corpus": folder / "corpus.json",
-            "splits": folder / "folds.json",
-            "entity_types": list(LabelSchema.from_corpus(corpus).entity_types),
-        }
+        inputs = write_training_inputs(corpus, splits.folds, folder)
         for name, overrides in variants:
             settings = with_overrides(base_settings(), overrides)
             checkpoint, wall, metrics = train(settings, inputs, folder / name)

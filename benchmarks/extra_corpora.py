@@ -24,17 +24,21 @@ Writes the figures as JSON (``--json``, default ``data/08_reporting/benchmarks/e
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
 
-from dotin_quality import DEFAULT_CORPUS, ROOT, base_settings, score, train  # benchmarks/dotin_quality.py
+from dotin_quality import (  # benchmarks/dotin_quality.py
+    DEFAULT_CORPUS,
+    ROOT,
+    base_settings,
+    score,
+    train,
+    write_training_inputs,
+)
 from machine import machine_info, write_figures  # benchmarks/machine.py
 
 from resume_ner.corpus.documents import Corpus, Document
-from resume_ner.corpus.formats import write_json
-from resume_ner.corpus.labels import LabelSchema
 from resume_ner.corpus.overlap import pipeline_splits, read_parameters
 from resume_ner.corpus.reading import read_corpus
 
@@ -123,13 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         extra_counts = splits.corpus.subset(extra_ids).label_counts()
         with tempfile.TemporaryDirectory() as scratch:
             folder = Path(scratch)
-            write_json(splits.corpus, folder / "corpus.json")
-            (folder / "folds.json").write_text(json.dumps(splits.folds), encoding="utf-8")
-            inputs = {
-                "corpus": folder / "corpus.json",
-                "splits": folder / "folds.json",
-                "entity_types": list(LabelSchema.from_corpus(splits.corpus).entity_types),
-            }
+            inputs = write_training_inputs(splits.corpus, splits.folds, folder)
             checkpoint, wall, metrics = train(settings, inputs, folder / "run")
             chosen = score(checkpoint, holdout)[DECODING]
         figures["variants"][variant] = {

@@ -22,16 +22,20 @@ Writes the figures as JSON (``--json``, default ``data/08_reporting/benchmarks/w
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
 
-from dotin_quality import DEFAULT_CORPUS, ROOT, base_settings, score, train  # benchmarks/dotin_quality.py
+from dotin_quality import (  # benchmarks/dotin_quality.py
+    DEFAULT_CORPUS,
+    ROOT,
+    base_settings,
+    score,
+    train,
+    write_training_inputs,
+)
 from machine import machine_info, write_figures  # benchmarks/machine.py
 
-from resume_ner.corpus.formats import write_json
-from resume_ner.corpus.labels import LabelSchema
 from resume_ner.corpus.overlap import pipeline_splits, read_parameters
 from resume_ner.corpus.reading import read_corpus
 from resume_ner.training.config import with_overrides
@@ -88,13 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
-        write_json(inner.corpus, folder / "corpus.json")
-        (folder / "folds.json").write_text(json.dumps(inner.folds), encoding="utf-8")
-        inputs = {
-            "corpus": folder / "corpus.json",
-            "splits": folder / "folds.json",
-            "entity_types": list(LabelSchema.from_corpus(inner.corpus).entity_types),
-        }
+        inputs = write_training_inputs(inner.corpus, inner.folds, folder)
 
         def record(name: str, checkpoint: Path, wall: float, metrics: dict, **extra) -> None:
             figures["models"][name] = {
