@@ -12,9 +12,9 @@ import json
 import optuna
 import pandas as pd
 import pytest
+from champion_stand_in import Champion, unreadable
 from conftest import DEFAULT_CORPUS
 from in_memory import TINY_TRAINING, fake_training, project_parameters, run_in_memory, through_catalog
-from kedro.io import DatasetError
 
 from resume_ner.corpus.documents import Corpus
 from resume_ner.corpus.reading import read_corpus
@@ -303,27 +303,6 @@ def test_a_budgeted_study_is_planned_from_a_real_calibration_and_records_planned
 
 
 # --- inference: the batch job and the pyfunc model's pipeline ---------------------------------------------------
-
-
-class Champion:
-    """Stands in for the registry's champion (a pyfunc model): tags every "Python" as SKILL."""
-
-    def predict(self, texts):
-        return [
-            [
-                {"start": start, "end": start + 6, "label": "SKILL", "text": "Python", "confidence": 0.9}
-                for start in range(len(text))
-                if text.startswith("Python", start)
-            ]
-            for text in texts
-        ]
-
-
-def unreadable(message: str):
-    def load():
-        raise DatasetError("Failed while loading data from dataset X.") from ValueError(message)
-
-    return load
 
 
 def test_the_batch_pipeline_runs_a_folder_through_the_champion(tmp_path):

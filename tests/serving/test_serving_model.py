@@ -26,47 +26,37 @@ from resume_ner.training.checkpoint import WEIGHTS_FILE, CheckpointError
 TEXT = "Senior engineer at Acme Corp, writes Python."
 
 
-@pytest.fixture(scope="module")
-def checkpoint(toy_model_checkpoint):
-    return toy_model_checkpoint
-
-
-@pytest.fixture(scope="module")
-def exported(toy_model_onnx):
-    return toy_model_onnx
-
-
 @pytest.mark.parametrize("runtime", ["onnx-int8", "onnx", "torch"])
 def test_the_serving_folder_holds_what_its_runtime_needs_and_serves_as_that_runtime(
-    checkpoint,
-    exported,
+    toy_model_checkpoint,
+    toy_model_onnx,
     tmp_path,
     runtime,
 ):
-    folder = package_serving_folder(checkpoint, exported, runtime, tmp_path / "serving")
+    folder = package_serving_folder(toy_model_checkpoint, toy_model_onnx, runtime, tmp_path / "serving")
     assert serving_runtime(folder) == runtime
     assert (folder / WEIGHTS_FILE).exists() == (runtime == "torch")
     assert (folder / ONNX_INT8_FILE).exists()
     predictor = load_serving_model(folder)
     assert predictor.runtime == ("torch" if runtime == "torch" else "onnx")
-    reference = Predictor.load(checkpoint).predict([TEXT])
+    reference = Predictor.load(toy_model_checkpoint).predict([TEXT])
     if runtime != "onnx-int8":
         assert predictor.predict([TEXT]) == reference
 
 
-def test_a_folder_without_serving_json_or_with_a_bad_one_is_refused(exported, tmp_path):
+def test_a_folder_without_serving_json_or_with_a_bad_one_is_refused(toy_model_onnx, tmp_path):
     with pytest.raises(CheckpointError, match=f"is not a serving folder: {SERVING_FILE} is missing"):
-        serving_runtime(exported)
-    folder = package_serving_folder(exported, exported, "onnx", tmp_path / "serving")
+        serving_runtime(toy_model_onnx)
+    folder = package_serving_folder(toy_model_onnx, toy_model_onnx, "onnx", tmp_path / "serving")
     (folder / SERVING_FILE).write_text("{}")
     with pytest.raises(CheckpointError, match=f"{SERVING_FILE} is not valid"):
         serving_runtime(folder)
     with pytest.raises(ValueError, match="runtime must be one of"):
-        package_serving_folder(exported, exported, "tensorrt", tmp_path / "other")
+        package_serving_folder(toy_model_onnx, toy_model_onnx, "tensorrt", tmp_path / "other")
 
 
-def test_the_dataset_loads_a_ready_predictor_that_deep_copies_as_itself(checkpoint, exported, tmp_path):
-    folder = package_serving_folder(checkpoint, exported, "onnx-int8", tmp_path / "made")
+def test_the_dataset_loads_a_ready_predictor_that_deep_copies_as_itself(toy_model_checkpoint, toy_model_onnx, tmp_path):
+    folder = package_serving_folder(toy_model_checkpoint, toy_model_onnx, "onnx-int8", tmp_path / "made")
     dataset = ServingModelDataset(str(tmp_path / "serving"))
     dataset.save(folder)
     predictor = dataset.load()
@@ -74,7 +64,7 @@ def test_the_dataset_loads_a_ready_predictor_that_deep_copies_as_itself(checkpoi
     # kedro-mlflow deep-copies the pyfunc model's catalog on every request; an onnxruntime session cannot be copied
     assert copy.deepcopy({"model": predictor})["model"] is predictor
     with pytest.raises(DatasetError, match=f"Serving model folder .* is missing {SERVING_FILE}"):
-        dataset.save(exported)
+        dataset.save(toy_model_onnx)
 
 
 def test_callers_send_a_string_a_list_or_a_table_with_a_text_column():
@@ -89,9 +79,9 @@ def test_callers_send_a_string_a_list_or_a_table_with_a_text_column():
         as_texts(["fine", 3])
 
 
-def test_entities_carry_offsets_into_the_text_as_given_and_a_confidence(checkpoint):
+def test_entities_carry_offsets_into_the_text_as_given_and_a_confidence(toy_model_checkpoint):
     texts = [TEXT, "", "Zürich\r\nPython"]
-    found = entities(Predictor.load(checkpoint), texts)
+    found = entities(Predictor.load(toy_model_checkpoint), texts)
     assert len(found) == 3 and found[1] == []
     assert any(found[0])
     for text, spans in zip(texts, found, strict=True):

@@ -5,34 +5,10 @@ from __future__ import annotations
 
 import json
 
-from kedro.io import DatasetError
+from champion_stand_in import Champion
+from champion_stand_in import unreadable as failing
 
 from resume_ner.pipelines.inference.nodes import predict_resumes, read_resumes, write_results
-
-
-class Champion:
-    """Tags every occurrence of "Python" as SKILL, as the served model answers."""
-
-    def __init__(self) -> None:
-        self.calls: list[list[str]] = []
-
-    def predict(self, texts):
-        self.calls.append(list(texts))
-        return [
-            [
-                {"start": start, "end": start + 6, "label": "SKILL", "text": "Python", "confidence": 0.9}
-                for start in range(len(text))
-                if text.startswith("Python", start)
-            ]
-            for text in texts
-        ]
-
-
-def failing(message: str):
-    def load():
-        raise DatasetError("Failed while loading data from dataset X.") from ValueError(message)
-
-    return load
 
 
 def test_unreadable_files_are_listed_with_their_reason_and_the_rest_are_read():
