@@ -26,6 +26,8 @@ PRESETS = {name: SearchSpacePreset.model_validate(value) for name, value in SHIP
         ({"name": "tiny-bert"}, "tiny"),
         ({"name": "minilm", "num_layers": 2}, "minilm-2l"),
         ({"name": "minilm", "num_layers": 3}, "minilm-2l"),
+        ({"name": "minilm", "num_layers": 4}, "minilm-4l"),
+        ({"name": "minilm", "num_layers": 5}, "minilm-4l"),
         ({"name": "minilm", "num_layers": 6}, "minilm"),
         ({"name": "minilm"}, "minilm"),
         # hub ids whose files are not at hand: the words of the id
@@ -57,7 +59,7 @@ def test_a_model_folders_config_decides_its_family_whatever_its_name(tmp_path, c
 
 
 def test_every_backbone_family_has_a_shipped_preset_whose_recommendation_is_a_point_of_its_space():
-    assert set(PRESETS) == {"tiny", "minilm-2l", "minilm", "bert-base", "roberta-base", "large"}
+    assert set(PRESETS) == {"tiny", "minilm-2l", "minilm-4l", "minilm", "bert-base", "roberta-base", "large"}
     for name, preset in PRESETS.items():
         space = parse_search_space(preset.space)
         base = TrainingSettings.model_validate({"backbone": {"name": "minilm"}})
@@ -75,14 +77,14 @@ def test_larger_backbones_fix_their_epochs_so_the_pruner_judges_every_epoch_and_
     assert PRESETS["minilm-2l"].space["learning_rate"]["low"] > PRESETS["roberta-base"].space["learning_rate"]["high"]
 
 
-def test_the_default_backbone_gets_the_minilm_2l_preset_and_its_recommendation_is_training_base():
+def test_the_default_backbone_gets_the_minilm_4l_preset_and_its_recommendation_is_training_base():
     parameters = yaml.safe_load((REPO_ROOT / "conf" / "base" / "parameters.yml").read_text())
     base = TrainingSettings.model_validate(parameters["training"]["base"])
     assert SHIPPED["search_space_preset"] == "auto" and SHIPPED["search_space"] == {}
-    assert backbone_family(base.backbone) == "minilm-2l"
-    space = parse_search_space(PRESETS["minilm-2l"].space)
+    assert backbone_family(base.backbone) == "minilm-4l"
+    space = parse_search_space(PRESETS["minilm-4l"].space)
     values, outside = space.values_in(base)
-    assert outside == [] and values == PRESETS["minilm-2l"].recommended
+    assert outside == [] and values == PRESETS["minilm-4l"].recommended
 
 
 def test_a_users_dimensions_go_over_the_presets():

@@ -40,13 +40,14 @@ class SearchSpacePreset(BaseModel):
 
 
 def backbone_family(spec: BackboneSpec, folder: Path | None = None) -> str:
-    """``tiny``, ``minilm-2l`` (MiniLM cut to 3 layers or fewer), ``minilm``, ``bert-base``, ``roberta-base`` or
-    ``large``: from the built-in name, else from the model's config.json in ``folder`` (hidden size, model
-    type), else from the hub id's words."""
+    """``tiny``, ``minilm-2l`` (MiniLM cut to 3 layers or fewer), ``minilm-4l`` (4 or 5), ``minilm``,
+    ``bert-base``, ``roberta-base`` or ``large``: from the built-in name, else from the model's config.json in
+    ``folder`` (hidden size, model type), else from the hub id's words."""
     if spec.kind == TINY_BERT:
         return "tiny"
     if spec.kind == MINILM:
-        return "minilm-2l" if (spec.num_layers or MINILM_LAYERS) <= 3 else "minilm"
+        layers = spec.num_layers or MINILM_LAYERS
+        return "minilm-2l" if layers <= 3 else "minilm-4l" if layers < MINILM_LAYERS else "minilm"
     config = _model_config(folder)
     model_type = str(config.get("model_type", "")).lower()
     hidden = config.get("hidden_size") or config.get("dim")

@@ -690,7 +690,7 @@ def test_a_bad_choice_in_the_search_space_fails_before_any_trial_naming_it(proce
 
 
 def test_base_settings_of_one_backbone_do_not_break_another_in_the_search_space(processed, tmp_path):
-    """conf/base sets num_layers: 2 for minilm; a search over backbones that includes tiny-bert must run."""
+    """conf/base sets num_layers: 4 for minilm; a search over backbones that includes tiny-bert must run."""
     project = fake_project(
         processed,
         tmp_path,
@@ -710,7 +710,7 @@ def test_base_settings_of_one_backbone_do_not_break_another_in_the_search_space(
         for number in (0, 1)
     ]
     assert (backbones[0]["name"], backbones[0]["num_layers"]) == ("tiny-bert", None)
-    assert (backbones[1]["name"], backbones[1]["num_layers"]) == ("minilm", 2)
+    assert (backbones[1]["name"], backbones[1]["num_layers"]) == ("minilm", 4)
 
 
 def test_settings_that_clash_in_one_trial_fail_that_trial_with_its_message_and_the_study_goes_on(processed, tmp_path):
