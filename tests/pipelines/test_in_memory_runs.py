@@ -253,7 +253,8 @@ def test_the_first_trial_trains_the_base_configuration_once_however_often_the_st
 
 def test_a_base_configuration_outside_the_space_is_not_queued_and_says_why(processed, tmp_path, caplog):
     parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path), STUDY)
-    parameters["hpo"]["search_space"] = SEARCH_SPACE  # epochs 1..2; conf's base trains 4
+    parameters["hpo"]["search_space"] = SEARCH_SPACE  # epochs 1..2
+    parameters["training"]["base"]["optimization"]["epochs"] = 4
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
     with caplog.at_level("WARNING", logger="resume_ner.tuning.study"):
         run_in_memory(hpo(), {**shared_inputs(processed, tmp_path / "models"), "optuna_storage": storage}, parameters)

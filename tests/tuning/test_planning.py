@@ -84,6 +84,16 @@ def test_a_budget_smaller_than_one_trial_still_runs_one_and_says_how_long_it_tak
     assert "about 1 unpruned trial(s)" in made.describe()
 
 
+def test_a_plan_over_its_budget_says_so_and_one_within_it_does_not():
+    # one trial takes 222 s: a 1-minute budget fits none, a 20-minute budget several, no budget is no warning
+    warning = plan(budget_minutes=1, n_trials=None).over_budget()
+    assert warning is not None and "1-minute study budget" in warning and "3.7 min" in warning
+    assert plan(budget_minutes=20, n_trials=None).over_budget() is None
+    assert plan(budget_minutes=None, n_trials=1).over_budget() is None
+    # a budget a whole trial fits, with the one trial ending within it, is not over
+    assert plan(budget_minutes=4, n_trials=None).over_budget() is None
+
+
 def test_the_process_launch_mode_costs_more_per_fold_than_the_preloaded_one():
     assert plan(launch_mode="process").seconds_per_fold > plan().seconds_per_fold
 

@@ -190,6 +190,18 @@ class StudyPlan:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def over_budget(self) -> str | None:
+        """A warning when the budget fits no whole trial: the study still runs one, and overruns the budget."""
+        if self.budget_minutes is None or self.planned_trials != 1:
+            return None
+        if self.estimated_minutes <= self.budget_minutes:
+            return None
+        return (
+            f"The {self.budget_minutes:g}-minute study budget fits no whole trial here: the first takes about "
+            f"{self.estimated_minutes:.1f} min, and the study runs it anyway. For a search, raise "
+            f"hpo.budget_minutes; to stay within it, lower hpo.folds or the epochs."
+        )
+
     def describe(self) -> str:
         calibration = self.calibration
         limits = [f"at most {self.n_trials} trial(s)"] if self.n_trials else []

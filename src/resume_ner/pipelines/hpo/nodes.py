@@ -168,6 +168,8 @@ def plan_study(
         first_trial_epochs=first_trial.optimization.epochs if _queues_first_trial(hpo, space, first_trial) else None,
     )
     logger.info("%s", made.describe())
+    if warning := made.over_budget():
+        logger.warning("%s", warning)
     plan = made.as_dict()
     _log_plan(plan)
     return plan
