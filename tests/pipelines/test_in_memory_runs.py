@@ -284,7 +284,8 @@ def test_the_backbones_preset_is_searched_and_its_recommended_configuration_is_t
 @pytest.mark.slow
 def test_a_budgeted_study_is_planned_from_a_real_calibration_and_records_planned_against_actual(processed, tmp_path):
     parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path, epoch_seconds=0.2), STUDY)
-    parameters["hpo"].update(search_space=SEARCH_SPACE, budget_minutes=0.1, n_trials=None)
+    # Every trial is drawn (none queued at the base's own epochs), so each costs the plan's seconds per trial.
+    parameters["hpo"].update(search_space=SEARCH_SPACE, budget_minutes=0.1, n_trials=None, enqueue_base=False)
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
     outputs = run_in_memory(
         hpo(), {**shared_inputs(processed, tmp_path / "models"), "optuna_storage": storage}, parameters
