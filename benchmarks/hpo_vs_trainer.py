@@ -9,7 +9,8 @@ first sub-token labels) and the same hold-out set, split from the corpus exactly
   repository's HEAD (``raw_corpus`` pointed at ``--corpus`` in its ``conf/local/catalog.yml``), everything else as
   shipped: the study plans its trials from a calibration, trains each trial's folds, refit trains the best
   configuration on every training document.
-- Trainer: what a transformers user writes: ``model_init`` (dropout from the trial), ``hp_space`` (the same ranges),
+- Trainer: what a transformers user writes: ``model_init`` (dropout from the trial, attention dropout from
+  ``training.base``), ``hp_space`` (the same ranges),
   ``compute_metrics`` (seqeval micro F1 of words, the study objective ours uses too), ``eval_strategy="epoch"``
   (so Optuna's default median pruner can judge each epoch), ``save_strategy="no"``, bf16 where this CPU has it
   natively (as ours), one train/validation split (the splits' fold 0, the first of our study's folds), TPE with a
@@ -156,7 +157,7 @@ def trainer_child(request_path: Path) -> None:
     from resume_ner.tagging import encode_document, special_tokens_of
     from resume_ner.tagging.alignment import SubtokenPolicy
     from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
-    from resume_ner.training.model import DROPOUT_KEYS, native_bf16
+    from resume_ner.training.model import ATTENTION_DROPOUT_KEYS, DROPOUT_KEYS, native_bf16
 
     policy: SubtokenPolicy = "first"
     schema = LabelSchema(tuple(request["entity_types"]))
@@ -217,6 +218,10 @@ def trainer_child(request_path: Path) -> None:
         for key in DROPOUT_KEYS:
             if hasattr(config, key):
                 setattr(config, key, dropout)
+        if request["attention_dropout"] is not None:  # training.base's, as our side trains with
+            for key in ATTENTION_DROPOUT_KEYS:
+                if hasattr(config, key):
+                    setattr(config, key, request["attention_dropout"])
         return AutoModelForTokenClassification.from_pretrained(backbone, config=config)
 
     bf16 = native_bf16(torch.device("cpu"))
@@ -316,6 +321,7 @@ def run_trainer(args, work: Path, inputs: dict, space: dict, backbone_dir: Path)
                 "max_length": base["tokenization"]["max_length"],
                 "stride": base["tokenization"]["stride"],
                 "dropout": base["optimization"]["dropout"],
+                "attention_dropout": base["optimization"].get("attention_dropout"),
                 "seed": base["optimization"]["seed"],
                 "output_dir": str(side),
                 "result": str(side / "result.json"),

@@ -37,6 +37,10 @@ def test_a_valid_config_fills_defaults(tmp_path, training_inputs):
         ({"optimization": {"dropout": 1.0}}, "optimization.dropout"),
         ({"optimization": {"lr": 0.1}}, "optimization.lr: unknown key"),
         ({"tokenization": {"max_length": 64, "stride": 40}}, "stride (40) must be less than half of max_length"),
+        (
+            {"tokenization": {"max_length": 64, "stride": 16, "train_stride": 32}},
+            "train_stride (32) must be less than half of max_length (64)",
+        ),
         ({"data": {"fold": -1}}, "data.fold"),
         ({"data": {"corpus_format": "csv"}}, "data.corpus_format"),
         ({"device": "gpu"}, "device"),
@@ -127,6 +131,12 @@ def test_dropout_reaches_hidden_attention_and_classifier_layers(training_inputs)
     assert torch.equal(silent(input_ids=inputs).logits, silent(input_ids=inputs).logits)
     kept = load_model(backbone, schema, dropout=None)
     assert {m.p for m in kept.modules() if isinstance(m, torch.nn.Dropout)} == {0.1}  # the backbone's own
+    # attention_dropout then sets the attention probabilities' dropout alone.
+    split = load_model(backbone, schema, dropout=0.37, attention_dropout=0.0)
+    split_rates = {name: module.p for name, module in split.named_modules() if isinstance(module, torch.nn.Dropout)}
+    on_attention = {name for name in split_rates if name.endswith("attention.self.dropout")}
+    assert on_attention and {split_rates[name] for name in on_attention} == {0.0}
+    assert {rate for name, rate in split_rates.items() if name not in on_attention} == {0.37}
 
 
 def test_the_label_set_can_come_from_the_label_schema_file(tmp_path, training_inputs):
@@ -169,3 +179,23 @@ def test_training_base_is_validated_when_the_parameters_are_parsed():
     with pytest.raises(ValidationError) as caught:
         TrainingParameters(base={"backbone": {"name": "tiny-bert"}, "optimization": {"learning_rate": -1}})
     assert [error["loc"] for error in caught.value.errors()] == [("base", "optimization", "learning_rate")]
+
+
+def test_train_stride_and_attention_dropout_follow_stride_and_dropout_unless_set():
+    from resume_ner.training.config import TokenizationConfig, TrainingSettings
+
+    assert TokenizationConfig(stride=24).training_stride == 24
+    assert TokenizationConfig(stride=24, train_stride=0).training_stride == 0
+    # Unset, train_stride is not part of what a trial measures, so studies named before it existed keep their
+    # names; set, it is (another overlap trains another model).
+    unset = TrainingSettings.model_validate({"backbone": {"name": "tiny-bert"}}).what_a_trial_measures()
+    assert "train_stride" not in unset["tokenization"]
+    set_ = TrainingSettings.model_validate(
+        {"backbone": {"name": "tiny-bert"}, "tokenization": {"train_stride": 0}}
+    ).what_a_trial_measures()
+    assert set_["tokenization"]["train_stride"] == 0
+    assert "attention_dropout" not in unset["optimization"]
+    measured = TrainingSettings.model_validate(
+        {"backbone": {"name": "tiny-bert"}, "optimization": {"attention_dropout": 0.0}}
+    ).what_a_trial_measures()
+    assert measured["optimization"]["attention_dropout"] == 0.0

@@ -8,6 +8,7 @@ import pickle
 import pytest
 from training_helpers import events, run_config, run_program, training_inputs, write_config  # noqa: F401
 
+from resume_ner.training.checkpoint import CheckpointMetadata
 from resume_ner.training.encodings import cache_key, cached, tokenizer_digest
 from resume_ner.training.protocol import METRICS_FILE, Event
 
@@ -119,3 +120,32 @@ def test_other_tokenisation_settings_or_another_corpus_file_are_never_served_fro
     assert run("rewritten-corpus") is False
     assert (len(list(cache.glob("corpus-*"))), len(list(cache.glob("windows-*")))) == (2, 3)
     assert run("rewritten-corpus-again") is True
+
+
+@pytest.mark.slow
+def test_a_training_stride_cuts_the_training_windows_and_leaves_validation_and_prediction_on_stride(
+    tmp_path, training_inputs
+):
+    cache = tmp_path / "encodings"
+
+    def run(name: str, tokenization: dict) -> tuple[dict, dict]:
+        config = run_config(
+            training_inputs,
+            tmp_path / name,
+            tokenization={"max_length": 64, **tokenization},
+            encoding_cache_dir=str(cache),
+        )
+        result = run_program(write_config(config, tmp_path / f"{name}.json"))
+        assert result.returncode == 0, result.stderr
+        (data_ready,) = [event for event in events(tmp_path / name) if event["event"] == Event.DATA_READY]
+        return data_ready, json.loads((tmp_path / name / METRICS_FILE).read_text())
+
+    overlapping, _ = run("overlapping", {"stride": 16})
+    without_overlap, _ = run("without-overlap", {"stride": 0})
+    trained_without, metrics = run("trained-without-overlap", {"stride": 16, "train_stride": 0})
+    assert trained_without["train_windows"] == without_overlap["train_windows"] < overlapping["train_windows"]
+    assert metrics["train_tokens"] < json.loads((tmp_path / "overlapping" / METRICS_FILE).read_text())["train_tokens"]
+    # Both cuts were in the cache already: training's from the run without overlap, validation's from the first.
+    assert trained_without["windows_cached"] is True and len(list(cache.glob("windows-*"))) == 2
+    assert metrics["best"]["micro_f1"] >= 0
+    assert CheckpointMetadata.read(tmp_path / "trained-without-overlap" / "checkpoint").stride == 16

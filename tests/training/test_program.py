@@ -326,6 +326,15 @@ def test_label_smoothing_reaches_the_training_loss(tmp_path, training_inputs):
     assert losses[0.2] > losses[0.0] + 0.05
 
 
+def test_attention_dropout_reaches_the_trained_model_apart_from_dropout(tmp_path, training_inputs):
+    run_dir = tmp_path / "run"
+    config = run_config(training_inputs, run_dir, optimization={"dropout": 0.2, "attention_dropout": 0.0})
+    result = run_program(write_config(config, run_dir / "config.json"))
+    assert result.returncode == 0, result.stderr
+    saved = json.loads((run_dir / "checkpoint" / "config.json").read_text())
+    assert (saved["hidden_dropout_prob"], saved["attention_probs_dropout_prob"]) == (0.2, 0.0)
+
+
 def test_a_warm_start_continues_from_the_checkpoints_weights_head_included(tmp_path, training_inputs):
     from safetensors.torch import load_file
 

@@ -215,3 +215,23 @@ def test_the_calibration_times_training_without_collecting_the_callers_heap(tmp_
     assert frozen_at_collections, "the calibration allocates enough to run the collector"
     assert min(frozen_at_collections) >= len(callers_heap)  # every collection left the caller's objects alone
     assert gc.get_freeze_count() == 0 and gc.isenabled()  # and the collector is as the calibration found it
+
+
+@pytest.mark.slow
+def test_the_calibration_counts_training_windows_cut_with_the_training_stride(tmp_path):
+    corpus = Corpus(tuple(read_corpus(DEFAULT_CORPUS).documents[:20]), source="first-20")
+    groups = {"corpus_fingerprint": corpus.fingerprint(), "groups": near_duplicate_groups(corpus)}
+    folds = make_folds(corpus, groups, split_holdout(corpus, groups, 0.2, seed=1), 2, seed=1)
+    schema = LabelSchema.from_corpus(corpus).to_dict()
+
+    def measured(**tokenization) -> Calibration:
+        base = tiny_training_base()
+        settings = TrainingSettings.model_validate({**base, "tokenization": {**base["tokenization"], **tokenization}})
+        return calibrate(corpus, folds, schema, settings, tmp_path / "backbones", threads=1)
+
+    overlapping, trained_without = measured(), measured(train_stride=0)
+    assert trained_without.train_tokens_per_epoch < overlapping.train_tokens_per_epoch
+    assert trained_without.validation_tokens == overlapping.validation_tokens  # validation keeps the overlap
+    # Refit trains on the validation documents too, without overlap: fewer tokens than they validate with.
+    assert trained_without.train_tokens_per_epoch < trained_without.all_training_tokens
+    assert trained_without.all_training_tokens < trained_without.train_tokens_per_epoch + overlapping.validation_tokens

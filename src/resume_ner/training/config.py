@@ -63,14 +63,23 @@ class DataConfig(_Strict):
 
 class TokenizationConfig(_Strict):
     max_length: int = Field(128, ge=8, le=8192)
-    stride: int = Field(32, ge=0)
+    stride: int = Field(32, ge=0)  # sub-tokens consecutive windows share, at validation and prediction
+    # The overlap of training windows; None: ``stride``. Overlap gives every predicted token context on both sides,
+    # which training needs less: the shared sub-tokens are trained twice.
+    train_stride: int | None = Field(None, ge=0)
     subtoken_policy: Literal["first", "all"] = "first"
 
     @model_validator(mode="after")
     def _stride_fits(self) -> TokenizationConfig:
-        if self.stride >= self.max_length // 2:
-            raise ValueError(f"stride ({self.stride}) must be less than half of max_length ({self.max_length})")
+        for name in ("stride", "train_stride"):
+            value = getattr(self, name)
+            if value is not None and value >= self.max_length // 2:
+                raise ValueError(f"{name} ({value}) must be less than half of max_length ({self.max_length})")
         return self
+
+    @property
+    def training_stride(self) -> int:
+        return self.stride if self.train_stride is None else self.train_stride
 
 
 class OptimizationConfig(_Strict):
@@ -80,6 +89,7 @@ class OptimizationConfig(_Strict):
     weight_decay: float = Field(0.01, ge=0, le=1)
     warmup_ratio: float = Field(0.1, ge=0, lt=1)
     dropout: float | None = Field(0.1, ge=0, lt=1)  # None keeps the backbone's own dropout
+    attention_dropout: float | None = Field(None, ge=0, lt=1)  # on attention probabilities; None: as dropout
     epochs: int = Field(3, ge=1, le=1000)
     max_grad_norm: float | None = Field(1.0, gt=0)
     seed: int = 42
@@ -132,9 +142,14 @@ class TrainingSettings(_Strict):
     def what_a_trial_measures(self) -> dict:
         """These settings as JSON, every default filled in (so writing a default out or leaving it to the program
         is the same), without those that change how a run runs but not what it learns."""
-        return self.model_dump(
+        measured = self.model_dump(
             mode="json", exclude={"threads", "eval_batch_size", "save_checkpoint", "progress_every_steps"}
         )
+        # Unset, these train as before they existed: studies named from these settings before then keep their names.
+        for section, key in (("tokenization", "train_stride"), ("optimization", "attention_dropout")):
+            if measured[section][key] is None:
+                del measured[section][key]
+        return measured
 
 
 class RunConfig(TrainingSettings):

@@ -23,12 +23,14 @@ DROPOUT_KEYS = (
     "attention_dropout",
     "seq_classif_dropout",
 )
+# The ones among them that drop attention probabilities.
+ATTENTION_DROPOUT_KEYS = ("attention_probs_dropout_prob", "attention_dropout")
 
 
-def load_model(backbone: Path, schema: LabelSchema, dropout: float | None):
+def load_model(backbone: Path, schema: LabelSchema, dropout: float | None, attention_dropout: float | None = None):
     """``AutoModelForTokenClassification`` on ``backbone`` with a head for ``schema``'s tags: a fresh one, or the
     trained one of a checkpoint of these tags (a warm start); ``dropout`` (when given) replaces hidden, attention
-    and classifier dropout."""
+    and classifier dropout, and ``attention_dropout`` (when given) then the attention dropout."""
     from transformers import AutoConfig, AutoModelForTokenClassification
 
     config = AutoConfig.from_pretrained(
@@ -43,6 +45,15 @@ def load_model(backbone: Path, schema: LabelSchema, dropout: float | None):
             )
         for key in keys:
             setattr(config, key, dropout)
+    if attention_dropout is not None:
+        keys = [key for key in ATTENTION_DROPOUT_KEYS if hasattr(config, key)]
+        if not keys:
+            raise UserInputError(
+                f"backbone {backbone} ({config.model_type}) has no attention dropout setting this program knows; "
+                "set optimization.attention_dropout to null to keep its own"
+            )
+        for key in keys:
+            setattr(config, key, attention_dropout)
     return AutoModelForTokenClassification.from_pretrained(backbone, config=config)
 
 

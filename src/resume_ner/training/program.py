@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from resume_ner.backbones import resolve_backbone
-from resume_ner.corpus.documents import Corpus, Document
+from resume_ner.corpus.documents import Corpus
 from resume_ner.corpus.reading import read_corpus
 from resume_ner.corpus.splits import fold_ids
 from resume_ner.errors import UserInputError
@@ -131,27 +131,35 @@ def run_training(
     schema = config.labels
     tokens = config.tokenization
 
-    def encode(documents: list[Document]) -> dict[str, EncodedDocument]:
-        return encode_documents(documents, tokenizer, schema, tokens.max_length, tokens.stride, tokens.subtoken_policy)
-
     documents = [*train_corpus, *validation_corpus]
     cache: dict[str, bool] = {}
-    if corpus_key is None or config.encoding_cache_dir is None:
-        encoded = encode(documents)
-    else:  # a fold's training and validation documents are every fold's: the study's other runs find them here
+
+    def encode(stride: int) -> dict[str, EncodedDocument]:
+        """Every document cut with ``stride``: a fold's training and validation documents are every fold's, so
+        the study's other runs find them in the cache."""
+        if corpus_key is None or config.encoding_cache_dir is None:
+            return encode_documents(documents, tokenizer, schema, tokens.max_length, stride, tokens.subtoken_policy)
         key = cache_key(
             "windows",
             corpus_key,
             sorted(doc.id for doc in documents),
             tokenizer_digest(backbone),
             schema.to_dict(),
-            tokens.model_dump(mode="json"),
+            {"max_length": tokens.max_length, "stride": stride, "subtoken_policy": tokens.subtoken_policy},
         )
-        encoded, cache["windows_cached"] = cached(
-            config.encoding_cache_dir, f"windows-{key}.pickle", lambda: encode(documents)
+        encoded, found = cached(
+            config.encoding_cache_dir,
+            f"windows-{key}.pickle",
+            lambda: encode_documents(documents, tokenizer, schema, tokens.max_length, stride, tokens.subtoken_policy),
         )
+        cache["windows_cached"] = cache.get("windows_cached", True) and found
+        return encoded
+
     # Training needs only the windows; the documents' token offsets are dropped (tens of MB on a real corpus).
+    encoded = encode(tokens.training_stride)
     train_windows = [window for doc in train_corpus for window in encoded[doc.id].windows]
+    if validation_corpus and tokens.training_stride != tokens.stride:
+        encoded = encode(tokens.stride)
     validation_documents = [encoded[doc.id] for doc in validation_corpus]
     del encoded
     progress.emit(
@@ -170,7 +178,7 @@ def run_training(
     random.seed(seed)
     torch.manual_seed(seed)
     with _backbone_errors_are_input_errors(backbone):
-        model = load_model(backbone, schema, config.optimization.dropout)
+        model = load_model(backbone, schema, config.optimization.dropout, config.optimization.attention_dropout)
     if context.is_distributed:
         # Every rank starts from the same weights (the seed above; DDP also copies rank 0's), but each needs its
         # own dropout masks, or all ranks would drop the same units of their different batches.

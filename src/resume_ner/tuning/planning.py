@@ -113,21 +113,25 @@ def _calibrate(
         tokenizer = AutoTokenizer.from_pretrained(backbone)
         tokens = settings.tokenization
 
-        def encode(documents):
-            return list(
-                encode_documents(
-                    documents, tokenizer, schema, tokens.max_length, tokens.stride, tokens.subtoken_policy
-                ).values()
-            )
+        def encode(documents, stride):
+            encoded = encode_documents(documents, tokenizer, schema, tokens.max_length, stride, tokens.subtoken_policy)
+            return list(encoded.values())
 
-        train_encoded, validation_encoded = encode(train), encode(validation)
+        train_encoded = encode(train, tokens.training_stride)
+        validation_encoded = encode(validation, tokens.stride)
         train_windows = [window for doc in train_encoded for window in doc.windows]
         train_tokens = sum(len(window) for window in train_windows)
         validation_tokens = sum(len(window) for doc in validation_encoded for window in doc.windows)
+        # Refit trains on the validation documents too, cut as training cuts them.
+        validation_training_tokens = (
+            validation_tokens
+            if tokens.training_stride == tokens.stride
+            else sum(len(window) for doc in encode(validation, tokens.training_stride) for window in doc.windows)
+        )
 
         device = resolve_device(settings.device, torch.cuda.is_available())
         load_started = time.perf_counter()
-        model = load_model(backbone, schema, settings.optimization.dropout)
+        model = load_model(backbone, schema, settings.optimization.dropout, settings.optimization.attention_dropout)
         model_load_seconds = time.perf_counter() - load_started
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         loop = LoopSettings(settings, schema, device, resolve_precision(settings.precision, device), pad_id)
@@ -161,7 +165,7 @@ def _calibrate(
         model_load_seconds=model_load_seconds,
         train_tokens_per_epoch=train_tokens,
         validation_tokens=validation_tokens,
-        all_training_tokens=train_tokens + validation_tokens,
+        all_training_tokens=train_tokens + validation_training_tokens,
         seconds=time.perf_counter() - started,
     )
 
