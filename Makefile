@@ -47,8 +47,10 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/pytest
 
+# The fast tier's tests are independent: one worker per core (at most 4), each test file on one worker so its
+# module fixtures are built once (2 cores: 62 s against 90 s in one process).
 test-fast: $(VENV)/.installed-test
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow" -n auto --maxprocesses 4 --dist loadfile
 
 test-slow: $(VENV)/.installed-test
 	$(BIN)/pytest -m slow

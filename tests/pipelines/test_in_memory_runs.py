@@ -8,6 +8,7 @@ real `kedro run` sessions (slow).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import optuna
 import pandas as pd
@@ -123,16 +124,19 @@ def test_hpo_runs_a_study_of_fake_trials_and_reports_its_best_params(processed, 
     assert through_catalog("best_params", best, tmp_path)["params"] == best["params"]
 
 
-def run_refit(processed: dict, checkpoint, tmp_path) -> dict:
-    parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path, checkpoint=checkpoint))
-    best = through_catalog("best_params", BEST_PARAMS, tmp_path)
-    return run_in_memory(refit(), {**shared_inputs(processed, tmp_path / "models"), "best_params": best}, parameters)
+@pytest.fixture(scope="module")
+def refitted(processed, tiny_checkpoint, tmp_path_factory) -> tuple[dict, Path]:
+    """refit's outputs with the best-params file (its exports and checks are the costly part: run once here for
+    the tests that read them) and the folder it ran in."""
+    folder = tmp_path_factory.mktemp("refit")
+    parameters = project_parameters(TINY_TRAINING, fake_training(folder, checkpoint=tiny_checkpoint))
+    best = through_catalog("best_params", BEST_PARAMS, folder)
+    inputs = {**shared_inputs(processed, folder / "models"), "best_params": best}
+    return run_in_memory(refit(), inputs, parameters), folder
 
 
-def test_refit_trains_on_the_training_documents_with_the_best_params_and_records_lineage(
-    processed, tiny_checkpoint, tmp_path
-):
-    outputs = run_refit(processed, tiny_checkpoint, tmp_path)
+def test_refit_trains_on_the_training_documents_with_the_best_params_and_records_lineage(processed, refitted):
+    outputs, tmp_path = refitted
     metrics, lineage = outputs["refit.metrics"], outputs["refit.lineage"]
     assert metrics["epochs_run"] == 2  # the median of the folds' best epochs [1, 2, 2]
     config = json.loads((tmp_path / "models" / "runs" / "refit").glob("*/config.json").__next__().read_text())
@@ -144,8 +148,8 @@ def test_refit_trains_on_the_training_documents_with_the_best_params_and_records
     assert str(outputs["refit.model"]).startswith(str(tmp_path / "models" / "runs" / "refit"))
 
 
-def test_refit_scores_its_model_on_the_holdout_and_writes_its_model_card(processed, tiny_checkpoint, tmp_path):
-    outputs = run_refit(processed, tiny_checkpoint, tmp_path)
+def test_refit_scores_its_model_on_the_holdout_and_writes_its_model_card(processed, refitted):
+    outputs, tmp_path = refitted
     holdout = outputs["holdout_metrics"]
     assert holdout["documents"] == len(processed["holdout_split"]["holdout"])
     assert 0 <= holdout["micro_f1"] <= 1
@@ -165,10 +169,9 @@ def test_refit_scores_its_model_on_the_holdout_and_writes_its_model_card(process
 
 
 def test_final_training_trains_on_every_document_and_takes_refits_scores_as_its_expected_quality(
-    processed, tiny_checkpoint, tmp_path
+    processed, tiny_checkpoint, refitted, tmp_path
 ):
-    (tmp_path / "refit").mkdir()
-    refit_outputs = run_refit(processed, tiny_checkpoint, tmp_path / "refit")
+    refit_outputs, _ = refitted
     parameters = project_parameters(TINY_TRAINING, fake_training(tmp_path, checkpoint=tiny_checkpoint))
     best = through_catalog("best_params", BEST_PARAMS, tmp_path)
     inputs = {
