@@ -64,8 +64,8 @@ class DataConfig(_Strict):
 class TokenizationConfig(_Strict):
     max_length: int = Field(128, ge=8, le=8192)
     stride: int = Field(32, ge=0)  # sub-tokens consecutive windows share, at validation and prediction
-    # The overlap of training windows; None: ``stride``. Overlap gives every predicted token context on both sides,
-    # which training needs less: the shared sub-tokens are trained twice.
+    # The overlap of training windows; None: ``stride``. Less overlap trains fewer tokens per epoch, but the shared
+    # ones are worth training twice (dotin, 0 against 32: 13% faster, 0.018 strict F1 lower).
     train_stride: int | None = Field(None, ge=0)
     subtoken_policy: Literal["first", "all"] = "first"
 
