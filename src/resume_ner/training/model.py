@@ -27,6 +27,21 @@ DROPOUT_KEYS = (
 ATTENTION_DROPOUT_KEYS = ("attention_probs_dropout_prob", "attention_dropout")
 
 
+def _set_dropout(config, backbone: Path, keys: tuple[str, ...], value: float | None, setting: str) -> None:
+    """Set every one of ``keys`` that ``config`` has to ``value`` (None: leave them); a backbone with none of them
+    is bad input naming ``optimization.<setting>``."""
+    if value is None:
+        return
+    present = [key for key in keys if hasattr(config, key)]
+    if not present:
+        raise UserInputError(
+            f"backbone {backbone} ({config.model_type}) has no {setting.replace('_', ' ')} setting this program "
+            f"knows; set optimization.{setting} to null to keep its own"
+        )
+    for key in present:
+        setattr(config, key, value)
+
+
 def load_model(backbone: Path, schema: LabelSchema, dropout: float | None, attention_dropout: float | None = None):
     """``AutoModelForTokenClassification`` on ``backbone`` with a head for ``schema``'s tags: a fresh one, or the
     trained one of a checkpoint of these tags (a warm start); ``dropout`` (when given) replaces hidden, attention
@@ -36,24 +51,8 @@ def load_model(backbone: Path, schema: LabelSchema, dropout: float | None, atten
     config = AutoConfig.from_pretrained(
         backbone, num_labels=len(schema.tags), id2label=schema.id2label, label2id=schema.label2id
     )
-    if dropout is not None:
-        keys = [key for key in DROPOUT_KEYS if hasattr(config, key)]
-        if not keys:
-            raise UserInputError(
-                f"backbone {backbone} ({config.model_type}) has no dropout setting this program knows; "
-                "set optimization.dropout to null to keep its own"
-            )
-        for key in keys:
-            setattr(config, key, dropout)
-    if attention_dropout is not None:
-        keys = [key for key in ATTENTION_DROPOUT_KEYS if hasattr(config, key)]
-        if not keys:
-            raise UserInputError(
-                f"backbone {backbone} ({config.model_type}) has no attention dropout setting this program knows; "
-                "set optimization.attention_dropout to null to keep its own"
-            )
-        for key in keys:
-            setattr(config, key, attention_dropout)
+    _set_dropout(config, backbone, DROPOUT_KEYS, dropout, "dropout")
+    _set_dropout(config, backbone, ATTENTION_DROPOUT_KEYS, attention_dropout, "attention_dropout")
     return AutoModelForTokenClassification.from_pretrained(backbone, config=config)
 
 
