@@ -49,6 +49,9 @@ class PrunerSettings(_Strict):
     n_warmup_steps: int = Field(0, ge=0)  # median: steps (fold * epochs_cap + epoch) before pruning may start
     min_resource: int = Field(1, ge=1)  # hyperband / successive halving: folds (interval fold) or epochs
     reduction_factor: int = Field(3, ge=2)
+    # interval fold: a trial still scoring 0 after this many epochs of a fold, where a finished trial scored above
+    # 0, has diverged and is stopped mid-fold (pruners.py); null: never
+    stalled_after_epochs: int | None = Field(2, ge=1)
 
 
 class StorageSettings(_Strict):

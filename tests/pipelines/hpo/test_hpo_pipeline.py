@@ -203,6 +203,20 @@ def test_pruning_after_every_epoch_stops_the_child_mid_fold(processed, tmp_path)
     assert events[-1] == "stopped" and events.count("epoch") < 3  # stopped mid-run, not after it finished
 
 
+def test_a_trial_that_learned_nothing_is_stopped_mid_fold_even_when_pruning_waits_for_fold_ends(processed, tmp_path):
+    """Epochs are searched, so the median pruner waits for fold ends; a trial still at 0 after two epochs, where
+    the finished trials had scored, is stopped there all the same (the fake trainer scores 0 at lr 1e-6)."""
+    project = fake_project(processed, tmp_path, epoch_seconds=0.3, n_trials=3)
+    enqueue(project, GOOD, {**GOOD, "learning_rate": 2e-3}, {**GOOD, "learning_rate": 1e-6})
+    kedro_session(project, "hpo")
+    stalled = load_study(project).trials[2]
+    assert stalled.state == TrialState.PRUNED
+    assert stalled.user_attrs["state_detail"] == "pruned at fold 0 epoch 2 (running mean 0.0000)"
+    fold_dir = project / "data/06_models/runs/trial" / STUDY / "trial-2" / "fold-0"
+    events = [json.loads(line)["event"] for line in (fold_dir / "progress.jsonl").read_text().splitlines()]
+    assert events[-1] == "stopped" and events.count("epoch") == 2
+
+
 def test_the_trial_value_is_the_mean_over_folds_with_std_and_best_epochs(study_run):
     best = load_study(study_run).trials[0]
     assert best.user_attrs["fold_values"] == [1.0, 1.0] and best.value == 1.0

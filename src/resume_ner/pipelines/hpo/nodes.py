@@ -237,6 +237,7 @@ def run_study(
         n_warmup_steps=hpo.pruner.n_warmup_steps,
         min_resource=hpo.pruner.min_resource,
         reduction_factor=hpo.pruner.reduction_factor,
+        stalled_after_epochs=hpo.pruner.stalled_after_epochs,
     )
     study = open_study(name, storage, sampler, pruner)
     check_definition(study, spec.definition)
