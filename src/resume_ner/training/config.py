@@ -96,6 +96,12 @@ class OptimizationConfig(_Strict):
     # Share of each target's probability spread over the other tags (training loss only): a softer target for the
     # long, rare types whose boundaries annotators disagree on.
     label_smoothing: float = Field(0.0, ge=0, lt=1)
+    # The token-classification head starts from random weights where the encoder is pre-trained: it may learn
+    # faster. Its learning rate is learning_rate times this.
+    head_learning_rate_scale: float = Field(1.0, gt=0, le=1000)
+    # Layer-wise learning-rate decay: encoder layer k of L trains at learning_rate * layer_decay ** (L - k) and the
+    # embeddings at layer_decay ** L, so the general lower layers move less than the task-near upper ones; 1: off.
+    layer_decay: float = Field(1.0, gt=0, le=1)
 
 
 class EarlyStoppingConfig(_Strict):

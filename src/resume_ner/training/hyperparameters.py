@@ -49,6 +49,13 @@ HYPERPARAMETERS = (
     Setting("max_grad_norm", "optimization.max_grad_norm", float),
     Setting("seed", "optimization.seed", int),
     Setting("label_smoothing", "optimization.label_smoothing", float),
+    Setting(
+        "head_learning_rate_scale",
+        "optimization.head_learning_rate_scale",
+        float,
+        help="the head's learning rate as a multiple of learning_rate",
+    ),
+    Setting("layer_decay", "optimization.layer_decay", float, help="layer-wise learning-rate decay (1: off)"),
     Setting("backbone", "backbone.name", help="minilm, tiny-bert, a model folder or a hub id"),
     Setting("num_layers", "backbone.num_layers", int, help="minilm only: keep its first k layers"),
     Setting("max_length", "tokenization.max_length", int),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,21 +53,52 @@ class LoopResult:
     stopped_early: bool = False
 
 
-def _optimizer(model, settings: LoopSettings) -> torch.optim.Optimizer:
-    # Biases and LayerNorm weights are not decayed, as in BERT's recipe.
-    decay: list[torch.nn.Parameter] = []
-    no_decay: list[torch.nn.Parameter] = []
+_LAYER_INDEX = re.compile(r"\.layers?\.(\d+)\.")
+
+
+def learning_rate_scales(model, layer_decay: float, head_scale: float) -> dict[str, float]:
+    """Each trainable parameter's learning rate as a multiple of the configured one: the head (what is not part of
+    the pre-trained ``base_model``) at ``head_scale``, encoder layer k of L at ``layer_decay ** (L - k)`` (counted
+    from 1), and the rest of the encoder (embeddings) at ``layer_decay ** L``."""
+    prefix = f"{model.base_model_prefix}."
+    layers = model.config.num_hidden_layers
+    scales = {}
     for name, parameter in model.named_parameters():
-        if parameter.requires_grad:
-            (no_decay if parameter.ndim < 2 or "LayerNorm" in name else decay).append(parameter)
-    groups = [
-        {"params": decay, "weight_decay": settings.training.optimization.weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
+        if not parameter.requires_grad:
+            continue
+        if not name.startswith(prefix):
+            scales[name] = head_scale
+            continue
+        match = _LAYER_INDEX.search(name)
+        depth = int(match.group(1)) + 1 if match else 0
+        scales[name] = layer_decay ** (layers - depth)
+    return scales
+
+
+def _optimizer(model, settings: LoopSettings) -> torch.optim.Optimizer:
+    optimization = settings.training.optimization
+    scales = learning_rate_scales(model, optimization.layer_decay, optimization.head_learning_rate_scale)
+    # Biases and LayerNorm weights are not decayed, as in BERT's recipe; one group per (decay, learning rate).
+    groups: dict[tuple[bool, float], list[torch.nn.Parameter]] = {}
+    for name, parameter in model.named_parameters():
+        if name in scales:
+            decayed = not (parameter.ndim < 2 or "LayerNorm" in name)
+            groups.setdefault((decayed, scales[name]), []).append(parameter)
     # The fused kernel updates all parameters at once: ~6x faster steps than the per-tensor default on CPU, and
     # less temporary memory (benchmarks/training_throughput.py).
     fused = settings.device.type in ("cpu", "cuda")
-    return torch.optim.AdamW(groups, lr=settings.training.optimization.learning_rate, fused=fused)
+    return torch.optim.AdamW(
+        [
+            {
+                "params": parameters,
+                "weight_decay": optimization.weight_decay if decayed else 0.0,
+                "lr": optimization.learning_rate * scale,
+            }
+            for (decayed, scale), parameters in groups.items()
+        ],
+        lr=optimization.learning_rate,
+        fused=fused,
+    )
 
 
 def _linear_warmup(optimizer, warmup_steps: int, total_steps: int):
