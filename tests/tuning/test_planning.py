@@ -63,18 +63,25 @@ def test_a_trial_costs_its_folds_epochs_of_training_and_validation_plus_each_fol
     assert made.backbone == "minilm (2 layers)"
 
 
-def test_a_budget_sets_the_timeout_half_a_trial_early_and_the_plan_ends_on_budget():
+def test_a_budget_sets_the_timeout_one_trial_early_and_the_plan_ends_within_budget():
     made = plan(budget_minutes=20, n_trials=None)
-    assert made.timeout_seconds == pytest.approx(1200 - 111)
-    # Trials start at 0, 222, ..., 888 (before 1089), so 5 run and the last ends at 1110 s: within half a trial.
+    assert made.timeout_seconds == pytest.approx(1200 - 222)
+    # Trials start at 0, 222, ..., 888 (before 978), so 5 run and the last ends at 1110 s, within the 1200.
     assert made.planned_trials == 5
-    assert abs(made.estimated_minutes * 60 - 1200) <= made.seconds_per_trial / 2
+    assert made.estimated_minutes * 60 == pytest.approx(1110)
+
+
+def test_no_trial_starts_that_is_expected_to_end_past_the_budget():
+    # 222-s trials in a 6-minute budget: a second one, starting at 222 s, would end at 444 s, 23% past the 360.
+    made = plan(budget_minutes=6, n_trials=None)
+    assert made.timeout_seconds == pytest.approx(360 - 222)
+    assert made.planned_trials == 1 and made.estimated_minutes * 60 <= 360
 
 
 def test_the_earlier_limit_wins_when_a_budget_and_caps_are_both_given():
     assert plan(budget_minutes=20, n_trials=2).planned_trials == 2
     assert plan(budget_minutes=20, n_trials=None, timeout_seconds=300).timeout_seconds == 300
-    assert plan(budget_minutes=20, n_trials=None, timeout_seconds=5000).timeout_seconds == pytest.approx(1089)
+    assert plan(budget_minutes=20, n_trials=None, timeout_seconds=5000).timeout_seconds == pytest.approx(978)
 
 
 def test_a_budget_smaller_than_one_trial_still_runs_one_and_says_how_long_it_takes():

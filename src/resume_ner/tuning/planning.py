@@ -6,9 +6,9 @@ per validation token of ``training.loop.evaluate`` on a sample of its validation
 loading time; and it counts the tokens of the first fold's windows. ``make_plan`` turns that and the hpo
 parameters into the plan: seconds per fold and per trial (epochs at the search space's mean, unpruned, so a
 pruned trial costs less), and with ``hpo.budget_minutes`` how many trials fit and the timeout that ends the study
-on budget (no trial starts after it; the one running then finishes, half a trial on average, which the timeout
-leaves room for). The plan is logged, saved (``study_plan``) and recorded on the study and its MLflow run; after
-the study, ``actual`` adds the minutes it took and the seconds per complete trial.
+within budget (no trial starts after it, one trial before the budget's end, so the last one started is expected
+to finish within the budget). The plan is logged, saved (``study_plan``) and recorded on the study and its MLflow
+run; after the study, ``actual`` adds the minutes it took and the seconds per complete trial.
 """
 
 from __future__ import annotations
@@ -256,9 +256,10 @@ def make_plan(
     per_trial = folds * per_fold
     first_trial = None if first_trial_epochs is None else folds * (launch + first_trial_epochs * per_epoch)
     if budget_minutes is not None:
-        # Optuna starts a trial only before the timeout, and that trial runs to its end: half a trial past it
-        # on average.
-        budget_timeout = max(1.0, budget_minutes * 60 - per_trial / 2)
+        # Optuna starts a trial only before the timeout, and that trial runs to its end: a trial may start only
+        # while one is expected to fit in what is left. (Half a trial early ended on budget on average, but a
+        # 6-minute budget whose first trial ended just before that timeout ran a second: 8.9 minutes.)
+        budget_timeout = max(1.0, budget_minutes * 60 - per_trial)
         timeout_seconds = budget_timeout if timeout_seconds is None else min(timeout_seconds, budget_timeout)
     trials, seconds = schedule(per_trial, n_trials, timeout_seconds, first_trial)
     # Refit trains the best trial's epochs, unknown yet: the cap, an upper bound.
