@@ -179,7 +179,15 @@ def training_base(threads: int | None) -> dict:
 
 
 def shipped_search_space() -> dict:
-    return dict(load_yaml("parameters_hpo.yml")["hpo"]["search_space"])
+    """The space the shipped ``hpo`` gives tiny-bert: its ``tiny`` preset with ``hpo.search_space`` over it (what
+    ``search_space_preset: auto`` picks). The studies pass it with the preset off, so that nothing is queued
+    before the sampler's trials and both studies of a comparison try the same hyperparameter sets."""
+    from resume_ner.tuning.presets import choose_search_space
+    from resume_ner.tuning.study import HpoParameters
+
+    shipped = HpoParameters.model_validate(load_yaml("parameters_hpo.yml")["hpo"])
+    space, _, _ = choose_search_space(shipped.search_space, "tiny", shipped.search_space_presets, "tiny")
+    return space
 
 
 def shipped_pruner() -> dict:
@@ -253,6 +261,8 @@ def run_one_study(
     hpo = HpoParameters(
         study_name=label,
         search_space=search_space,
+        search_space_preset="none",
+        enqueue_base=False,
         n_trials=n_trials,
         folds=n_folds,
         sampler={"name": "random", "seed": SEED},
