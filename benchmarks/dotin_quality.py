@@ -7,7 +7,9 @@ variant trains one model with the training program in a child process (``python 
 variant's settings on top, then predicts every hold-out resume from its raw text (``resume_ner.predict``) and
 scores the predicted character spans against the annotated ones (``training.span_metrics``): strict (same start,
 end and type) and relaxed (overlapping, same type), micro and per type. The same forward passes are decoded both
-ways (argmax with BIO repair, and BIO-constrained Viterbi), so the decodings compare on one model.
+ways (argmax with BIO repair, and BIO-constrained Viterbi), so the decodings compare on one model; both trim the
+edge punctuation the training spans leave out (``training.boundary_trim: learned``, ``tagging.boundaries``), and
+are scored untrimmed too (``argmax-untrimmed``, ``viterbi-untrimmed``).
 
 Usage (from the project root, with the project's virtualenv; nothing else heavy running):
 
@@ -106,16 +108,21 @@ def train(settings: dict, inputs: dict, run_dir: Path, fold: str = "all", **run:
 
 
 def score(checkpoint: Path, holdout) -> dict:
-    """Character-span scores of the checkpoint on the hold-out documents, per decoding."""
+    """Character-span scores of the checkpoint on the hold-out documents, per decoding (with the boundary trim the
+    checkpoint learned, if any); for a checkpoint that trims, each decoding without it too (``viterbi-untrimmed``)."""
     predictor = Predictor.load(checkpoint)
     texts = [document.text for document in holdout]
     gold = [document.spans for document in holdout]
+    trim = predictor.metadata.boundary_trim
+    ways = [(decoding, decoding, trim) for decoding in DECODINGS]
+    if trim:
+        ways += [(f"{decoding}-untrimmed", decoding, None) for decoding in DECODINGS]
     scores = {}
-    for decoding in DECODINGS:
-        predictor.metadata = dataclasses.replace(predictor.metadata, decoding=decoding)
+    for name, decoding, boundary_trim in ways:
+        predictor.metadata = dataclasses.replace(predictor.metadata, decoding=decoding, boundary_trim=boundary_trim)
         started = time.perf_counter()
         predicted = predictor.predict(texts)
-        scores[decoding] = {**span_metrics(gold, predicted), "predict_seconds": time.perf_counter() - started}
+        scores[name] = {**span_metrics(gold, predicted), "predict_seconds": time.perf_counter() - started}
     return scores
 
 
@@ -160,11 +167,11 @@ def main(argv: list[str] | None = None) -> int:
                 "scores": scores,
             }
             print(f"\n== {name} {overrides or '(training.base)'}: trained in {wall:.0f} s")
-            print(f"{'decoding':<9} {'strict P':>9} {'strict R':>9} {'strict F1':>10} {'relaxed F1':>11}")
+            print(f"{'decoding':<17} {'strict P':>9} {'strict R':>9} {'strict F1':>10} {'relaxed F1':>11}")
             for decoding, result in scores.items():
                 strict, relaxed = result["strict"], result["relaxed"]
                 print(
-                    f"{decoding:<9} {strict['micro_precision']:>9.3f} {strict['micro_recall']:>9.3f} "
+                    f"{decoding:<17} {strict['micro_precision']:>9.3f} {strict['micro_recall']:>9.3f} "
                     f"{strict['micro_f1']:>10.3f} {relaxed['micro_f1']:>11.3f}"
                 )
             best = max(scores, key=lambda decoding: scores[decoding]["strict"]["micro_f1"])

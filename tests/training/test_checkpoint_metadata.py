@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from resume_ner.tagging import BoundaryTrim
 from resume_ner.training.checkpoint import METADATA_FILE, CheckpointError, CheckpointMetadata
 
 
@@ -28,4 +29,19 @@ def test_a_checkpoint_from_before_decoding_was_recorded_keeps_argmax(tmp_path):
 def test_an_unknown_decoding_is_refused_naming_the_file(tmp_path):
     _write(tmp_path, decoding="beam")
     with pytest.raises(CheckpointError, match=r"resume_ner\.json: decoding must be one of \('argmax', 'viterbi'\)"):
+        CheckpointMetadata.read(tmp_path)
+
+
+def test_the_learned_boundary_trim_round_trips_and_older_checkpoints_trim_nothing(tmp_path):
+    metadata = CheckpointMetadata(("SKILL",), 64, 16, "first", "viterbi", BoundaryTrim(end=",;", start="("))
+    (tmp_path / METADATA_FILE).write_text(metadata.to_json(), encoding="utf-8")
+    assert CheckpointMetadata.read(tmp_path) == metadata
+    assert json.loads((tmp_path / METADATA_FILE).read_text())["boundary_trim"] == {"end": ",;", "start": "("}
+    _write(tmp_path, decoding="viterbi")
+    assert CheckpointMetadata.read(tmp_path).boundary_trim is None
+
+
+def test_a_malformed_boundary_trim_is_refused_naming_the_file(tmp_path):
+    _write(tmp_path, boundary_trim=[",", "("])
+    with pytest.raises(CheckpointError, match=r"resume_ner\.json is not valid checkpoint metadata: .*boundary_trim"):
         CheckpointMetadata.read(tmp_path)

@@ -22,9 +22,11 @@ from training_helpers import (  # noqa: F401
     write_config,
 )
 
+from resume_ner.corpus.splits import fold_ids
 from resume_ner.errors import UserInputError
 from resume_ner.execution import build_training_env
 from resume_ner.predict import Predictor
+from resume_ner.tagging import learn_boundary_trim
 from resume_ner.training.checkpoint import CheckpointMetadata, save_checkpoint
 from resume_ner.training.model import resolve_device
 from resume_ner.training.protocol import DOCUMENTS_FILE, LOG_FILE, METRICS_FILE, Event, ExitStatus
@@ -64,6 +66,9 @@ def test_a_run_writes_metrics_checkpoint_and_progress(tmp_path, training_inputs)
     assert len(spans) == 3 and all(span.label in training_inputs["entity_types"] for doc in spans for span in doc)
     assert CheckpointMetadata.read(checkpoint).max_length == 64
     assert CheckpointMetadata.read(checkpoint).decoding == "viterbi"
+    train_ids, _ = fold_ids(training_inputs["folds"], corpus, 0)
+    trim = learn_boundary_trim(corpus.subset(train_ids))
+    assert trim.end and CheckpointMetadata.read(checkpoint).boundary_trim == trim
     # Validation scores what users get: the saved model, predicting the validation documents from raw text,
     # gives the best epoch's character-span figures.
     validation = corpus.subset(training_inputs["folds"]["folds"][0]["validation"])

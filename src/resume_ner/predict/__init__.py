@@ -219,7 +219,11 @@ class Predictor:
             count = len(document.windows)
             own = scores[cursor : cursor + count]
             cursor += count
-            found = decode_document_with_confidence(document, own, self.schema, policy, meta.decoding) if count else []
+            found = (
+                decode_document_with_confidence(document, own, self.schema, policy, meta.decoding, meta.boundary_trim)
+                if count
+                else []
+            )
             results.append(found)
         return results
 

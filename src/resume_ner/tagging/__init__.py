@@ -8,6 +8,7 @@ from resume_ner.tagging.alignment import (
     tag_ids_to_spans,
     tokenize_text,
 )
+from resume_ner.tagging.boundaries import BoundaryTrim, learn_boundary_trim
 from resume_ner.tagging.document import (
     EncodedDocument,
     PredictedSpan,
@@ -27,6 +28,7 @@ from resume_ner.tagging.windows import (
 __all__ = [
     "IGNORE",
     "SUBTOKEN_POLICIES",
+    "BoundaryTrim",
     "EncodedDocument",
     "PredictedSpan",
     "SpecialTokens",
@@ -36,6 +38,7 @@ __all__ = [
     "decode_document_with_confidence",
     "encode_document",
     "encode_documents",
+    "learn_boundary_trim",
     "make_windows",
     "merge_window_predictions",
     "spans_to_tag_ids",

@@ -19,6 +19,7 @@ from resume_ner.tagging.alignment import (
     unit_tags_to_spans,
     units,
 )
+from resume_ner.tagging.boundaries import BoundaryTrim, trim_unit_tags
 from resume_ner.tagging.decoding import Decoding, decode_unit_tags
 from resume_ner.tagging.windows import (
     SpecialTokens,
@@ -45,14 +46,16 @@ class PredictedSpan(NamedTuple):
 
 @dataclass(frozen=True)
 class EncodedDocument:
-    """A document's sub-tokens, their gold tag ids (None when predicting), its windows, and its gold character
-    spans as annotated (what character-span scores compare predictions with)."""
+    """A document's sub-tokens, their gold tag ids (None when predicting), its windows, its gold character
+    spans as annotated (what character-span scores compare predictions with) and its text (what boundary trimming
+    reads)."""
 
     doc_id: str
     tokens: TokenizedText
     tag_ids: tuple[int, ...] | None
     windows: tuple[Window, ...]
     spans: tuple[Span, ...] = ()
+    text: str = ""
 
 
 def encode_document(
@@ -71,7 +74,7 @@ def encode_document(
     windows = make_windows(tokens, tag_ids, special or special_tokens_of(tokenizer), max_length, stride)
     doc_id = "<text>" if isinstance(document, str) else document.id
     spans = () if isinstance(document, str) else tuple(document.spans)
-    return EncodedDocument(doc_id, tokens, None if tag_ids is None else tuple(tag_ids), tuple(windows), spans)
+    return EncodedDocument(doc_id, tokens, None if tag_ids is None else tuple(tag_ids), tuple(windows), spans, text)
 
 
 def encode_documents(
@@ -105,9 +108,22 @@ def decode_document_tags(
     schema: LabelSchema,
     policy: SubtokenPolicy = "first",
     decoding: Decoding = "viterbi",
+    trim: BoundaryTrim | None = None,
 ) -> list[int]:
-    """One BIO-valid tag id per unit of ``encoded``, from each window's log-probabilities (positions x tags)."""
-    return decode_unit_tags(gather_unit_scores(encoded, window_scores, policy), schema, decoding)
+    """One BIO-valid tag id per unit of ``encoded``, from each window's log-probabilities (positions x tags);
+    with ``trim``, entities lose the edge units it names (``tagging.boundaries``)."""
+    tags = decode_unit_tags(gather_unit_scores(encoded, window_scores, policy), schema, decoding)
+    return _trimmed(encoded, tags, schema, policy, trim)
+
+
+def _trimmed(
+    encoded: EncodedDocument, tags: list[int], schema: LabelSchema, policy: SubtokenPolicy, trim: BoundaryTrim | None
+) -> list[int]:
+    if not trim:
+        return tags
+    offsets = encoded.tokens.offsets
+    texts = [encoded.text[offsets[group[0]][0] : offsets[group[-1]][1]] for group in units(encoded.tokens, policy)]
+    return trim_unit_tags(tags, texts, schema, trim)
 
 
 def decode_document(
@@ -116,9 +132,10 @@ def decode_document(
     schema: LabelSchema,
     policy: SubtokenPolicy = "first",
     decoding: Decoding = "viterbi",
+    trim: BoundaryTrim | None = None,
 ) -> list[Span]:
     """Character spans from each window's log-probabilities (positions x tags)."""
-    tags = decode_document_tags(encoded, window_scores, schema, policy, decoding)
+    tags = decode_document_tags(encoded, window_scores, schema, policy, decoding, trim)
     return unit_tags_to_spans(encoded.tokens, tags, schema, policy)
 
 
@@ -128,10 +145,11 @@ def decode_document_with_confidence(
     schema: LabelSchema,
     policy: SubtokenPolicy = "first",
     decoding: Decoding = "viterbi",
+    trim: BoundaryTrim | None = None,
 ) -> list[PredictedSpan]:
     """``decode_document``'s spans, each with its confidence (``PredictedSpan``)."""
     scores = gather_unit_scores(encoded, window_scores, policy)
-    tags = decode_unit_tags(scores, schema, decoding)
+    tags = _trimmed(encoded, decode_unit_tags(scores, schema, decoding), schema, policy, trim)
     return [
         PredictedSpan(*span, float(np.exp(scores[np.arange(first, last), tags[first:last]]).mean()))
         for span, first, last in unit_tag_runs(encoded.tokens, tags, schema, policy)

@@ -15,7 +15,7 @@ from typing import cast
 from resume_ner.corpus.labels import LabelSchema
 from resume_ner.errors import UserInputError
 from resume_ner.files import staged_folder
-from resume_ner.tagging import SUBTOKEN_POLICIES
+from resume_ner.tagging import SUBTOKEN_POLICIES, BoundaryTrim
 from resume_ner.tagging.decoding import DECODINGS, Decoding
 
 
@@ -38,6 +38,8 @@ class CheckpointMetadata:
     subtoken_policy: str
     # Checkpoints written before decoding was a setting were scored with argmax; they keep it.
     decoding: Decoding = "argmax"
+    # The punctuation entities lose at their edges (``tagging.boundaries``); None (older checkpoints): none.
+    boundary_trim: BoundaryTrim | None = None
     format_version: int = FORMAT_VERSION
 
     @property
@@ -64,6 +66,7 @@ class CheckpointMetadata:
                 int(data["stride"]),
                 data["subtoken_policy"],
                 cast(Decoding, data.get("decoding", "argmax")),  # checked below
+                None if data.get("boundary_trim") is None else BoundaryTrim.from_dict(data["boundary_trim"]),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise CheckpointError(f"{path} is not valid checkpoint metadata: {error!r}") from None

@@ -130,6 +130,8 @@ class TrainingSettings(_Strict):
     objective: Objective = "micro_f1"
     # How tag scores become spans, at validation and in the saved model (``tagging.decoding``).
     decoding: Decoding = "viterbi"
+    # learned: entities lose the edge punctuation the training spans leave out (``tagging.boundaries``); none: kept.
+    boundary_trim: Literal["learned", "none"] = "learned"
     precision: Literal["auto", "bf16", "fp32"] = "auto"
     device: str = "auto"
     # How a run runs, not what it learns: a study's definition leaves these out (``what_a_trial_measures``).

@@ -28,7 +28,7 @@ from resume_ner.files import write_bytes_atomically
 logger = logging.getLogger(__name__)
 
 # Bump when the encoding itself changes (tagging/alignment/windows), so old entries are never read as new.
-ENCODING_VERSION = 1
+ENCODING_VERSION = 2  # 2: encoded documents carry their text (boundary trimming reads it)
 # Backbone files that are weights, not tokenizer: never part of the tokenizer's key.
 _WEIGHT_SUFFIXES = {".safetensors", ".bin", ".pt", ".pth", ".h5", ".msgpack", ".onnx", ".ckpt"}
 

@@ -64,6 +64,7 @@ HYPERPARAMETERS = (
     Setting("subtoken_policy", "tokenization.subtoken_policy", help="first or all"),
     Setting("patience", "early_stopping.patience", int),
     Setting("decoding", "decoding", help="viterbi (BIO-constrained) or argmax"),
+    Setting("boundary_trim", "boundary_trim", help="learned (drop edge punctuation the annotations leave out) or none"),
 )
 # Flags of the training program that set where and how one run runs; no study searches them.
 RUN_SETTINGS = (

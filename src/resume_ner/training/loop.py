@@ -17,6 +17,7 @@ from torch.nn.functional import cross_entropy
 from resume_ner.corpus.labels import LabelSchema
 from resume_ner.tagging import IGNORE, EncodedDocument, Window
 from resume_ner.tagging.alignment import unit_tag_ids, unit_tags_to_spans
+from resume_ner.tagging.boundaries import BoundaryTrim
 from resume_ner.tagging.document import decode_document_tags
 from resume_ner.training.batching import collate, length_grouped_batches, sorted_batches
 from resume_ner.training.config import TrainingSettings
@@ -40,6 +41,7 @@ class LoopSettings:
     device: torch.device
     autocast_dtype: torch.dtype | None
     pad_id: int
+    boundary_trim: BoundaryTrim | None = None  # learned from the run's training documents (``tagging.boundaries``)
 
 
 @dataclass
@@ -290,7 +292,9 @@ def evaluate(model, documents: list[EncodedDocument], settings: LoopSettings, sh
         if document.tag_ids is None:
             raise ValueError(f"document {document.doc_id!r} was encoded without gold tags, so it cannot be evaluated")
         gold = unit_tag_ids(document.tokens, list(document.tag_ids), policy)
-        predicted = decode_document_tags(document, own, settings.schema, policy, settings.training.decoding)
+        predicted = decode_document_tags(
+            document, own, settings.schema, policy, settings.training.decoding, settings.boundary_trim
+        )
         gold_tags.append(tags_from_ids(gold, settings.schema))
         predicted_tags.append(tags_from_ids(predicted, settings.schema))
         gold_spans.append(document.spans)

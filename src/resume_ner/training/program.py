@@ -17,7 +17,7 @@ from resume_ner.corpus.reading import read_corpus
 from resume_ner.corpus.splits import fold_ids
 from resume_ner.errors import UserInputError
 from resume_ner.files import write_text_atomically
-from resume_ner.tagging import EncodedDocument, encode_documents
+from resume_ner.tagging import EncodedDocument, encode_documents, learn_boundary_trim
 from resume_ner.training.checkpoint import CheckpointError, CheckpointMetadata, save_checkpoint
 from resume_ner.training.config import RunConfig
 from resume_ner.training.distributed import SINGLE_PROCESS, DistributedContext
@@ -183,12 +183,18 @@ def run_training(
         # Every rank starts from the same weights (the seed above; DDP also copies rank 0's), but each needs its
         # own dropout masks, or all ranks would drop the same units of their different batches.
         torch.manual_seed(seed + context.rank)
+    trim = learn_boundary_trim(train_corpus) if config.boundary_trim == "learned" else None
     settings = LoopSettings(
-        config, schema, device, autocast_dtype, tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        config,
+        schema,
+        device,
+        autocast_dtype,
+        tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0,
+        trim,
     )
     output_dir = Path(config.output_dir)
     metadata = CheckpointMetadata(
-        tuple(config.entity_types), tokens.max_length, tokens.stride, tokens.subtoken_policy, config.decoding
+        tuple(config.entity_types), tokens.max_length, tokens.stride, tokens.subtoken_policy, config.decoding, trim
     )
 
     def on_epoch(record: dict) -> None:
