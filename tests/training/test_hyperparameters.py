@@ -50,3 +50,11 @@ def test_picking_another_backbone_drops_the_base_backbones_own_settings():
     assert apply_hyperparameters(base, {"backbone": "tiny-bert"}).backbone.num_layers is None
     assert apply_hyperparameters(base, {"backbone": "MiniLM"}).backbone.num_layers == 2
     assert apply_hyperparameters(base, {}) is base
+
+
+def test_boundary_trim_is_learned_unless_a_trial_turns_it_off_and_other_values_are_refused():
+    base = TrainingSettings.model_validate({"backbone": {"name": "minilm"}})
+    assert base.boundary_trim == "learned"
+    assert apply_hyperparameters(base, {"boundary_trim": "none"}).boundary_trim == "none"
+    with pytest.raises(UserInputError, match=r"Invalid training settings trial 3.*boundary_trim"):
+        apply_hyperparameters(base, {"boundary_trim": "always"}, "trial 3")
