@@ -7,8 +7,9 @@ or single sub-tokens (``all`` policy: every sub-token carries a label, ``I-`` af
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from resume_ner.corpus.documents import Span
 from resume_ner.corpus.labels import OUTSIDE, LabelSchema
@@ -143,18 +144,26 @@ def unit_tag_runs(
     if len(groups) != len(unit_tags):
         raise ValueError(f"{len(unit_tags)} unit tags for {len(groups)} units")
     runs: list[tuple[Span, int, int]] = []
-    current: list | None = None  # [start, end, label, first unit]
-    for index, (group, tag) in enumerate(zip(groups, unit_tags, strict=True)):
-        start, end = tokens.offsets[group[0]][0], tokens.offsets[group[-1]][1]
-        prefix, entity = schema.parse_id(tag)
-        if prefix == "I" and current is not None:  # BIO-valid: an I- always continues an open entity
-            current[1] = end
+    for first, last in entity_runs(unit_tags, schema):
+        _, entity = schema.parse_id(unit_tags[first])
+        start, end = tokens.offsets[groups[first][0]][0], tokens.offsets[groups[last - 1][-1]][1]
+        runs.append((Span(start, end, cast(str, entity)), first, last))
+    return runs
+
+
+def entity_runs(unit_tags: Sequence[int], schema: LabelSchema) -> list[tuple[int, int]]:
+    """``(first unit, last unit + 1)`` of each entity in BIO-valid ``unit_tags``."""
+    runs: list[tuple[int, int]] = []
+    first: int | None = None
+    for index, tag in enumerate(unit_tags):
+        prefix, _ = schema.parse_id(tag)
+        if prefix == "I" and first is not None:  # BIO-valid: an I- always continues an open entity
             continue
-        if current is not None:
-            runs.append((Span(*current[:3]), current[3], index))
-            current = None
+        if first is not None:
+            runs.append((first, index))
+            first = None
         if prefix != OUTSIDE:
-            current = [start, end, entity, index]
-    if current is not None:
-        runs.append((Span(*current[:3]), current[3], len(groups)))
+            first = index
+    if first is not None:
+        runs.append((first, len(unit_tags)))
     return runs

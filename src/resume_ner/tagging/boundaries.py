@@ -18,6 +18,7 @@ from typing import Any
 
 from resume_ner.corpus.documents import Document
 from resume_ner.corpus.labels import OUTSIDE, LabelSchema
+from resume_ner.tagging.alignment import entity_runs
 
 MIN_EVIDENCE = 5  # spans a character must border (as their edge or just outside it) to be judged at all
 MAX_INSIDE_SHARE = 0.05  # a character is trimmed when fewer than this share of the spans it borders include it
@@ -94,7 +95,7 @@ def trim_unit_tags(
     if not trim:
         return tags
     outside = schema.label2id[OUTSIDE]
-    for first, last in _entity_runs(tags, schema):
+    for first, last in entity_runs(tags, schema):
         while last > first and _only(unit_texts[last - 1], trim.end):
             tags[last - 1] = outside
             last -= 1
@@ -109,21 +110,3 @@ def trim_unit_tags(
 
 def _only(text: str, characters: str) -> bool:
     return bool(text) and all(character in characters for character in text)
-
-
-def _entity_runs(tags: Sequence[int], schema: LabelSchema) -> list[tuple[int, int]]:
-    """(first unit, last unit + 1) of each entity in BIO-valid ``tags``."""
-    runs: list[tuple[int, int]] = []
-    first: int | None = None
-    for index, tag in enumerate(tags):
-        prefix, _ = schema.parse_id(tag)
-        if prefix == "I" and first is not None:
-            continue
-        if first is not None:
-            runs.append((first, index))
-            first = None
-        if prefix != OUTSIDE:
-            first = index
-    if first is not None:
-        runs.append((first, len(tags)))
-    return runs
