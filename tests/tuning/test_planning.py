@@ -17,6 +17,7 @@ from resume_ner.corpus.near_duplicates import near_duplicate_groups
 from resume_ner.corpus.reading import read_corpus
 from resume_ner.corpus.splits import make_folds, split_holdout
 from resume_ner.training.config import TrainingSettings
+from resume_ner.tuning import planning
 from resume_ner.tuning.planning import Calibration, StudyPlan, actual, calibrate, make_plan, schedule
 from resume_ner.tuning.search_space import parse_search_space
 
@@ -145,6 +146,24 @@ def test_the_plan_line_names_backbone_folds_epochs_pruner_speed_and_minutes():
         assert part in line
 
 
+def test_the_plan_line_shows_how_far_the_calibrations_samples_spread():
+    """A reader of a plan that missed can tell whether the machine's speed wandered while it was measured."""
+    sampled = make_plan(
+        calibration(sample_tokens_per_second=(2950.0, 3880.4, 3100.0)),
+        settings=SETTINGS,
+        launch_mode="preloaded",
+        folds=2,
+        epochs_cap=4,
+        expected_epochs=2.0,
+        pruner="none",
+        budget_minutes=None,
+        n_trials=2,
+        timeout_seconds=None,
+    )
+    assert "1,000 tokens/s (3 samples, 2,950-3,880) -> " in sampled.describe()
+    assert "1,000 tokens/s -> " in plan().describe()  # one sample: no spread to show
+
+
 @pytest.mark.parametrize(
     ("space", "expected"),
     [
@@ -222,6 +241,52 @@ def test_the_calibration_times_training_without_collecting_the_callers_heap(tmp_
     assert frozen_at_collections, "the calibration allocates enough to run the collector"
     assert min(frozen_at_collections) >= len(callers_heap)  # every collection left the caller's objects alone
     assert gc.get_freeze_count() == 0 and gc.isenabled()  # and the collector is as the calibration found it
+
+
+def test_the_calibration_times_further_samples_until_enough_training_was_timed(tmp_path, monkeypatch):
+    """One short sample let a fast moment of a noisy machine set the plan (dotin: 3,944 tokens/s read, folds
+    trained at 3,170-3,250, the study took 127% of its plan); the rate is now every timed sample's together."""
+    corpus = Corpus(tuple(read_corpus(DEFAULT_CORPUS).documents[:40]), source="first-40")
+    groups = {"corpus_fingerprint": corpus.fingerprint(), "groups": near_duplicate_groups(corpus)}
+    folds = make_folds(corpus, groups, split_holdout(corpus, groups, 0.2, seed=1), 2, seed=1)
+    schema = LabelSchema.from_corpus(corpus).to_dict()
+    settings = TrainingSettings.model_validate(tiny_training_base())
+    per_sample = settings.optimization.batch_size * planning.SAMPLE_BATCHES
+
+    def measured(min_timed_seconds: float) -> Calibration:
+        monkeypatch.setattr(planning, "MIN_TIMED_SECONDS", min_timed_seconds)
+        return calibrate(corpus, folds, schema, settings, tmp_path / "backbones", threads=1)
+
+    one = measured(0.0)
+    assert len(one.sample_tokens_per_second) == 1
+    assert one.train_tokens_per_second == pytest.approx(one.sample_tokens_per_second[0])
+    # A floor no sample reaches: every window of the fold is timed once, in samples of SAMPLE_BATCHES batches.
+    windows = _first_fold_windows(corpus, folds, schema, settings, tmp_path)
+    everything = measured(3600.0)
+    assert len(everything.sample_tokens_per_second) == -(-windows // per_sample) > 1
+    rates = everything.sample_tokens_per_second
+    assert min(rates) <= everything.train_tokens_per_second <= max(rates)  # the rate over all of them
+
+
+def _first_fold_windows(corpus, folds, schema, settings, tmp_path) -> int:
+    from transformers import AutoTokenizer
+
+    from resume_ner.backbones import resolve_backbone
+    from resume_ner.corpus.splits import fold_ids
+    from resume_ner.tagging import encode_documents
+
+    train = corpus.subset(fold_ids(folds, corpus, 0)[0])
+    backbone = resolve_backbone(settings.backbone, texts=[doc.text for doc in train], cache_dir=tmp_path / "backbones")
+    tokens = settings.tokenization
+    encoded = encode_documents(
+        train,
+        AutoTokenizer.from_pretrained(backbone),
+        LabelSchema.from_dict(schema),
+        tokens.max_length,
+        tokens.training_stride,
+        tokens.subtoken_policy,
+    )
+    return sum(len(doc.windows) for doc in encoded.values())
 
 
 @pytest.mark.slow

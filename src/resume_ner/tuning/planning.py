@@ -1,7 +1,8 @@
 """The study's plan: before any trial starts, what the study will train and how long that takes on this machine.
 
 ``calibrate`` measures, in the hpo process, what a fold costs here: the training loop's own tokens per second on
-a sample of the first fold's real windows (``training.loop.run_loop``, the code the children run), the seconds
+samples of the first fold's real windows (``training.loop.run_loop``, the code the children run; at least
+``MIN_TIMED_SECONDS`` of timed training, so that one fast or slow moment does not set the plan), the seconds
 per validation token of ``training.loop.evaluate`` on a sample of its validation documents, and the backbone's
 loading time; and it counts the tokens of the first fold's windows. ``make_plan`` turns that and the hpo
 parameters into the plan: seconds per fold and per trial (epochs at the search space's mean, unpruned, so a
@@ -37,7 +38,12 @@ logger = logging.getLogger(__name__)
 # What starting a fold's child costs besides loading the model (benchmarks/launch_overhead.py: launch -> ready to
 # train with the data read, 2-core CPU): a fork of the preloaded server, or a fresh interpreter importing torch.
 LAUNCH_SECONDS = {"preloaded": 0.5, "process": 4.0}
-SAMPLE_BATCHES = 6  # training batches, trained twice: once to warm up, once timed
+SAMPLE_BATCHES = 6  # training batches per sample; the first sample is trained twice: once to warm up, once timed
+# Further samples of other windows are timed until this much training was timed (or the fold's windows run out).
+# A 2-core machine's speed wanders: on dotin one 3.8-second sample read from 12% below to 30% above the rate of the
+# minute around it (a plan that read high put a study at 127% of it), four in a row within 9%
+# (benchmarks/calibration_spread.py).
+MIN_TIMED_SECONDS = 12.0
 SAMPLE_VALIDATION_DOCUMENTS = 8
 
 
@@ -46,13 +52,14 @@ class Calibration:
     """What a fold costs on this machine, measured on the first fold's documents."""
 
     device: str
-    train_tokens_per_second: float
+    train_tokens_per_second: float  # over every timed sample
     evaluation_seconds_per_token: float  # scoring validation documents after an epoch: forward, decoding, metrics
     model_load_seconds: float
     train_tokens_per_epoch: int  # tokens in the first fold's training windows
     validation_tokens: int  # tokens in its validation windows
     all_training_tokens: int  # every training document's (what refit trains on per epoch)
     seconds: float  # the calibration itself
+    sample_tokens_per_second: tuple[float, ...] = ()  # each timed sample's, in order: how steady the machine was
 
 
 def calibrate(
@@ -137,19 +144,27 @@ def _calibrate(
         loop = LoopSettings(settings, schema, device, resolve_precision(settings.precision, device), pad_id)
         one_epoch = settings.model_copy(update={"optimization": settings.optimization.model_copy(update={"epochs": 1})})
         one_epoch_loop = LoopSettings(one_epoch, schema, device, loop.autocast_dtype, pad_id)
-        sample_size = min(len(train_windows), settings.optimization.batch_size * SAMPLE_BATCHES)
-        sample = random.Random(0).sample(train_windows, sample_size)
+        shuffled = random.Random(0).sample(train_windows, len(train_windows))
+        size = settings.optimization.batch_size * SAMPLE_BATCHES
+        samples = [shuffled[start : start + size] for start in range(0, len(shuffled), size)]
 
-        def train_on_sample():
+        def train_on(sample):
             def ignore(*args, **kwargs) -> None:
                 return None
 
             return run_loop(model, sample, [], one_epoch_loop, ignore, ignore, ignore, lambda: False)
 
         # The first pass meets each batch shape for the first time (allocations, kernel choices): a whole epoch
-        # meets them once, so only the second pass is timed.
-        train_on_sample()
-        measured = train_on_sample()
+        # meets them once, so the first sample is trained again before anything is timed.
+        train_on(samples[0])
+        timed_tokens, timed_seconds, rates = 0, 0.0, []
+        for sample in samples:
+            measured = train_on(sample)
+            timed_tokens += measured.train_tokens
+            timed_seconds += measured.train_seconds
+            rates.append(measured.train_tokens / max(measured.train_seconds, 1e-9))
+            if timed_seconds >= MIN_TIMED_SECONDS:
+                break
         sample_documents = validation_encoded[:SAMPLE_VALIDATION_DOCUMENTS]
         sample_tokens = sum(len(window) for doc in sample_documents for window in doc.windows)
         evaluation_started = time.perf_counter()
@@ -160,13 +175,14 @@ def _calibrate(
         torch.set_num_threads(previous_threads)
     return Calibration(
         device=str(device),
-        train_tokens_per_second=measured.train_tokens / max(measured.train_seconds, 1e-9),
+        train_tokens_per_second=timed_tokens / max(timed_seconds, 1e-9),
         evaluation_seconds_per_token=evaluation_seconds / max(1, sample_tokens),
         model_load_seconds=model_load_seconds,
         train_tokens_per_epoch=train_tokens,
         validation_tokens=validation_tokens,
         all_training_tokens=train_tokens + validation_training_tokens,
         seconds=time.perf_counter() - started,
+        sample_tokens_per_second=tuple(rates),
     )
 
 
@@ -217,10 +233,19 @@ class StudyPlan:
             f"Study plan: {self.backbone} on {self.device} ({self.launch_mode}); {self.folds} fold(s) x "
             f"{self.expected_epochs:g} epoch(s) on average (cap {self.epochs_cap}), pruner {self.pruner}; "
             f"{calibration['train_tokens_per_epoch']:,} training tokens per fold epoch at "
-            f"{calibration['train_tokens_per_second']:,.0f} tokens/s -> about {self.seconds_per_trial / 60:.1f} min "
+            f"{calibration['train_tokens_per_second']:,.0f} tokens/s{_spread(calibration)} -> about "
+            f"{self.seconds_per_trial / 60:.1f} min "
             f"per trial; {trials}; study about {self.estimated_minutes:.1f} min, then refit and final training "
             f"about {self.refit_minutes:.1f} min each (calibration took {calibration['seconds']:.1f} s)"
         )
+
+
+def _spread(calibration: dict[str, Any]) -> str:
+    """`` (4 samples, 2,900-3,300)``: how steady this machine was while it was measured."""
+    rates = calibration.get("sample_tokens_per_second") or ()
+    if len(rates) < 2:
+        return ""
+    return f" ({len(rates)} samples, {min(rates):,.0f}-{max(rates):,.0f})"
 
 
 def describe_backbone(settings: TrainingSettings) -> str:
