@@ -49,7 +49,7 @@ def deviations(runs: list[list[float]], k: int) -> list[float]:
 
     A sample's rate is its tokens over its seconds; samples hold the same number of windows, so the rate of k of
     them is close to the harmonic mean of theirs, and the run's the harmonic mean of all."""
-    found = []
+    found: list[float] = []
     for rates in runs:
         whole = statistics.harmonic_mean(rates)
         found.extend(statistics.harmonic_mean(rates[i : i + k]) / whole - 1 for i in range(len(rates) - k + 1))
