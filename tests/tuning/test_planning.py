@@ -199,14 +199,18 @@ def test_actual_counts_this_runs_trials_and_their_minutes_against_the_plan():
     )
 
 
-def test_a_real_calibration_measures_this_machine_on_the_first_folds_windows(tmp_path, capfd):
-    corpus = Corpus(tuple(read_corpus(DEFAULT_CORPUS).documents[:40]), source="first-40")
+def first_documents(count: int) -> tuple[Corpus, dict, dict]:
+    """The shipped corpus's first ``count`` documents, their 2 folds (as data_processing makes them) and labels."""
+    corpus = Corpus(tuple(read_corpus(DEFAULT_CORPUS).documents[:count]), source=f"first-{count}")
     groups = {"corpus_fingerprint": corpus.fingerprint(), "groups": near_duplicate_groups(corpus)}
     folds = make_folds(corpus, groups, split_holdout(corpus, groups, 0.2, seed=1), 2, seed=1)
+    return corpus, folds, LabelSchema.from_corpus(corpus).to_dict()
+
+
+def test_a_real_calibration_measures_this_machine_on_the_first_folds_windows(tmp_path, capfd):
+    corpus, folds, schema = first_documents(40)
     settings = TrainingSettings.model_validate(tiny_training_base())
-    measured = calibrate(
-        corpus, folds, LabelSchema.from_corpus(corpus).to_dict(), settings, tmp_path / "backbones", threads=1
-    )
+    measured = calibrate(corpus, folds, schema, settings, tmp_path / "backbones", threads=1)
     assert measured.device == "cpu"
     assert measured.train_tokens_per_second > 100 and measured.evaluation_seconds_per_token > 0
     assert 0 < measured.model_load_seconds < measured.seconds
@@ -222,9 +226,7 @@ def test_the_calibration_times_training_without_collecting_the_callers_heap(tmp_
     """A kedro process holds the corpus, the catalog and MLflow as millions of Python objects; the cyclic garbage
     collector walking them during the timed pass made the calibration measure dotin at 4,000-4,700 tokens/s where
     the fold children (forked from the preloaded server) train at 5,700, and the study ran 78% of its plan."""
-    corpus = Corpus(tuple(read_corpus(DEFAULT_CORPUS).documents[:20]), source="first-20")
-    groups = {"corpus_fingerprint": corpus.fingerprint(), "groups": near_duplicate_groups(corpus)}
-    folds = make_folds(corpus, groups, split_holdout(corpus, groups, 0.2, seed=1), 2, seed=1)
+    corpus, folds, schema = first_documents(20)
     settings = TrainingSettings.model_validate(tiny_training_base())
     callers_heap = [{"text": str(index)} for index in range(200_000)]
     frozen_at_collections: list[int] = []
@@ -235,7 +237,7 @@ def test_the_calibration_times_training_without_collecting_the_callers_heap(tmp_
 
     gc.callbacks.append(record)
     try:
-        calibrate(corpus, folds, LabelSchema.from_corpus(corpus).to_dict(), settings, tmp_path / "backbones", 1)
+        calibrate(corpus, folds, schema, settings, tmp_path / "backbones", 1)
     finally:
         gc.callbacks.remove(record)
     assert frozen_at_collections, "the calibration allocates enough to run the collector"
@@ -246,10 +248,7 @@ def test_the_calibration_times_training_without_collecting_the_callers_heap(tmp_
 def test_the_calibration_times_further_samples_until_enough_training_was_timed(tmp_path, monkeypatch):
     """One short sample let a fast moment of a noisy machine set the plan (dotin: 3,944 tokens/s read, folds
     trained at 3,170-3,250, the study took 127% of its plan); the rate is now every timed sample's together."""
-    corpus = Corpus(tuple(read_corpus(DEFAULT_CORPUS).documents[:40]), source="first-40")
-    groups = {"corpus_fingerprint": corpus.fingerprint(), "groups": near_duplicate_groups(corpus)}
-    folds = make_folds(corpus, groups, split_holdout(corpus, groups, 0.2, seed=1), 2, seed=1)
-    schema = LabelSchema.from_corpus(corpus).to_dict()
+    corpus, folds, schema = first_documents(40)
     settings = TrainingSettings.model_validate(tiny_training_base())
     per_sample = settings.optimization.batch_size * planning.SAMPLE_BATCHES
 
@@ -291,10 +290,7 @@ def _first_fold_windows(corpus, folds, schema, settings, tmp_path) -> int:
 
 @pytest.mark.slow
 def test_the_calibration_counts_training_windows_cut_with_the_training_stride(tmp_path):
-    corpus = Corpus(tuple(read_corpus(DEFAULT_CORPUS).documents[:20]), source="first-20")
-    groups = {"corpus_fingerprint": corpus.fingerprint(), "groups": near_duplicate_groups(corpus)}
-    folds = make_folds(corpus, groups, split_holdout(corpus, groups, 0.2, seed=1), 2, seed=1)
-    schema = LabelSchema.from_corpus(corpus).to_dict()
+    corpus, folds, schema = first_documents(20)
 
     def measured(**tokenization) -> Calibration:
         base = tiny_training_base()
