@@ -72,16 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     schema = LabelSchema.from_corpus(splits.corpus).to_dict()
     hpo = HpoParameters.model_validate(conf("parameters_hpo.yml")["hpo"])
     training = TrainingParameters.model_validate(conf("parameters.yml")["training"])
-    shipped_floor = planning.MIN_TIMED_SECONDS
     runs: list[list[float]] = []
     seconds_per_sample: list[float] = []
     with tempfile.TemporaryDirectory() as workspace:
         spec = prepare_study(splits.corpus, splits.folds, schema, Path(workspace), hpo, training)
         settings = spec.first_trial_settings(training.base)
-        planning.MIN_TIMED_SECONDS = args.seconds
         for repeat in range(1, args.repeats + 1):
             backbones, threads = spec.workspace / "backbones", training.environment.threads
-            measured = planning.calibrate(splits.corpus, splits.folds, schema, settings, backbones, threads)
+            measured = planning.calibrate(
+                splits.corpus, splits.folds, schema, settings, backbones, threads, min_timed_seconds=args.seconds
+            )
             rates = list(measured.sample_tokens_per_second)
             runs.append(rates)
             seconds_per_sample.append(args.seconds / len(rates))  # each timed until the floor: close enough
@@ -90,20 +90,20 @@ def main(argv: list[str] | None = None) -> int:
                 f"({min(rates):,.0f}-{max(rates):,.0f}): {', '.join(f'{rate:,.0f}' for rate in rates)}",
                 flush=True,
             )
-    per_sample = statistics.mean(seconds_per_sample)
+    per_sample, floor = statistics.mean(seconds_per_sample), planning.MIN_TIMED_SECONDS
     windows_per_sample = settings.optimization.batch_size * planning.SAMPLE_BATCHES
     print(
         f"\n{args.corpus.name}, {planning.describe_backbone(settings)}, batch {settings.optimization.batch_size} x "
         f"{planning.SAMPLE_BATCHES} batches ({windows_per_sample} windows) per sample, about {per_sample:.1f} s each; "
-        f"the shipped floor ({shipped_floor:g} s) times about {max(1, -(-shipped_floor // per_sample)):.0f}"
+        f"the shipped floor ({floor:g} s) times about {max(1, -(-floor // per_sample)):.0f}"
     )
-    print(f"{'samples':>7} {'windows':>7} {'lowest':>8} {'highest':>8} {'90% within':>11}")
+    print(f"{'samples':>7} {'cases':>7} {'lowest':>8} {'highest':>8} {'90% within':>11}")
     table = []
     for k in range(1, min(len(rates) for rates in runs) // 2 + 1):
         found = deviations(runs, k)
         row = {
             "samples": k,
-            "windows": len(found),
+            "cases": len(found),
             "lowest": min(found),
             "highest": max(found),
             "p90_abs": sorted(abs(d) for d in found)[int(0.9 * (len(found) - 1))],
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             "corpus": str(args.corpus),
             "settings": settings.model_dump(mode="json"),
             "seconds_per_run": args.seconds,
-            "shipped_min_timed_seconds": shipped_floor,
+            "shipped_min_timed_seconds": planning.MIN_TIMED_SECONDS,
             "runs": runs,
             "table": table,
         },

@@ -245,7 +245,7 @@ def test_the_calibration_times_training_without_collecting_the_callers_heap(tmp_
     assert gc.get_freeze_count() == 0 and gc.isenabled()  # and the collector is as the calibration found it
 
 
-def test_the_calibration_times_further_samples_until_enough_training_was_timed(tmp_path, monkeypatch):
+def test_the_calibration_times_further_samples_until_enough_training_was_timed(tmp_path):
     """One short sample let a fast moment of a noisy machine set the plan (dotin: 3,944 tokens/s read, folds
     trained at 3,170-3,250, the study took 127% of its plan); the rate is now every timed sample's together."""
     corpus, folds, schema = first_documents(40)
@@ -253,8 +253,7 @@ def test_the_calibration_times_further_samples_until_enough_training_was_timed(t
     per_sample = settings.optimization.batch_size * planning.SAMPLE_BATCHES
 
     def measured(min_timed_seconds: float) -> Calibration:
-        monkeypatch.setattr(planning, "MIN_TIMED_SECONDS", min_timed_seconds)
-        return calibrate(corpus, folds, schema, settings, tmp_path / "backbones", threads=1)
+        return calibrate(corpus, folds, schema, settings, tmp_path / "backbones", 1, min_timed_seconds)
 
     one = measured(0.0)
     assert len(one.sample_tokens_per_second) == 1

@@ -69,10 +69,12 @@ def calibrate(
     settings: TrainingSettings,
     backbone_cache_dir: Path,
     threads: int | None = None,
+    min_timed_seconds: float = MIN_TIMED_SECONDS,
 ) -> Calibration:
-    """Measure a fold's costs with ``settings`` (``training.base`` with the base trial's values) on this machine."""
+    """Measure a fold's costs with ``settings`` (``training.base`` with the base trial's values) on this machine,
+    timing training samples until ``min_timed_seconds`` of training were timed."""
     with quiet_transformers(), _callers_heap_frozen():
-        return _calibrate(corpus, folds, label_schema, settings, backbone_cache_dir, threads)
+        return _calibrate(corpus, folds, label_schema, settings, backbone_cache_dir, threads, min_timed_seconds)
 
 
 @contextmanager
@@ -99,6 +101,7 @@ def _calibrate(
     settings: TrainingSettings,
     backbone_cache_dir: Path,
     threads: int | None,
+    min_timed_seconds: float,
 ) -> Calibration:
     import torch
     from transformers import AutoTokenizer
@@ -163,7 +166,7 @@ def _calibrate(
             timed_tokens += measured.train_tokens
             timed_seconds += measured.train_seconds
             rates.append(measured.train_tokens / max(measured.train_seconds, 1e-9))
-            if timed_seconds >= MIN_TIMED_SECONDS:
+            if timed_seconds >= min_timed_seconds:
                 break
         sample_documents = validation_encoded[:SAMPLE_VALIDATION_DOCUMENTS]
         sample_tokens = sum(len(window) for doc in sample_documents for window in doc.windows)
