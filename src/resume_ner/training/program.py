@@ -13,15 +13,14 @@ import torch
 
 from resume_ner.backbones import resolve_backbone
 from resume_ner.corpus.documents import Corpus
-from resume_ner.corpus.reading import read_corpus
 from resume_ner.corpus.splits import fold_ids
 from resume_ner.errors import UserInputError
 from resume_ner.files import write_text_atomically
-from resume_ner.tagging import EncodedDocument, encode_documents, learn_boundary_trim
+from resume_ner.tagging import EncodedDocument, learn_boundary_trim
 from resume_ner.training.checkpoint import CheckpointError, CheckpointMetadata, save_checkpoint
 from resume_ner.training.config import RunConfig
 from resume_ner.training.distributed import SINGLE_PROCESS, DistributedContext
-from resume_ner.training.encodings import cache_key, cached, file_digest, tokenizer_digest
+from resume_ner.training.encodings import encode_cached, read_corpus_cached
 from resume_ner.training.loop import LoopSettings, run_loop
 from resume_ner.training.model import load_model, resolve_device, resolve_precision
 from resume_ner.training.progress import ProgressStream, SilentProgress
@@ -39,14 +38,7 @@ logger = logging.getLogger(__name__)
 
 def _read_corpus_once(config: RunConfig) -> tuple[Corpus, str | None]:
     """The run's corpus, and the key of its file's contents (None without an encoding cache)."""
-    corpus_file, corpus_format = Path(config.data.corpus), config.data.corpus_format
-    if config.encoding_cache_dir is None or not corpus_file.is_file():
-        return read_corpus(corpus_file, corpus_format), None
-    key = cache_key("corpus", file_digest(corpus_file), corpus_format)
-    corpus, _ = cached(
-        config.encoding_cache_dir, f"corpus-{key}.pickle", lambda: read_corpus(corpus_file, corpus_format)
-    )
-    return corpus, key
+    return read_corpus_cached(Path(config.data.corpus), config.data.corpus_format, config.encoding_cache_dir)
 
 
 def _load_split(config: RunConfig) -> tuple[Corpus, Corpus, str | None]:
@@ -137,22 +129,11 @@ def run_training(
     def encode(stride: int) -> dict[str, EncodedDocument]:
         """Every document cut with ``stride``: a fold's training and validation documents are every fold's, so
         the study's other runs find them in the cache."""
-        if corpus_key is None or config.encoding_cache_dir is None:
-            return encode_documents(documents, tokenizer, schema, tokens.max_length, stride, tokens.subtoken_policy)
-        key = cache_key(
-            "windows",
-            corpus_key,
-            sorted(doc.id for doc in documents),
-            tokenizer_digest(backbone),
-            schema.to_dict(),
-            {"max_length": tokens.max_length, "stride": stride, "subtoken_policy": tokens.subtoken_policy},
+        encoded, found = encode_cached(
+            documents, tokenizer, backbone, schema, tokens, stride, corpus_key, config.encoding_cache_dir
         )
-        encoded, found = cached(
-            config.encoding_cache_dir,
-            f"windows-{key}.pickle",
-            lambda: encode_documents(documents, tokenizer, schema, tokens.max_length, stride, tokens.subtoken_policy),
-        )
-        cache["windows_cached"] = cache.get("windows_cached", True) and found
+        if found is not None:
+            cache["windows_cached"] = cache.get("windows_cached", True) and found
         return encoded
 
     # Training needs only the windows; the documents' token offsets are dropped (tens of MB on a real corpus).
