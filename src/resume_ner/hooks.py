@@ -153,3 +153,47 @@ class RegisterChampionHook:
             score = catalog.load("holdout_metrics")["char_strict_micro_f1"]
             register_logged_model(active.info.run_id, pipeline.log_model_kwargs["name"], name, float(score))
         return result
+
+
+class StartTrainingServerHook:
+    """Start the preloaded fork server as the pipeline starts, when the pipeline will launch training children
+    (a node tagged ``launches_training``) in ``training.launch.mode: preloaded``.
+
+    The server's imports (torch, transformers, mlflow: 5 to 10 s of one core here) then run beside the parent's
+    own work before the first fold (reading and splitting the corpus, preparing the study, the calibration's
+    tokenising and warm-up) instead of in front of the first fold. The calibration waits for what is left of them
+    before it times anything (``pipelines.hpo.nodes.plan_study``), so its figures are not slowed by them.
+    """
+
+    @hook_impl
+    def before_pipeline_run(self, pipeline, catalog) -> None:
+        from resume_ner.execution.launchers import LAUNCHES_TRAINING
+
+        if not any(LAUNCHES_TRAINING in node.tags for node in pipeline.nodes):
+            return
+        launch = _launch_settings(catalog)
+        # Several GPUs run each training under torchrun, a fresh process the server cannot fork.
+        if launch is None or launch.mode != "preloaded" or launch.gpus > 1:
+            return
+        from resume_ner.execution import PreloadedLauncher
+
+        PreloadedLauncher().start_server()
+
+
+def _launch_settings(catalog):
+    """``training.launch`` as the nodes will read it; None where the parameters are missing or invalid (the nodes'
+    own validation reports that)."""
+    from kedro.io.core import DatasetNotFoundError
+    from pydantic import ValidationError
+
+    from resume_ner.execution.command import LaunchSettings
+
+    try:
+        training = catalog.load("params:training")
+    except DatasetNotFoundError:
+        return None
+    launch = training.get("launch", {}) if isinstance(training, dict) else getattr(training, "launch", None)
+    try:
+        return LaunchSettings.model_validate(launch if launch is not None else {})
+    except ValidationError:
+        return None

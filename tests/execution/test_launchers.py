@@ -106,3 +106,27 @@ def test_the_launched_command_keeps_its_pid_environment_and_exit_status(tmp_path
     )
     assert child.wait(30) == 7, (tmp_path / "err").read_text()
     assert (tmp_path / "out").read_text().split() == [str(child.pid), "x"]
+
+
+# A fresh interpreter: the fork server is started without waiting for its imports, a second start leaves it be,
+# and what it imports includes transformers' weight-renaming table, built once for every forked child.
+SERVER = textwrap.dedent("""
+    from resume_ner.execution import PreloadedLauncher, server_started
+    launcher = PreloadedLauncher()
+    print("before", server_started())
+    launcher.start_server()
+    print("started", server_started())
+    launcher.warm_up()
+    launcher.start_server()
+    print("ready", server_started())
+    import resume_ner.execution.preload
+    from transformers import conversion_mapping
+    print("renamings built", conversion_mapping._checkpoint_conversion_mapping_cache is not None)
+""")
+
+
+@pytest.mark.slow
+def test_the_preloaded_server_starts_in_the_background_and_serves_once_ready():
+    result = subprocess.run([sys.executable, "-c", SERVER], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:4] == ["before False", "started True", "ready True", "renamings built True"]

@@ -22,6 +22,7 @@ from resume_ner.execution.launchers import (
     PreloadedLauncher,
     ProcessLauncher,
     make_launcher,
+    server_started,
 )
 from resume_ner.execution.run_inputs import (
     RunInputs,
@@ -43,6 +44,7 @@ __all__ = [
     "execute_training",
     "make_launcher",
     "retried_hyperparameters",
+    "server_started",
     "splits_fingerprint",
     "with_half_batch",
     "write_run_config",

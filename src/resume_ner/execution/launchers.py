@@ -31,6 +31,9 @@ from resume_ner.training.protocol import PARENT_PID_VARIABLE
 logger = logging.getLogger(__name__)
 
 PRELOAD_MODULES = ("resume_ner.execution.preload",)
+# The Kedro tag of the nodes that launch training children (hpo's run_study, the training runs' execute_run): a
+# pipeline holding one starts the preloaded server as it starts (``hooks.StartTrainingServerHook``).
+LAUNCHES_TRAINING = "launches_training"
 T = TypeVar("T")
 
 
@@ -152,8 +155,14 @@ class PreloadedLauncher:
         self._context.set_forkserver_preload(list(preload))
         self._fallback = ProcessLauncher()
 
+    def start_server(self) -> None:
+        """Start the server without waiting for it: its imports run beside the caller's own work, and the first
+        launch (or ``warm_up``) waits only for what is left of them. A running server is left as it is."""
+        with _main_module_not_rerun():
+            _ensure_server()
+
     def warm_up(self) -> None:
-        """Start the server and import the preloaded modules now rather than at the first launch."""
+        """Start the server if it is not running and wait until it has imported the preloaded modules."""
         process = self._context.Process(target=_noop, daemon=True)
         with _main_module_not_rerun():
             _ensure_server()
@@ -179,6 +188,13 @@ class PreloadedLauncher:
         return _Forked(process)
 
 
+def server_started() -> bool:
+    """Whether this process has started the fork server (it runs until the process exits)."""
+    from multiprocessing import forkserver
+
+    return getattr(forkserver._forkserver, "_forkserver_pid", None) is not None
+
+
 def _ensure_server() -> None:
     """Start multiprocessing's fork server, if it is not running, with only the allow-listed environment.
 
@@ -190,7 +206,7 @@ def _ensure_server() -> None:
 
     from resume_ner.execution.environment import build_training_env
 
-    if getattr(forkserver._forkserver, "_forkserver_pid", None) is not None:
+    if server_started():
         return  # running: it exits only with this process
     allowed = build_training_env()
     saved = dict(os.environ)

@@ -3,6 +3,7 @@ process) -> report it."""
 
 from kedro.pipeline import Node, Pipeline
 
+from resume_ner.execution.launchers import LAUNCHES_TRAINING
 from resume_ner.pipelines.hpo import nodes
 
 
@@ -26,6 +27,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["study_spec", "study_plan", "optuna_storage", "params:hpo", "params:training"],
                 "study",
                 name="run_study",
+                tags=LAUNCHES_TRAINING,
             ),
             Node(
                 nodes.report_study,

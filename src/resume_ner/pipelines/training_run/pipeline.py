@@ -9,14 +9,15 @@ Free inputs: ``best_params``, ``corpus``, ``folds``, ``label_schema``, ``model_w
 from kedro.pipeline import Node, Pipeline
 
 from resume_ner.execution import steps
+from resume_ner.execution.launchers import LAUNCHES_TRAINING
 from resume_ner.pipelines.training_run import nodes
 
 SHARED_INPUTS = {"best_params", "corpus", "folds", "label_schema", "model_workspace"}
 SHARED_PARAMETERS = {"params:training"}
 
 
-def _node(func, inputs, outputs) -> Node:
-    return Node(func, inputs, outputs, name=func.__name__)
+def _node(func, inputs, outputs, tags=None) -> Node:
+    return Node(func, inputs, outputs, name=func.__name__, tags=tags)
 
 
 def create_pipeline(warm_start: bool = False, **kwargs) -> Pipeline:
@@ -31,7 +32,12 @@ def create_pipeline(warm_start: bool = False, **kwargs) -> Pipeline:
             _node(nodes.record_lineage, ["plan", "run_config"], "run_lineage"),
             _node(steps.build_command, ["run_config", "params:training"], "command"),
             _node(steps.build_environment, ["run_config", "params:training"], "environment"),
-            _node(steps.execute_run, ["command", "environment", "run_config", "params:training"], "run_result"),
+            _node(
+                steps.execute_run,
+                ["command", "environment", "run_config", "params:training"],
+                "run_result",
+                tags=LAUNCHES_TRAINING,
+            ),
             _node(nodes.collect_training_outputs, ["run_result", "run_lineage"], ["model", "metrics", "lineage"]),
             _node(nodes.export_model, ["model", "run_result"], "onnx_model"),
         ]
