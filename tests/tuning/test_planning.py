@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -302,3 +304,45 @@ def test_the_calibration_counts_training_windows_cut_with_the_training_stride(tm
     # Refit trains on the validation documents too, without overlap: fewer tokens than they validate with.
     assert trained_without.train_tokens_per_epoch < trained_without.all_training_tokens
     assert trained_without.all_training_tokens < trained_without.train_tokens_per_epoch + overlapping.validation_tokens
+
+
+def test_the_calibration_waits_for_other_work_after_warming_up_and_before_it_times_anything(tmp_path, monkeypatch):
+    """The preloaded server imports beside the run's first steps; the calibration waits for it (``before_timing``)
+    once its untimed work is done, so the server's imports neither slow nor count in a timed sample."""
+    from resume_ner.training import loop
+
+    corpus, folds, schema = first_documents(20)
+    settings = TrainingSettings.model_validate(tiny_training_base())
+    passes: list[str] = []
+    real_run_loop = loop.run_loop
+
+    def counted_run_loop(*args, **kwargs):
+        passes.append("train")
+        return real_run_loop(*args, **kwargs)
+
+    def wait_for_the_server() -> None:
+        passes.append("wait")
+        time.sleep(0.3)
+
+    monkeypatch.setattr(loop, "run_loop", counted_run_loop)
+    measured = calibrate(corpus, folds, schema, settings, tmp_path / "backbones", 1, 0.0, wait_for_the_server)
+    # One untimed warm-up pass, the wait, then the timed sample (a floor of 0 s: exactly one).
+    assert passes == ["train", "wait", "train"]
+    assert 0.3 <= measured.waited_seconds < measured.seconds
+    assert "0.3 s of it waiting for the preloaded server" in plan_with(measured).describe()
+    assert "waiting" not in plan_with(dataclasses.replace(measured, waited_seconds=0.0)).describe()
+
+
+def plan_with(measured: Calibration) -> StudyPlan:
+    return make_plan(
+        measured,
+        settings=SETTINGS,
+        launch_mode="preloaded",
+        folds=2,
+        epochs_cap=2,
+        expected_epochs=1.0,
+        pruner="none",
+        budget_minutes=None,
+        n_trials=1,
+        timeout_seconds=None,
+    )

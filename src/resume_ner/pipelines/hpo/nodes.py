@@ -15,7 +15,9 @@ from resume_ner.backbones.spec import MINILM, TINY_BERT
 from resume_ner.corpus.documents import Corpus
 from resume_ner.errors import UserInputError
 from resume_ner.execution import (
+    PreloadedLauncher,
     make_launcher,
+    server_started,
     splits_fingerprint,
     write_run_inputs,
 )
@@ -151,7 +153,15 @@ def plan_study(
         return plan
     first_trial = spec.first_trial_settings(training.base)
     calibration = calibrate(
-        corpus, folds, label_schema, first_trial, spec.workspace / "backbones", training.environment.threads
+        corpus,
+        folds,
+        label_schema,
+        first_trial,
+        spec.workspace / "backbones",
+        training.environment.threads,
+        before_timing=_server_imports(training),
+        corpus_file=spec.inputs.corpus,
+        encoding_cache_dir=spec.workspace / "encodings",
     )
     interval = pruning_interval(hpo.pruner.interval, space.varies("epochs"))
     made = make_plan(
@@ -173,6 +183,15 @@ def plan_study(
     plan = made.as_dict()
     _log_plan(plan)
     return plan
+
+
+def _server_imports(training: TrainingParameters):
+    """What the calibration waits for before it times anything: a preloaded server that is still importing (the
+    run's hook starts it beside data processing; see ``hooks.StartTrainingServerHook``). None when no server was
+    started: the calibration does not start one."""
+    if training.launch.mode != "preloaded" or not server_started():
+        return None
+    return PreloadedLauncher().warm_up
 
 
 def _queues_first_trial(hpo: HpoParameters, space: SearchSpace, first_trial: TrainingSettings) -> bool:
