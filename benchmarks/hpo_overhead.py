@@ -8,9 +8,12 @@ tiny-bert backbone (hidden 64, intermediate 128), max_length 64, stride 16, fp32
 
 1. Orchestration overhead, ``training.launch.mode`` process against preloaded: the same study (random sampler,
    same seed, no pruner, ``--trials`` x ``--folds`` folds x ``--epochs`` epochs, the shipped search space with
-   epochs fixed) once per mode. "Training" is what the children report as ``train_seconds`` in
-   ``metrics.json`` (time inside their training epochs), so the study's wall time (around ``run_study``) splits
-   into
+   epochs fixed) once per mode, each preceded by what ``kedro run`` does before its study, in its order: in
+   preloaded mode the fork server is started as the pipeline starts (``StartTrainingServerHook``), then the corpus
+   is read, labelled and split, the study prepared, and planned with a budget (``hpo.budget_minutes``, set in the
+   shipped parameters), whose calibration waits for the rest of the server's imports before it times anything.
+   "Training" is what the children report as ``train_seconds`` in ``metrics.json`` (time inside their training
+   epochs), so the study's wall time (around ``run_study``) splits into
 
    - training: the sum of the children's ``train_seconds``;
    - validation: the sum of their ``evaluation_seconds`` (scoring the validation documents after every epoch:
@@ -18,11 +21,12 @@ tiny-bert backbone (hidden 64, intermediate 128), max_length 64, stride 16, fp32
    - in the child, other: the rest of the children's ``wall_seconds`` (reading the corpus and tokenising it, or
      loading both from the study's encoding cache; backbone and model loading; checkpoint saving);
    - outside the child: the rest (launching the child: a fresh interpreter and its imports, or a fork of the
-     preloaded server, whose own start-up happens inside the study's first launch; Optuna and SQLite; writing
-     run configs; waiting for the child's exit).
+     preloaded server, and in the first launch any of the server's start-up still left; Optuna and SQLite;
+     writing run configs; waiting for the child's exit).
 
    Orchestration overhead = (study wall - training - validation) / study wall. Target (from the issue): under
-   10 % with preloaded. (study wall - training) / study wall is printed too ("not training").
+   10 % with preloaded. (study wall - training) / study wall is printed too ("not training"), and the overhead
+   with the calibration's wait for the server counted as the study's ("run overhead").
 2. Pruning with the shipped pruner settings (median, n_startup_trials 2, ``interval: auto``) against none:
    ``--prune-trials`` trials x ``--folds`` folds, preloaded, random sampler with the same seed (so both studies
    try the same hyperparameters, trial by trial), a wide learning-rate range (log 1e-5..3e-2) so that some trials
@@ -70,6 +74,7 @@ RAW_CORPUS = PROJECT / "data" / "01_raw" / "synthetic_resumes.json"
 TARGET_OVERHEAD = 0.10  # preloaded: (study wall - children's train seconds) / study wall, below
 SEED = 42
 MODES = ("process", "preloaded")
+RUN_BUDGET_MINUTES = 60.0  # the overhead studies plan with a budget, as the shipped hpo does; n_trials ends them
 WIDE_LEARNING_RATE = {"type": "float", "low": 1.0e-5, "high": 3.0e-2, "log": True}
 
 
@@ -249,21 +254,33 @@ def run_one_study(
     n_trials: int,
     n_folds: int,
     pruner: dict,
+    as_a_run: bool = False,
 ) -> dict:
-    """prepare_study + run_study (timed) for one study; then read its run folders and its storage."""
+    """prepare_study, plan_study, run_study (timed) for one study; then read its run folders and its storage.
+
+    ``as_a_run``: what ``kedro run`` does before the study, in its order: the preloaded server is started as the
+    pipeline starts (``StartTrainingServerHook``), the corpus is read, labelled and split (``prepare_data``, the
+    data_processing pipeline's functions; else ``data`` is used), and the plan calibrates with a budget (the
+    shipped ``hpo.budget_minutes`` is set; the budget here is large enough that ``n_trials`` is the limit)."""
     import optuna
 
     from resume_ner.execution.steps import TrainingParameters
     from resume_ner.pipelines.hpo.nodes import plan_study, prepare_study, run_study
     from resume_ner.tuning.study import HpoParameters
 
-    corpus, schema, folds = data
+    run_started = time.perf_counter()
+    if as_a_run and mode == "preloaded":
+        from resume_ner.execution import PreloadedLauncher
+
+        PreloadedLauncher().start_server()
+    corpus, schema, folds = prepare_data()[:3] if as_a_run else data
     hpo = HpoParameters(
         study_name=label,
         search_space=search_space,
         search_space_preset="none",
         enqueue_base=False,
         n_trials=n_trials,
+        budget_minutes=RUN_BUDGET_MINUTES if as_a_run else None,
         folds=n_folds,
         sampler={"name": "random", "seed": SEED},
         pruner=pruner,
@@ -272,17 +289,12 @@ def run_one_study(
     params = TrainingParameters.model_validate({**training, "launch": {**training["launch"], "mode": mode}})
     shutil.rmtree(workspace / "encodings", ignore_errors=True)  # every study tokenises its corpus itself
     spec = prepare_study(corpus, folds, schema, workspace, hpo, params)
+    plan = plan_study(spec, corpus, folds, schema, hpo, params)
     load_before = os.getloadavg()
     started = time.perf_counter()
-    server_seconds = 0.0
-    if mode == "preloaded":  # what the first launch would do anyway, timed on its own
-        from resume_ner.execution import PreloadedLauncher
-
-        PreloadedLauncher().warm_up()
-        server_seconds = time.perf_counter() - started
-    plan = plan_study(spec, corpus, folds, schema, hpo, params)
     run_study(spec, plan, storage_url, hpo, params)
     wall = time.perf_counter() - started
+    waited = (plan.get("calibration") or {}).get("waited_seconds", 0.0)
 
     study = optuna.load_study(study_name=label, storage=storage_url)
     states = [trial.state.name for trial in study.trials]
@@ -312,9 +324,10 @@ def run_one_study(
         "outside_child_seconds": wall - child_wall,
         "not_training_fraction": (wall - train_exact - train_stopped_bound) / wall,
         "overhead_fraction": (wall - train_exact - train_stopped_bound - evaluation) / wall,
-        "server_start_seconds": server_seconds,
-        "overhead_fraction_after_server_start": (wall - server_seconds - train_exact - train_stopped_bound - evaluation)
-        / (wall - server_seconds),
+        "before_study_seconds": started - run_started,
+        "calibration_seconds": (plan.get("calibration") or {}).get("seconds", 0.0),
+        "waited_for_server_seconds": waited,
+        "run_overhead_fraction": (wall + waited - train_exact - train_stopped_bound - evaluation) / (wall + waited),
         "fold_runs_with_cached_windows": sum(1 for run in completed if run["windows_cached"]),
         "fold_runs": len(runs),
         "fold_runs_completed": len(completed),
@@ -450,7 +463,7 @@ def print_overhead(studies: dict[str, dict]) -> dict:
     print(
         f"  in the child, neither training nor validating (reading data, tokenising, loading the model, checkpoints): "
         f"{preloaded['in_child_other_seconds'] / wall:.1%}; outside the child (launch and the preloaded server's "
-        f"one-time start-up, Optuna, waiting): {preloaded['outside_child_seconds'] / wall:.1%}"
+        f"start-up if it was still importing, Optuna, waiting): {preloaded['outside_child_seconds'] / wall:.1%}"
     )
     print(
         f"  validation after every epoch (the pruner's input, model work rather than orchestration): "
@@ -458,8 +471,14 @@ def print_overhead(studies: dict[str, dict]) -> dict:
         f"{preloaded['not_training_fraction']:.1%}"
     )
     print(
-        f"  of which the preloaded server's one-time start-up: {preloaded['server_start_seconds']:.1f} s; "
-        f"overhead without it: {preloaded['overhead_fraction_after_server_start']:.1%}"
+        f"  before the study, as kedro run does it: {preloaded['before_study_seconds']:.1f} s (data processing, "
+        f"prepare_study, plan_study with its {preloaded['calibration_seconds']:.1f}-s calibration); the preloaded "
+        f"server, started as the pipeline started, imported beside that work, and the calibration waited "
+        f"{preloaded['waited_for_server_seconds']:.1f} s for the rest of its imports"
+    )
+    print(
+        f"  overhead with that wait counted as the study's: {preloaded['run_overhead_fraction']:.1%} "
+        f"(process: {studies['process']['run_overhead_fraction']:.1%})"
     )
     print(
         f"  fold runs that found their windows in the encoding cache: {preloaded['fold_runs_with_cached_windows']} "
@@ -481,7 +500,8 @@ def print_overhead(studies: dict[str, dict]) -> dict:
     return {
         "preloaded_overhead_under": TARGET_OVERHEAD,
         "preloaded_overhead_met": met,
-        "preloaded_overhead_after_server_start": preloaded["overhead_fraction_after_server_start"],
+        "preloaded_waited_for_server_seconds": preloaded["waited_for_server_seconds"],
+        "preloaded_run_overhead": preloaded["run_overhead_fraction"],
         "train_seconds_per_epoch_ratio": ratio,
         "outside_child_seconds_saved_by_preloaded": saved,
         "saved_per_fold_seconds": saved / folds,
@@ -613,6 +633,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.trials,
                 args.folds,
                 {"name": "none"},
+                as_a_run=True,
             )
             print(f"  {overhead[mode]['study_wall_seconds']:.1f} s", flush=True)
 

@@ -33,3 +33,7 @@ def test_a_quick_run_measures_both_launch_modes(tmp_path):
         assert study["fold_runs_completed"] == 1
         assert study["train_seconds"] > 0
         assert 0 < study["overhead_fraction"] < 1
+        # Each study follows what kedro run does before it: data processing, preparing, a calibrated plan.
+        assert study["before_study_seconds"] > study["calibration_seconds"] > 0
+        assert study["run_overhead_fraction"] >= study["overhead_fraction"]
+    assert overhead["process"]["waited_for_server_seconds"] == 0  # no server to wait for
