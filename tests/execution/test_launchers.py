@@ -109,7 +109,8 @@ def test_the_launched_command_keeps_its_pid_environment_and_exit_status(tmp_path
 
 
 # A fresh interpreter: the fork server is started without waiting for its imports, a second start leaves it be,
-# and what it imports includes transformers' weight-renaming table, built once for every forked child.
+# and what it imports includes what every fold's child used to build or import for itself: transformers'
+# weight-renaming table and MLflow's database store.
 SERVER = textwrap.dedent("""
     from resume_ner.execution import PreloadedLauncher, server_started
     launcher = PreloadedLauncher()
@@ -122,6 +123,8 @@ SERVER = textwrap.dedent("""
     import resume_ner.execution.preload
     from transformers import conversion_mapping
     print("renamings built", conversion_mapping._checkpoint_conversion_mapping_cache is not None)
+    import sys
+    print("database store", "mlflow.store.tracking.sqlalchemy_store" in sys.modules)
 """)
 
 
@@ -129,4 +132,10 @@ SERVER = textwrap.dedent("""
 def test_the_preloaded_server_starts_in_the_background_and_serves_once_ready():
     result = subprocess.run([sys.executable, "-c", SERVER], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split("\n")[:4] == ["before False", "started True", "ready True", "renamings built True"]
+    assert result.stdout.split("\n")[:5] == [
+        "before False",
+        "started True",
+        "ready True",
+        "renamings built True",
+        "database store True",
+    ]
