@@ -40,7 +40,7 @@ def calibration(**changes: Any) -> Calibration:
     return Calibration(**(figures | changes))
 
 
-def plan(**changes: Any) -> StudyPlan:
+def plan(measured: Calibration | None = None, **changes: Any) -> StudyPlan:
     arguments: dict[str, Any] = {
         "settings": SETTINGS,
         "launch_mode": "preloaded",
@@ -52,7 +52,7 @@ def plan(**changes: Any) -> StudyPlan:
         "n_trials": 5,
         "timeout_seconds": None,
     }
-    return make_plan(calibration(), **(arguments | changes))
+    return make_plan(measured or calibration(), **(arguments | changes))
 
 
 def test_a_trial_costs_its_folds_epochs_of_training_and_validation_plus_each_folds_start():
@@ -150,18 +150,7 @@ def test_the_plan_line_names_backbone_folds_epochs_pruner_speed_and_minutes():
 
 def test_the_plan_line_shows_how_far_the_calibrations_samples_spread():
     """A reader of a plan that missed can tell whether the machine's speed wandered while it was measured."""
-    sampled = make_plan(
-        calibration(sample_tokens_per_second=(2950.0, 3880.4, 3100.0)),
-        settings=SETTINGS,
-        launch_mode="preloaded",
-        folds=2,
-        epochs_cap=4,
-        expected_epochs=2.0,
-        pruner="none",
-        budget_minutes=None,
-        n_trials=2,
-        timeout_seconds=None,
-    )
+    sampled = plan(calibration(sample_tokens_per_second=(2950.0, 3880.4, 3100.0)))
     assert "1,000 tokens/s (3 samples, 2,950-3,880) -> " in sampled.describe()
     assert "1,000 tokens/s -> " in plan().describe()  # one sample: no spread to show
 
@@ -329,20 +318,5 @@ def test_the_calibration_waits_for_other_work_after_warming_up_and_before_it_tim
     # One untimed warm-up pass, the wait, then the timed sample (a floor of 0 s: exactly one).
     assert passes == ["train", "wait", "train"]
     assert 0.3 <= measured.waited_seconds < measured.seconds
-    assert "0.3 s of it waiting for the preloaded server" in plan_with(measured).describe()
-    assert "waiting" not in plan_with(dataclasses.replace(measured, waited_seconds=0.0)).describe()
-
-
-def plan_with(measured: Calibration) -> StudyPlan:
-    return make_plan(
-        measured,
-        settings=SETTINGS,
-        launch_mode="preloaded",
-        folds=2,
-        epochs_cap=2,
-        expected_epochs=1.0,
-        pruner="none",
-        budget_minutes=None,
-        n_trials=1,
-        timeout_seconds=None,
-    )
+    assert "0.3 s of it waiting for the preloaded server" in plan(measured).describe()
+    assert "waiting" not in plan(dataclasses.replace(measured, waited_seconds=0.0)).describe()
